@@ -1,0 +1,39 @@
+//! `get_message`: one message by its WhatsApp message id.
+
+use serde::Deserialize;
+
+use crate::error::HandlerError;
+use crate::model::MessageItem;
+use crate::registry::{ActionSpec, Category, Ctx, Param};
+
+pub const NAME: &str = "get_message";
+
+pub const SPEC: ActionSpec = ActionSpec {
+    name: NAME,
+    category: Category::Conversations,
+    summary: "Returns one stored message (inbound or outbound) with its status history.",
+    params: &[Param {
+        name: "waMessageId",
+        required: true,
+        doc: "the wamid.… id",
+    }],
+    handler: crate::erase!(run),
+};
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Params {
+    #[serde(alias = "wa_message_id", alias = "messageId", alias = "message_id")]
+    pub wa_message_id: String,
+}
+
+pub async fn run(ctx: &Ctx, params: Params) -> Result<MessageItem, HandlerError> {
+    let id = params.wa_message_id.trim();
+    if id.is_empty() {
+        return Err(HandlerError::invalid("waMessageId", "must not be empty"));
+    }
+    ctx.store()
+        .get_message(id)
+        .await?
+        .ok_or_else(|| HandlerError::NotFound(format!("no message with waMessageId `{id}`")))
+}

@@ -1,0 +1,66 @@
+//! `help`: every action with its summary and parameters, or one action in detail.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::HandlerError;
+use crate::registry::{ActionSpec, Category, Ctx, Param, REGISTRY};
+
+pub const NAME: &str = "help";
+
+pub const SPEC: ActionSpec = ActionSpec {
+    name: NAME,
+    category: Category::Utility,
+    summary: "Describes the actions and their parameters; `topic` narrows it to one action.",
+    params: &[Param {
+        name: "topic",
+        required: false,
+        doc: "an action name",
+    }],
+    handler: crate::erase!(run),
+};
+
+#[derive(Debug, Deserialize)]
+pub struct Params {
+    #[serde(default)]
+    pub topic: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ActionHelp {
+    pub action: &'static str,
+    pub category: Category,
+    pub summary: &'static str,
+    pub params: &'static [Param],
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Output {
+    pub usage: &'static str,
+    pub actions: Vec<ActionHelp>,
+}
+
+pub async fn run(_ctx: &Ctx, params: Params) -> Result<Output, HandlerError> {
+    let describe = |s: &&'static ActionSpec| ActionHelp {
+        action: s.name,
+        category: s.category,
+        summary: s.summary,
+        params: s.params,
+    };
+    let actions = match params.topic.as_deref().filter(|t| !t.is_empty()) {
+        None => REGISTRY.actions().iter().map(describe).collect(),
+        Some(topic) => {
+            let spec = REGISTRY
+                .get(topic)
+                .ok_or_else(|| HandlerError::UnknownAction {
+                    name: topic.to_string(),
+                    suggestions: REGISTRY.suggest(topic),
+                })?;
+            vec![describe(&spec)]
+        }
+    };
+    Ok(Output {
+        usage: "Send JSON {\"action\": \"<name>\", ...params}; answers {\"statusCode\", \"operation\", \"data\"} or {\"statusCode\", \"error\"}.",
+        actions,
+    })
+}

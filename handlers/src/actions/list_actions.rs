@@ -1,0 +1,38 @@
+//! `list_actions`: the registered action names, grouped by category.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::HandlerError;
+use crate::registry::{ActionSpec, Category, Ctx, REGISTRY};
+
+pub const NAME: &str = "list_actions";
+
+pub const SPEC: ActionSpec = ActionSpec {
+    name: NAME,
+    category: Category::Utility,
+    summary: "Lists every action, grouped by category.",
+    params: &[],
+    handler: crate::erase!(run),
+};
+
+#[derive(Debug, Deserialize)]
+pub struct Params {}
+
+#[derive(Debug, Serialize)]
+pub struct Output {
+    pub count: usize,
+    pub categories: BTreeMap<Category, Vec<&'static str>>,
+}
+
+pub async fn run(_ctx: &Ctx, _params: Params) -> Result<Output, HandlerError> {
+    let mut categories: BTreeMap<Category, Vec<&'static str>> = BTreeMap::new();
+    for spec in REGISTRY.actions() {
+        categories.entry(spec.category).or_default().push(spec.name);
+    }
+    Ok(Output {
+        count: REGISTRY.actions().len(),
+        categories,
+    })
+}

@@ -1,0 +1,32 @@
+//! `ping`: answers without touching anything.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::HandlerError;
+use crate::registry::{ActionSpec, Category, Ctx};
+
+pub const NAME: &str = "ping";
+
+pub const SPEC: ActionSpec = ActionSpec {
+    name: NAME,
+    category: Category::Utility,
+    summary: "Answers pong: the function is up and the request reached it.",
+    params: &[],
+    handler: crate::erase!(run),
+};
+
+#[derive(Debug, Deserialize)]
+pub struct Params {}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Output {
+    pub pong: bool,
+    pub version: &'static str,
+}
+
+pub async fn run(_ctx: &Ctx, _params: Params) -> Result<Output, HandlerError> {
+    Ok(Output {
+        pong: true,
+        version: env!("CARGO_PKG_VERSION"),
+    })
+}

@@ -1,0 +1,142 @@
+//! Every key of the single table is built here, and only here.
+//!
+//! The table has one primary key, `pk` (a string), and five global secondary indexes. The
+//! partition values of the indexes are composite or sparse on purpose: no index partition
+//! receives every MESSAGE write (see `docs/data-model.md`).
+
+/// Name of the table's only key attribute.
+pub const PK: &str = "pk";
+
+/// The global secondary indexes: name, partition-key attribute, sort-key attribute.
+pub const INDEXES: [IndexDef; 5] = [
+    IndexDef {
+        name: GSI_INBOX,
+        partition: "inboxPk",
+        sort: "lastMessageAt",
+    },
+    IndexDef {
+        name: GSI_CONVERSATION,
+        partition: "conversationPk",
+        sort: "receivedAt",
+    },
+    IndexDef {
+        name: GSI_DIRECTION,
+        partition: "directionPk",
+        sort: "receivedAt",
+    },
+    IndexDef {
+        name: GSI_FROM,
+        partition: "fromPk",
+        sort: "receivedAt",
+    },
+    IndexDef {
+        name: GSI_ITEM_TYPE,
+        partition: "itemTypePk",
+        sort: "createdAt",
+    },
+];
+
+/// Conversations of one business phone, newest first.
+pub const GSI_INBOX: &str = "gsi-inbox";
+/// Messages of one conversation by time.
+pub const GSI_CONVERSATION: &str = "gsi-conversation";
+/// Messages of one business phone, one direction, one UTC day, by time.
+pub const GSI_DIRECTION: &str = "gsi-direction";
+/// Inbound messages from one customer (across business phones), by time.
+pub const GSI_FROM: &str = "gsi-from";
+/// Low-volume item types (templates, quality, failed and account webhook events), by creation time.
+pub const GSI_ITEM_TYPE: &str = "gsi-itemType";
+
+/// One global secondary index of the table. All of them project every attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexDef {
+    pub name: &'static str,
+    pub partition: &'static str,
+    pub sort: &'static str,
+}
+
+/// `MSG#{waMessageId}`
+pub fn message(wa_message_id: &str) -> String {
+    format!("MSG#{wa_message_id}")
+}
+
+/// `CONV#{business phone number id}#{customer id}`; the customer id is the wa_id, else the BSUID.
+pub fn conversation(phone_number_id: &str, customer_id: &str) -> String {
+    format!("CONV#{phone_number_id}#{customer_id}")
+}
+
+/// Partition value of `gsi-inbox` for a business phone's open conversations.
+pub fn inbox(phone_number_id: &str) -> String {
+    phone_number_id.to_string()
+}
+
+/// Partition value of `gsi-inbox` for a business phone's archived conversations: archiving moves
+/// a conversation out of the open inbox partition instead of filtering it at read time.
+pub fn archived_inbox(phone_number_id: &str) -> String {
+    format!("ARCHIVED#{phone_number_id}")
+}
+
+/// Partition value of `gsi-direction`: `{phone}#{INBOUND|OUTBOUND}#{yyyy-mm-dd}`.
+pub fn direction(phone_number_id: &str, direction: &str, received_at: &str) -> String {
+    let day = received_at.get(..10).unwrap_or(received_at);
+    format!("{phone_number_id}#{direction}#{day}")
+}
+
+/// Partition value of `gsi-from` (set on inbound messages only).
+pub fn from(customer_id: &str) -> String {
+    customer_id.to_string()
+}
+
+/// `TEMPLATE#{wabaMetaId}#{name}#{language}`
+pub fn template(waba_id: &str, name: &str, language: &str) -> String {
+    format!("TEMPLATE#{waba_id}#{name}#{language}")
+}
+
+/// `QUALITY#{display phone number}`: Meta's quality webhook names the display number only.
+pub fn quality(display_phone_number: &str) -> String {
+    format!("QUALITY#{display_phone_number}")
+}
+
+/// `WEBHOOK_EVENT#{delivery id}`: the audit item of one received record. Keyed by the delivery's
+/// own id so that a redelivery overwrites its audit item instead of adding another.
+pub fn webhook_audit(delivery_id: &str) -> String {
+    format!("WEBHOOK_EVENT#{delivery_id}")
+}
+
+/// `WEBHOOK_EVENT#{wabaId}#{field}#{delivery id}#{change index}`: a webhook field we keep as is.
+pub fn webhook_field_event(waba_id: &str, field: &str, delivery_id: &str, index: usize) -> String {
+    format!("WEBHOOK_EVENT#{waba_id}#{field}#{delivery_id}#{index}")
+}
+
+/// `gsi-itemType` partition values. Only low-volume item types get one (the index is sparse).
+pub mod item_type {
+    pub const TEMPLATE: &str = "TEMPLATE";
+    pub const QUALITY: &str = "QUALITY";
+    pub const FAILED_WEBHOOK_EVENT: &str = "WEBHOOK_EVENT#FAILED";
+
+    /// Kept webhook fields (account_update, ...) by field name.
+    pub fn webhook_field(field: &str) -> String {
+        format!("WEBHOOK_EVENT#{field}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn direction_partition_is_per_phone_direction_and_day() {
+        assert_eq!(
+            direction("106540352242922", "INBOUND", "2026-11-20T10:00:00Z"),
+            "106540352242922#INBOUND#2026-11-20"
+        );
+    }
+
+    #[test]
+    fn index_names_are_unique() {
+        let mut names: Vec<_> = INDEXES.iter().map(|i| i.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), INDEXES.len());
+    }
+}

@@ -1,0 +1,28 @@
+//! The application core of whatsapp-lambda: the model, the ports, the inbound rules, the actions
+//! and their registry. It has no AWS SDK dependency; the root crate adapts it to Lambda, DynamoDB
+//! and the local embedded store.
+//!
+//! # Layout
+//! - [`keys`]: every key and index name of the single table (the only place they are built).
+//! - [`model`]: Meta's webhook payloads (typed layers) and the table's items.
+//! - [`store`]: the storage port ([`Store`]) and its error and paging types.
+//! - [`inbound`]: one delivered record → stored messages, statuses and events, idempotently.
+//! - [`registry`]: the action map, the request context and the response envelope.
+//! - [`actions`]: one file per action.
+//! - [`params`]: typed parameters with errors that name the field.
+//! - [`error`]: [`HandlerError`] and the HTTP status of each variant.
+
+pub mod actions;
+pub mod error;
+pub mod inbound;
+pub mod keys;
+pub mod model;
+pub mod params;
+pub mod redact;
+pub mod registry;
+pub mod store;
+pub mod time;
+
+pub use error::HandlerError;
+pub use registry::{Ctx, REGISTRY, Settings};
+pub use store::{Store, StoreError};

@@ -1,0 +1,169 @@
+//! Typed action parameters, with errors that name the field.
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::error::HandlerError;
+use crate::keys;
+
+/// Decodes an action's parameters from the request object.
+///
+/// # Errors
+/// [`HandlerError::MissingParam`] or [`HandlerError::InvalidParam`] naming the field.
+pub fn parse<P: DeserializeOwned>(request: Value) -> Result<P, HandlerError> {
+    serde_path_to_error::deserialize(request).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        if let Some(rest) = inner.strip_prefix("missing field `") {
+            let field = rest.split('`').next().unwrap_or(rest);
+            let field = if path == "." {
+                field.to_string()
+            } else {
+                format!("{path}.{field}")
+            };
+            return HandlerError::MissingParam(field);
+        }
+        let field = if path == "." {
+            "request".to_string()
+        } else {
+            path
+        };
+        HandlerError::InvalidParam {
+            field,
+            reason: inner,
+        }
+    })
+}
+
+/// Page size and token, shared by list actions.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Paging {
+    /// 1 to 100; 20 when absent.
+    #[serde(default)]
+    pub limit: Option<i64>,
+    #[serde(default, alias = "next_token")]
+    pub next_token: Option<String>,
+}
+
+impl Paging {
+    pub const DEFAULT_LIMIT: u32 = 20;
+    pub const MAX_LIMIT: u32 = 100;
+
+    /// # Errors
+    /// `limit` outside 1..=100.
+    pub fn request(&self) -> Result<crate::store::PageRequest, HandlerError> {
+        let limit = match self.limit {
+            None => Self::DEFAULT_LIMIT,
+            Some(n) if (1..=i64::from(Self::MAX_LIMIT)).contains(&n) => n as u32,
+            Some(n) => {
+                return Err(HandlerError::invalid(
+                    "limit",
+                    format!("must be between 1 and {}, got {n}", Self::MAX_LIMIT),
+                ));
+            }
+        };
+        Ok(crate::store::PageRequest {
+            limit,
+            cursor: self.next_token.clone().filter(|t| !t.is_empty()),
+        })
+    }
+}
+
+/// A conversation named by its pk, or by business phone and customer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationRef {
+    #[serde(default, alias = "conversation_pk")]
+    pub conversation_pk: Option<String>,
+    #[serde(default, alias = "phone_number_id")]
+    pub phone_number_id: Option<String>,
+    /// The customer's wa_id (phone number without `+`) or BSUID.
+    #[serde(default, alias = "customer_id", alias = "waId", alias = "wa_id")]
+    pub customer_id: Option<String>,
+}
+
+impl ConversationRef {
+    /// The conversation's pk.
+    ///
+    /// # Errors
+    /// Neither `conversationPk` nor `customerId` given, or a pk that is not a conversation's.
+    pub fn pk(&self, default_phone: Option<&str>) -> Result<String, HandlerError> {
+        if let Some(pk) = self.conversation_pk.as_deref().filter(|p| !p.is_empty()) {
+            if !pk.starts_with("CONV#") || pk.matches('#').count() < 2 {
+                return Err(HandlerError::invalid(
+                    "conversationPk",
+                    format!(
+                        "`{pk}` is not a conversation key (CONV#{{phoneNumberId}}#{{customerId}})"
+                    ),
+                ));
+            }
+            return Ok(pk.to_string());
+        }
+        let customer = self
+            .customer_id
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| HandlerError::MissingParam("conversationPk (or customerId)".into()))?;
+        let phone = phone_number_id(self.phone_number_id.as_deref(), default_phone)?;
+        Ok(keys::conversation(&phone, customer.trim_start_matches('+')))
+    }
+}
+
+/// The business phone number id from the parameters or the configured default.
+///
+/// # Errors
+/// Neither given.
+pub fn phone_number_id(given: Option<&str>, default: Option<&str>) -> Result<String, HandlerError> {
+    given
+        .filter(|p| !p.is_empty())
+        .or(default)
+        .map(str::to_string)
+        .ok_or_else(|| {
+            HandlerError::MissingParam(
+                "phoneNumberId (no DEFAULT_PHONE_NUMBER_ID is configured)".into(),
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct P {
+        id: String,
+        #[serde(default)]
+        limit: Option<i64>,
+    }
+
+    #[test]
+    fn missing_and_malformed_fields_are_named() {
+        let err = parse::<P>(json!({"action": "x"})).unwrap_err();
+        assert_eq!(err.to_string(), "missing required parameter `id`");
+        let err = parse::<P>(json!({"id": "a", "limit": "ten"})).unwrap_err();
+        assert!(
+            err.to_string().starts_with("invalid parameter `limit`"),
+            "{err}"
+        );
+        assert_eq!(err.status(), 400);
+    }
+
+    #[test]
+    fn limit_is_bounded() {
+        let paging = Paging {
+            limit: Some(0),
+            next_token: None,
+        };
+        assert!(
+            paging
+                .request()
+                .unwrap_err()
+                .to_string()
+                .contains("between 1 and 100")
+        );
+    }
+}

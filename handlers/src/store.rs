@@ -1,0 +1,261 @@
+//! The storage port: what the application needs from the single table, in its own terms.
+//!
+//! Two adapters implement it in the root crate (DynamoDB and the embedded local store); one
+//! conformance suite (`tests/it/store_conformance.rs`) holds both to the same semantics.
+
+use async_trait::async_trait;
+use base64::Engine;
+use serde_json::Value;
+
+use crate::model::{
+    ConversationItem, MessageItem, MetaError, QualityItem, TemplateItem, WebhookEventItem,
+};
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A store failure, split by what the caller should do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The store could not be reached or throttled us: retrying later can succeed.
+    #[error("store unavailable ({operation}): {source}")]
+    Unavailable {
+        operation: &'static str,
+        #[source]
+        source: BoxError,
+    },
+    /// The store refused the request as made: retrying the same request will fail again.
+    #[error("store rejected {operation}: {source}")]
+    Rejected {
+        operation: &'static str,
+        #[source]
+        source: BoxError,
+    },
+    /// A pagination token that this store did not issue.
+    #[error("invalid pagination token `nextToken`: {0}")]
+    BadCursor(String),
+    /// An item that does not decode as its type says.
+    #[error("stored item {pk} does not decode: {reason}")]
+    Corrupt { pk: String, reason: String },
+}
+
+impl StoreError {
+    /// True when the same operation may succeed if retried (Lambda should redeliver).
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, StoreError::Unavailable { .. })
+    }
+}
+
+/// Whether a message was stored now or had been stored before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    New,
+    Duplicate,
+}
+
+/// Whether a status moved a message forward.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusApplied {
+    Applied,
+    /// Older than or equal to what is stored (out of order or a duplicate): nothing changed.
+    Stale,
+}
+
+/// How recording a message changes its conversation.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConversationTouch {
+    pub pk: String,
+    pub inbox_pk: String,
+    pub phone_number_id: String,
+    pub waba_id: Option<String>,
+    pub customer_id: String,
+    pub wa_id: Option<String>,
+    pub user_id: Option<String>,
+    pub profile_name: Option<String>,
+    /// The message's own time (`receivedAt`).
+    pub message_at: String,
+    pub message_id: String,
+    pub preview: String,
+    pub direction: String,
+    /// Inbound messages count as unread and open the 24-hour window.
+    pub inbound: bool,
+    pub now: String,
+}
+
+/// A status webhook for one message.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StatusUpdate {
+    pub wa_message_id: String,
+    pub status: String,
+    pub rank: u8,
+    /// Meta's time for this status.
+    pub at: String,
+    pub conversation_pk: Option<String>,
+    pub direction_pk: Option<String>,
+    pub phone_number_id: Option<String>,
+    pub waba_id: Option<String>,
+    pub to: Option<String>,
+    pub to_user_id: Option<String>,
+    pub error: Option<MetaError>,
+    pub pricing: Option<Value>,
+    pub billing_conversation: Option<Value>,
+    pub biz_opaque_callback_data: Option<String>,
+    pub now: String,
+}
+
+impl StatusUpdate {
+    /// The attribute that keeps this status's own time (`sentAt`, `deliveredAt`, ...).
+    pub fn time_attribute(&self) -> Option<&'static str> {
+        match self.status.as_str() {
+            "sent" => Some("sentAt"),
+            "delivered" => Some("deliveredAt"),
+            "read" => Some("readAt"),
+            "played" => Some("playedAt"),
+            "failed" => Some("failedAt"),
+            _ => None,
+        }
+    }
+}
+
+/// Ordering of statuses: a status is applied only when its rank is above the stored one.
+/// `failed` is terminal; an unknown status ranks just above `accepted` so it is kept but never
+/// hides a real delivery state.
+pub fn status_rank(status: &str) -> u8 {
+    match status {
+        "accepted" | "received" => 0,
+        "sent" => 2,
+        "delivered" => 3,
+        "read" => 4,
+        "played" => 5,
+        "failed" => 9,
+        _ => 1,
+    }
+}
+
+/// A page request: at most `limit` items after the position `cursor` names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageRequest {
+    pub limit: u32,
+    pub cursor: Option<String>,
+}
+
+/// One page of results, newest first, and the token of the next page when there may be one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// Encodes a store's position as an opaque, URL-safe token.
+pub fn encode_cursor(position: &Value) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(position.to_string())
+}
+
+/// Decodes a token made by [`encode_cursor`].
+///
+/// # Errors
+/// [`StoreError::BadCursor`] when the token is not one of ours.
+pub fn decode_cursor(token: &str) -> Result<Value, StoreError> {
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token.trim())
+        .map_err(|_| StoreError::BadCursor("not a token issued by this API".into()))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|_| StoreError::BadCursor("not a token issued by this API".into()))
+}
+
+/// What the application needs from the single table.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Stores a message once and threads it into its conversation, atomically: a message
+    /// delivered many times is stored once and counted once. An item that a status created
+    /// before its message arrived is completed, keeping its status.
+    async fn record_message(
+        &self,
+        message: &MessageItem,
+        touch: &ConversationTouch,
+    ) -> Result<Recorded, StoreError>;
+
+    /// Moves a message's status forward (creating the item when the message is unknown).
+    async fn apply_status(&self, update: &StatusUpdate) -> Result<StatusApplied, StoreError>;
+
+    /// Writes an audit or kept webhook item (overwrites one with the same pk).
+    async fn put_webhook_event(&self, item: &WebhookEventItem) -> Result<(), StoreError>;
+
+    /// Sets a template's status unless a newer one is stored. Returns false when older.
+    async fn put_template_status(&self, item: &TemplateItem) -> Result<bool, StoreError>;
+
+    /// Sets a phone's quality unless a newer event is stored. Returns false when older.
+    async fn put_quality(&self, item: &QualityItem) -> Result<bool, StoreError>;
+
+    async fn get_message(&self, wa_message_id: &str) -> Result<Option<MessageItem>, StoreError>;
+
+    /// Messages of one conversation, newest first.
+    async fn list_messages(
+        &self,
+        conversation_pk: &str,
+        page: &PageRequest,
+    ) -> Result<Page<MessageItem>, StoreError>;
+
+    async fn get_conversation(&self, pk: &str) -> Result<Option<ConversationItem>, StoreError>;
+
+    /// Conversations of one `gsi-inbox` partition, most recent message first.
+    async fn list_conversations(
+        &self,
+        inbox_pk: &str,
+        page: &PageRequest,
+    ) -> Result<Page<ConversationItem>, StoreError>;
+
+    /// Sets `unreadCount` to 0. `None` when the conversation does not exist.
+    async fn mark_conversation_read(
+        &self,
+        pk: &str,
+        now: &str,
+    ) -> Result<Option<ConversationItem>, StoreError>;
+
+    /// Moves a conversation in or out of its phone's archived inbox partition.
+    async fn set_archived(
+        &self,
+        pk: &str,
+        archived: bool,
+        now: &str,
+    ) -> Result<Option<ConversationItem>, StoreError>;
+
+    /// Any item by its pk, as JSON (templates, quality, webhook events).
+    async fn get_item(&self, pk: &str) -> Result<Option<Value>, StoreError>;
+
+    /// Items of one `gsi-itemType` partition, newest first.
+    async fn list_by_item_type(
+        &self,
+        item_type_pk: &str,
+        page: &PageRequest,
+    ) -> Result<Page<Value>, StoreError>;
+
+    /// Cheap check that the store answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// A short name for logs and `health` (`dynamodb:table`, `embedded:/path`).
+    fn describe(&self) -> String;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_rank_forward_and_failed_is_terminal() {
+        let order = ["accepted", "sent", "delivered", "read", "failed"];
+        for pair in order.windows(2) {
+            assert!(status_rank(pair[0]) < status_rank(pair[1]), "{pair:?}");
+        }
+        assert!(status_rank("some_new_status") < status_rank("sent"));
+    }
+
+    #[test]
+    fn cursor_round_trips_and_rejects_garbage() {
+        let pos = serde_json::json!({"pk": "MSG#1", "receivedAt": "2026"});
+        assert_eq!(decode_cursor(&encode_cursor(&pos)).unwrap(), pos);
+        assert!(matches!(
+            decode_cursor("%%%"),
+            Err(StoreError::BadCursor(_))
+        ));
+    }
+}
