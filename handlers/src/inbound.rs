@@ -11,8 +11,8 @@ use tracing::{debug, info, warn};
 
 use crate::keys;
 use crate::model::{
-    self, Arrival, ConversationItem, Entry, Envelope, MessagesValue, QualityItem, Status,
-    TemplateItem, WebhookEventItem,
+    self, Arrival, Entry, Envelope, MessagesValue, QualityItem, Status, TemplateItem,
+    WebhookEventItem,
 };
 use crate::redact::mask;
 use crate::store::{
@@ -476,50 +476,4 @@ fn truncate(s: &str, max: usize) -> String {
         cut -= 1;
     }
     format!("{}…", &s[..cut])
-}
-
-/// A conversation as it looks after `touch` is applied to `existing` (or to nothing): the one
-/// definition of the merge rules, used by the embedded store and by tests of the DynamoDB store.
-pub fn merge_conversation(
-    existing: Option<ConversationItem>,
-    touch: &ConversationTouch,
-) -> ConversationItem {
-    let mut conv = existing.unwrap_or_else(|| ConversationItem {
-        pk: touch.pk.clone(),
-        item_type: model::CONVERSATION.into(),
-        inbox_pk: touch.inbox_pk.clone(),
-        phone_number_id: touch.phone_number_id.clone(),
-        customer_id: touch.customer_id.clone(),
-        last_message_at: String::new(),
-        created_at: touch.now.clone(),
-        ..Default::default()
-    });
-    let newest = conv.last_message_at.is_empty() || touch.message_at >= conv.last_message_at;
-    if newest {
-        conv.last_message_at = touch.message_at.clone();
-        conv.last_message_id = Some(touch.message_id.clone());
-        conv.last_message_preview = Some(touch.preview.clone());
-        conv.last_message_direction = Some(touch.direction.clone());
-        conv.waba_id = touch.waba_id.clone().or(conv.waba_id);
-        conv.wa_id = touch.wa_id.clone().or(conv.wa_id);
-        conv.user_id = touch.user_id.clone().or(conv.user_id);
-        conv.profile_name = touch.profile_name.clone().or(conv.profile_name);
-    }
-    if touch.inbound {
-        conv.unread_count += 1;
-        if conv
-            .last_inbound_at
-            .as_deref()
-            .is_none_or(|l| touch.message_at.as_str() > l)
-        {
-            conv.last_inbound_at = Some(touch.message_at.clone());
-        }
-        if newest {
-            // A customer writing again brings an archived conversation back to the inbox.
-            conv.archived = false;
-            conv.inbox_pk = touch.inbox_pk.clone();
-        }
-    }
-    conv.updated_at = touch.now.clone();
-    conv
 }

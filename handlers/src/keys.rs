@@ -65,6 +65,13 @@ pub fn conversation(phone_number_id: &str, customer_id: &str) -> String {
     format!("CONV#{phone_number_id}#{customer_id}")
 }
 
+/// The business phone id and customer id of a conversation pk, when it is one.
+pub fn parse_conversation(pk: &str) -> Option<(&str, &str)> {
+    let rest = pk.strip_prefix("CONV#")?;
+    let (phone, customer) = rest.split_once('#')?;
+    (!phone.is_empty() && !customer.is_empty()).then_some((phone, customer))
+}
+
 /// Partition value of `gsi-inbox` for a business phone's open conversations.
 pub fn inbox(phone_number_id: &str) -> String {
     phone_number_id.to_string()

@@ -7,6 +7,7 @@
 //! - [`model`]: Meta's webhook payloads (typed layers) and the table's items.
 //! - [`store`]: the storage port ([`Store`]) and its error and paging types.
 //! - [`inbound`]: one delivered record → stored messages, statuses and events, idempotently.
+//! - [`rules`]: the merge rules (exactly once, statuses only forward, conversation threading).
 //! - [`registry`]: the action map, the request context and the response envelope.
 //! - [`actions`]: one file per action.
 //! - [`params`]: typed parameters with errors that name the field.
@@ -20,6 +21,7 @@ pub mod model;
 pub mod params;
 pub mod redact;
 pub mod registry;
+pub mod rules;
 pub mod store;
 pub mod time;
 

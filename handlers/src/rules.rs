@@ -1,0 +1,131 @@
+//! The merge rules of the single table, as plain functions over typed items.
+//!
+//! The embedded store applies them directly; the DynamoDB store expresses the same rules as
+//! condition and update expressions. The conformance suite holds both to the same results.
+
+use crate::model::{self, ConversationItem, MessageItem};
+use crate::store::{ConversationTouch, StatusUpdate};
+
+/// The message item after recording `new`, or `None` when the message is already stored (a
+/// duplicate). An item that a status created first keeps its status and status times.
+pub fn merge_message(existing: Option<MessageItem>, new: &MessageItem) -> Option<MessageItem> {
+    match existing {
+        Some(old) if old.kind.is_some() => None,
+        Some(old) => Some(MessageItem {
+            status: old.status,
+            status_rank: old.status_rank,
+            sent_at: old.sent_at,
+            delivered_at: old.delivered_at,
+            read_at: old.read_at,
+            played_at: old.played_at,
+            failed_at: old.failed_at,
+            error: old.error.or_else(|| new.error.clone()),
+            pricing: old.pricing,
+            billing_conversation: old.billing_conversation,
+            created_at: old.created_at,
+            updated_at: old.updated_at,
+            biz_opaque_callback_data: new
+                .biz_opaque_callback_data
+                .clone()
+                .or(old.biz_opaque_callback_data),
+            ..new.clone()
+        }),
+        None => Some(new.clone()),
+    }
+}
+
+/// The message item after a status, or `None` when the status is not newer than the stored one.
+/// A status for an unknown message creates the item; its message merges into it later.
+pub fn apply_status(existing: Option<MessageItem>, u: &StatusUpdate) -> Option<MessageItem> {
+    let mut item = existing.unwrap_or_else(|| MessageItem {
+        pk: crate::keys::message(&u.wa_message_id),
+        item_type: model::MESSAGE.into(),
+        wa_message_id: u.wa_message_id.clone(),
+        direction: model::OUTBOUND.into(),
+        received_at: u.at.clone(),
+        created_at: u.now.clone(),
+        status: String::new(),
+        ..Default::default()
+    });
+    let fresh = item.status.is_empty();
+    if !fresh && item.status_rank >= u.rank {
+        return None;
+    }
+    item.status = u.status.clone();
+    item.status_rank = u.rank;
+    let at = Some(u.at.clone());
+    match u.status.as_str() {
+        "sent" => item.sent_at = at,
+        "delivered" => item.delivered_at = at,
+        "read" => item.read_at = at,
+        "played" => item.played_at = at,
+        "failed" => item.failed_at = at,
+        _ => {}
+    }
+    item.updated_at = Some(u.now.clone());
+    item.conversation_pk = item.conversation_pk.or_else(|| u.conversation_pk.clone());
+    item.direction_pk = item.direction_pk.or_else(|| u.direction_pk.clone());
+    item.phone_number_id = item.phone_number_id.or_else(|| u.phone_number_id.clone());
+    item.waba_id = item.waba_id.or_else(|| u.waba_id.clone());
+    item.to = item.to.or_else(|| u.to.clone());
+    item.to_user_id = item.to_user_id.or_else(|| u.to_user_id.clone());
+    item.biz_opaque_callback_data = item
+        .biz_opaque_callback_data
+        .or_else(|| u.biz_opaque_callback_data.clone());
+    if u.error.is_some() {
+        item.error = u.error.clone();
+    }
+    if u.pricing.is_some() {
+        item.pricing = u.pricing.clone();
+    }
+    if u.billing_conversation.is_some() {
+        item.billing_conversation = u.billing_conversation.clone();
+    }
+    Some(item)
+}
+
+/// A conversation as it looks after `touch` is applied to `existing` (or to nothing): the one
+/// definition of the merge rules, used by the embedded store and by tests of the DynamoDB store.
+pub fn merge_conversation(
+    existing: Option<ConversationItem>,
+    touch: &ConversationTouch,
+) -> ConversationItem {
+    let mut conv = existing.unwrap_or_else(|| ConversationItem {
+        pk: touch.pk.clone(),
+        item_type: model::CONVERSATION.into(),
+        inbox_pk: touch.inbox_pk.clone(),
+        phone_number_id: touch.phone_number_id.clone(),
+        customer_id: touch.customer_id.clone(),
+        last_message_at: String::new(),
+        created_at: touch.now.clone(),
+        ..Default::default()
+    });
+    let newest = conv.last_message_at.is_empty() || touch.message_at >= conv.last_message_at;
+    if newest {
+        conv.last_message_at = touch.message_at.clone();
+        conv.last_message_id = Some(touch.message_id.clone());
+        conv.last_message_preview = Some(touch.preview.clone());
+        conv.last_message_direction = Some(touch.direction.clone());
+        conv.waba_id = touch.waba_id.clone().or(conv.waba_id);
+        conv.wa_id = touch.wa_id.clone().or(conv.wa_id);
+        conv.user_id = touch.user_id.clone().or(conv.user_id);
+        conv.profile_name = touch.profile_name.clone().or(conv.profile_name);
+    }
+    if touch.inbound {
+        conv.unread_count += 1;
+        if conv
+            .last_inbound_at
+            .as_deref()
+            .is_none_or(|l| touch.message_at.as_str() > l)
+        {
+            conv.last_inbound_at = Some(touch.message_at.clone());
+        }
+        if newest {
+            // A customer writing again brings an archived conversation back to the inbox.
+            conv.archived = false;
+            conv.inbox_pk = touch.inbox_pk.clone();
+        }
+    }
+    conv.updated_at = touch.now.clone();
+    conv
+}

@@ -1,0 +1,158 @@
+//! Event intake: one function for every event Lambda can hand us. The source is detected
+//! explicitly (as lambda_http does) and an event that is none of ours is answered with what was
+//! seen, instead of a bare "did not match any variant".
+//!
+//! - SNS records (`Records[].EventSource == "aws:sns"`): EUM Social webhooks.
+//! - SQS records (`"aws:sqs"`) whose body is an SNS notification or, with raw message
+//!   delivery, the EUM event itself: failed records are answered in `batchItemFailures`.
+//! - API Gateway REST (v1) and HTTP API (v2) proxy events carrying `{"action": ...}`.
+//! - Direct invocation `{"action": ...}` (Lambda console test events).
+
+mod apigw;
+mod records;
+
+use handlers::{Ctx, REGISTRY, StoreError};
+use serde_json::{Value, json};
+
+/// Where an event came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Sns,
+    Sqs,
+    ApiGatewayV1,
+    ApiGatewayV2,
+    Direct,
+}
+
+/// An invocation that must fail so that Lambda (or SNS) delivers it again.
+#[derive(Debug, thiserror::Error)]
+#[error("{failed} record(s) hit a transient store fault and must be retried: {source}")]
+pub struct RetryableFailure {
+    pub failed: usize,
+    #[source]
+    pub source: StoreError,
+}
+
+impl From<RetryableFailure> for lambda_runtime::Diagnostic {
+    fn from(failure: RetryableFailure) -> Self {
+        lambda_runtime::Diagnostic {
+            error_type: "RetryableFailure".into(),
+            error_message: failure.to_string(),
+        }
+    }
+}
+
+/// Tells which kind of event this is.
+///
+/// # Errors
+/// A message saying what was seen, for an event that is none of ours.
+pub fn detect(event: &Value) -> Result<Source, String> {
+    if let Some(records) = event.get("Records") {
+        let Some(first) = records.as_array().and_then(|r| r.first()) else {
+            return Err("a `Records` field that is not a non-empty list".into());
+        };
+        let source = first
+            .get("EventSource")
+            .or_else(|| first.get("eventSource"))
+            .and_then(Value::as_str);
+        return match source {
+            Some("aws:sns") => Ok(Source::Sns),
+            Some("aws:sqs") => Ok(Source::Sqs),
+            Some(other) => Err(format!(
+                "records from event source `{other}` (only aws:sns and aws:sqs are handled)"
+            )),
+            None => Err("records without an EventSource".into()),
+        };
+    }
+    if let Some(ctx) = event.get("requestContext") {
+        if ctx.get("http").is_some() || event.get("version").and_then(Value::as_str) == Some("2.0")
+        {
+            return Ok(Source::ApiGatewayV2);
+        }
+        if event.get("httpMethod").is_some() || ctx.get("httpMethod").is_some() {
+            return Ok(Source::ApiGatewayV1);
+        }
+        return Err(
+            "a `requestContext` that is neither an API Gateway REST nor an HTTP API proxy event"
+                .into(),
+        );
+    }
+    if event.get("action").is_some() {
+        return Ok(Source::Direct);
+    }
+    Err(match event {
+        Value::Object(map) if map.is_empty() => "an empty JSON object".into(),
+        Value::Object(map) => format!(
+            "a JSON object with keys [{}]",
+            map.keys().cloned().collect::<Vec<_>>().join(", ")
+        ),
+        other => format!(
+            "a JSON {}",
+            match other {
+                Value::Array(_) => "array",
+                Value::String(_) => "string",
+                Value::Number(_) => "number",
+                Value::Bool(_) => "boolean",
+                _ => "null",
+            }
+        ),
+    })
+}
+
+/// Handles one invocation.
+///
+/// # Errors
+/// [`RetryableFailure`] for SNS records that hit a transient fault (the whole invocation is
+/// retried; every write is idempotent). SQS answers its failures in `batchItemFailures` instead.
+pub async fn handle(ctx: &Ctx, event: Value) -> Result<Value, RetryableFailure> {
+    match detect(&event) {
+        Ok(Source::Sns) => records::handle_sns(ctx, event).await,
+        Ok(Source::Sqs) => Ok(records::handle_sqs(ctx, event).await),
+        Ok(Source::ApiGatewayV1) => Ok(apigw::handle(ctx, event, false).await),
+        Ok(Source::ApiGatewayV2) => Ok(apigw::handle(ctx, event, true).await),
+        Ok(Source::Direct) => Ok(REGISTRY.dispatch(ctx.clone(), event).await),
+        Err(seen) => {
+            tracing::warn!(%seen, "unrecognised event");
+            Ok(json!({
+                "statusCode": 400,
+                "error": format!(
+                    "unrecognised event: saw {seen}; expected SNS or SQS records, an API Gateway proxy event, or {{\"action\": ...}}"
+                ),
+            }))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_each_source_and_names_the_unknown() {
+        assert_eq!(
+            detect(&json!({"Records":[{"EventSource":"aws:sns"}]})),
+            Ok(Source::Sns)
+        );
+        assert_eq!(
+            detect(&json!({"Records":[{"eventSource":"aws:sqs"}]})),
+            Ok(Source::Sqs)
+        );
+        assert_eq!(
+            detect(&json!({"version":"2.0","requestContext":{"http":{}}})),
+            Ok(Source::ApiGatewayV2)
+        );
+        assert_eq!(
+            detect(&json!({"httpMethod":"POST","requestContext":{}})),
+            Ok(Source::ApiGatewayV1)
+        );
+        assert_eq!(detect(&json!({"action":"ping"})), Ok(Source::Direct));
+        assert_eq!(
+            detect(&json!({"Records":[{"eventSource":"aws:kinesis"}]})).unwrap_err(),
+            "records from event source `aws:kinesis` (only aws:sns and aws:sqs are handled)"
+        );
+        assert_eq!(
+            detect(&json!({"foo":1})).unwrap_err(),
+            "a JSON object with keys [foo]"
+        );
+    }
+}

@@ -1,0 +1,411 @@
+//! The embedded store: the single table in memory, persisted as an append-only JSON-lines file
+//! under a local data directory. Same semantics as DynamoDB (conditional writes are decided
+//! under one lock, index queries and pagination), for local mode and tests with no AWS at all.
+//!
+//! One process at a time should own a data directory.
+
+use std::collections::HashMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use handlers::model::{ConversationItem, MessageItem, QualityItem, TemplateItem, WebhookEventItem};
+use handlers::store::{
+    ConversationTouch, Page, PageRequest, Recorded, StatusApplied, StatusUpdate, Store, StoreError,
+    decode_cursor, encode_cursor,
+};
+use handlers::{keys, rules};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+const FILE_NAME: &str = "table.jsonl";
+
+/// See the module documentation.
+pub struct EmbeddedStore {
+    path: Option<PathBuf>,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    items: HashMap<String, Value>,
+    log: Option<BufWriter<File>>,
+    log_lines: usize,
+}
+
+impl EmbeddedStore {
+    /// A store that keeps nothing after the process ends (tests, benchmarks).
+    pub fn in_memory() -> Self {
+        EmbeddedStore {
+            path: None,
+            inner: Mutex::new(Inner::default()),
+        }
+    }
+
+    /// Opens (or creates) the store under `dir`, replaying its log.
+    ///
+    /// # Errors
+    /// The directory cannot be created or the log cannot be read or written.
+    pub fn open(dir: &Path) -> std::io::Result<Self> {
+        fs::create_dir_all(dir)?;
+        let path = dir.join(FILE_NAME);
+        let mut items = HashMap::new();
+        let mut log_lines = 0;
+        if path.exists() {
+            for (n, line) in BufReader::new(File::open(&path)?).lines().enumerate() {
+                let line = line?;
+                if line.trim().is_empty() {
+                    continue;
+                }
+                // A torn last line (a crash mid-write) is skipped, not fatal.
+                match serde_json::from_str::<Value>(&line) {
+                    Ok(item) => {
+                        if let Some(pk) = item.get(keys::PK).and_then(Value::as_str) {
+                            items.insert(pk.to_string(), item);
+                            log_lines += 1;
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(line = n + 1, error = %e, "skipping unreadable line in {}", path.display())
+                    }
+                }
+            }
+        }
+        let mut inner = Inner {
+            items,
+            log: None,
+            log_lines,
+        };
+        if inner.log_lines > 2 * inner.items.len() + 1000 {
+            compact(&path, &inner.items)?;
+            inner.log_lines = inner.items.len();
+        }
+        inner.log = Some(BufWriter::new(
+            OpenOptions::new().create(true).append(true).open(&path)?,
+        ));
+        Ok(EmbeddedStore {
+            path: Some(path),
+            inner: Mutex::new(inner),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // A panic while holding the lock leaves complete items behind (each write replaces a
+        // whole item), so the data is still usable.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn compact(path: &Path, items: &HashMap<String, Value>) -> std::io::Result<()> {
+    let tmp = path.with_extension("jsonl.tmp");
+    let mut out = BufWriter::new(File::create(&tmp)?);
+    for item in items.values() {
+        serde_json::to_writer(&mut out, item)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    fs::rename(tmp, path)
+}
+
+fn io_error(
+    operation: &'static str,
+    e: impl std::error::Error + Send + Sync + 'static,
+) -> StoreError {
+    StoreError::Unavailable {
+        operation,
+        source: Box::new(e),
+    }
+}
+
+impl Inner {
+    fn get<T: serde::de::DeserializeOwned>(&self, pk: &str) -> Result<Option<T>, StoreError> {
+        self.items
+            .get(pk)
+            .map(|v| {
+                serde_json::from_value(v.clone()).map_err(|e| StoreError::Corrupt {
+                    pk: pk.to_string(),
+                    reason: e.to_string(),
+                })
+            })
+            .transpose()
+    }
+
+    fn put<T: Serialize>(&mut self, pk: &str, item: &T) -> Result<(), StoreError> {
+        let value = serde_json::to_value(item).map_err(|e| io_error("put", e))?;
+        if let Some(log) = self.log.as_mut() {
+            serde_json::to_writer(&mut *log, &value).map_err(|e| io_error("put", e))?;
+            log.write_all(b"\n")
+                .and_then(|_| log.flush())
+                .map_err(|e| io_error("put", e))?;
+            self.log_lines += 1;
+        }
+        self.items.insert(pk.to_string(), value);
+        Ok(())
+    }
+
+    /// Items whose `partition` attribute equals `value`, sorted by `sort` then pk, newest first,
+    /// from after the cursor's position.
+    fn query(
+        &self,
+        partition: &str,
+        value: &str,
+        sort: &str,
+        page: &PageRequest,
+    ) -> Result<Page<Value>, StoreError> {
+        let after = match &page.cursor {
+            None => None,
+            Some(token) => {
+                let pos = decode_cursor(token)?;
+                let part = pos.get("p").and_then(Value::as_str);
+                let (Some(sk), Some(pk)) = (
+                    pos.get("s").and_then(Value::as_str),
+                    pos.get("k").and_then(Value::as_str),
+                ) else {
+                    return Err(StoreError::BadCursor(
+                        "not a token issued by this API".into(),
+                    ));
+                };
+                if part != Some(value) {
+                    return Err(StoreError::BadCursor(
+                        "the token belongs to another list".into(),
+                    ));
+                }
+                Some((sk.to_string(), pk.to_string()))
+            }
+        };
+        let sort_of = |v: &Value| {
+            v.get(sort)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
+        let mut hits: Vec<(String, String, &Value)> = self
+            .items
+            .iter()
+            .filter(|(_, v)| v.get(partition).and_then(Value::as_str) == Some(value))
+            .map(|(pk, v)| (sort_of(v), pk.clone(), v))
+            .filter(|(sk, pk, _)| {
+                after
+                    .as_ref()
+                    .is_none_or(|(a_sk, a_pk)| (sk, pk) < (a_sk, a_pk))
+            })
+            .collect();
+        hits.sort_by(|a, b| (&b.0, &b.1).cmp(&(&a.0, &a.1)));
+        let limit = page.limit as usize;
+        let next_cursor = (hits.len() > limit).then(|| {
+            let (sk, pk, _) = &hits[limit - 1];
+            encode_cursor(&json!({"p": value, "s": sk, "k": pk}))
+        });
+        Ok(Page {
+            items: hits
+                .into_iter()
+                .take(limit)
+                .map(|(_, _, v)| v.clone())
+                .collect(),
+            next_cursor,
+        })
+    }
+}
+
+fn typed<T: serde::de::DeserializeOwned>(page: Page<Value>) -> Result<Page<T>, StoreError> {
+    let items = page
+        .items
+        .into_iter()
+        .map(|v| {
+            let pk = v
+                .get(keys::PK)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            serde_json::from_value(v).map_err(|e| StoreError::Corrupt {
+                pk,
+                reason: e.to_string(),
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Page {
+        items,
+        next_cursor: page.next_cursor,
+    })
+}
+
+#[async_trait]
+impl Store for EmbeddedStore {
+    async fn record_message(
+        &self,
+        message: &MessageItem,
+        touch: &ConversationTouch,
+    ) -> Result<Recorded, StoreError> {
+        let mut inner = self.lock();
+        let existing: Option<MessageItem> = inner.get(&message.pk)?;
+        let Some(merged) = rules::merge_message(existing, message) else {
+            return Ok(Recorded::Duplicate);
+        };
+        let conversation: Option<ConversationItem> = inner.get(&touch.pk)?;
+        let conversation = rules::merge_conversation(conversation, touch);
+        inner.put(&merged.pk, &merged)?;
+        inner.put(&conversation.pk, &conversation)?;
+        Ok(Recorded::New)
+    }
+
+    async fn apply_status(&self, update: &StatusUpdate) -> Result<StatusApplied, StoreError> {
+        let mut inner = self.lock();
+        let pk = keys::message(&update.wa_message_id);
+        let existing: Option<MessageItem> = inner.get(&pk)?;
+        match rules::apply_status(existing, update) {
+            None => Ok(StatusApplied::Stale),
+            Some(item) => {
+                inner.put(&pk, &item)?;
+                Ok(StatusApplied::Applied)
+            }
+        }
+    }
+
+    async fn put_webhook_event(&self, item: &WebhookEventItem) -> Result<(), StoreError> {
+        self.lock().put(&item.pk, item)
+    }
+
+    async fn put_template_status(&self, item: &TemplateItem) -> Result<bool, StoreError> {
+        let mut inner = self.lock();
+        let existing: Option<TemplateItem> = inner.get(&item.pk)?;
+        if existing
+            .as_ref()
+            .is_some_and(|old| old.status_at > item.status_at)
+        {
+            return Ok(false);
+        }
+        let created_at = existing.map_or_else(|| item.created_at.clone(), |old| old.created_at);
+        inner.put(
+            &item.pk,
+            &TemplateItem {
+                created_at,
+                ..item.clone()
+            },
+        )?;
+        Ok(true)
+    }
+
+    async fn put_quality(&self, item: &QualityItem) -> Result<bool, StoreError> {
+        let mut inner = self.lock();
+        let existing: Option<QualityItem> = inner.get(&item.pk)?;
+        if existing
+            .as_ref()
+            .is_some_and(|old| old.status_at > item.status_at)
+        {
+            return Ok(false);
+        }
+        let created_at = existing.map_or_else(|| item.created_at.clone(), |old| old.created_at);
+        inner.put(
+            &item.pk,
+            &QualityItem {
+                created_at,
+                ..item.clone()
+            },
+        )?;
+        Ok(true)
+    }
+
+    async fn get_message(&self, wa_message_id: &str) -> Result<Option<MessageItem>, StoreError> {
+        self.lock().get(&keys::message(wa_message_id))
+    }
+
+    async fn list_messages(
+        &self,
+        conversation_pk: &str,
+        page: &PageRequest,
+    ) -> Result<Page<MessageItem>, StoreError> {
+        let index = keys::INDEXES
+            .iter()
+            .find(|i| i.name == keys::GSI_CONVERSATION)
+            .expect("index");
+        typed(
+            self.lock()
+                .query(index.partition, conversation_pk, index.sort, page)?,
+        )
+    }
+
+    async fn get_conversation(&self, pk: &str) -> Result<Option<ConversationItem>, StoreError> {
+        self.lock().get(pk)
+    }
+
+    async fn list_conversations(
+        &self,
+        inbox_pk: &str,
+        page: &PageRequest,
+    ) -> Result<Page<ConversationItem>, StoreError> {
+        let index = keys::INDEXES
+            .iter()
+            .find(|i| i.name == keys::GSI_INBOX)
+            .expect("index");
+        typed(
+            self.lock()
+                .query(index.partition, inbox_pk, index.sort, page)?,
+        )
+    }
+
+    async fn mark_conversation_read(
+        &self,
+        pk: &str,
+        now: &str,
+    ) -> Result<Option<ConversationItem>, StoreError> {
+        let mut inner = self.lock();
+        let Some(mut conv) = inner.get::<ConversationItem>(pk)? else {
+            return Ok(None);
+        };
+        conv.unread_count = 0;
+        conv.updated_at = now.to_string();
+        inner.put(pk, &conv)?;
+        Ok(Some(conv))
+    }
+
+    async fn set_archived(
+        &self,
+        pk: &str,
+        archived: bool,
+        now: &str,
+    ) -> Result<Option<ConversationItem>, StoreError> {
+        let mut inner = self.lock();
+        let Some(mut conv) = inner.get::<ConversationItem>(pk)? else {
+            return Ok(None);
+        };
+        conv.archived = archived;
+        conv.inbox_pk = if archived {
+            keys::archived_inbox(&conv.phone_number_id)
+        } else {
+            keys::inbox(&conv.phone_number_id)
+        };
+        conv.updated_at = now.to_string();
+        inner.put(pk, &conv)?;
+        Ok(Some(conv))
+    }
+
+    async fn get_item(&self, pk: &str) -> Result<Option<Value>, StoreError> {
+        Ok(self.lock().items.get(pk).cloned())
+    }
+
+    async fn list_by_item_type(
+        &self,
+        item_type_pk: &str,
+        page: &PageRequest,
+    ) -> Result<Page<Value>, StoreError> {
+        let index = keys::INDEXES
+            .iter()
+            .find(|i| i.name == keys::GSI_ITEM_TYPE)
+            .expect("index");
+        self.lock()
+            .query(index.partition, item_type_pk, index.sort, page)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn describe(&self) -> String {
+        match &self.path {
+            Some(p) => format!("embedded:{}", p.display()),
+            None => "embedded:memory".into(),
+        }
+    }
+}
