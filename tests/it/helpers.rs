@@ -1,0 +1,151 @@
+//! Shared test helpers: stores, contexts, and EUM/SNS event builders.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use handlers::{Ctx, Settings, Store};
+use serde_json::{Value, json};
+use whatsapp_lambda::store::{DynamoStore, EmbeddedStore, schema};
+
+pub const PHONE: &str = "106540352242922";
+pub const WABA: &str = "102290129340398";
+pub const CUSTOMER: &str = "16505551234";
+
+/// The DynamoDB Local endpoint; the suite fails loudly without it rather than pass untested.
+pub fn dynamodb_endpoint() -> String {
+    std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap_or_else(|_| {
+        panic!("AWS_ENDPOINT_URL_DYNAMODB is not set: run the suite with `bash tests/run.sh`, which starts DynamoDB Local")
+    })
+}
+
+pub fn unique_table() -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    format!("wl-test-{}-{}-{}", std::process::id(), nanos, NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+pub async fn dynamodb_client() -> aws_sdk_dynamodb::Client {
+    let endpoint = dynamodb_endpoint();
+    let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let config = aws_sdk_dynamodb::config::Builder::from(&shared).endpoint_url(endpoint).build();
+    aws_sdk_dynamodb::Client::from_conf(config)
+}
+
+/// A DynamoDB store on a fresh table of DynamoDB Local.
+pub async fn dynamo_store() -> Arc<DynamoStore> {
+    let client = dynamodb_client().await;
+    let table = unique_table();
+    schema::create_table(&client, &table).await.expect("create table");
+    Arc::new(DynamoStore::new(client, table))
+}
+
+/// A DynamoDB store whose endpoint is a closed loopback port: every call fails as unreachable.
+pub async fn dead_dynamo_store() -> Arc<DynamoStore> {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let config = aws_sdk_dynamodb::config::Builder::from(&shared)
+        .endpoint_url(format!("http://127.0.0.1:{port}"))
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
+        .build();
+    Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), "dead"))
+}
+
+pub fn embedded_store() -> Arc<EmbeddedStore> {
+    Arc::new(EmbeddedStore::in_memory())
+}
+
+pub fn ctx(store: Arc<dyn Store>) -> Ctx {
+    Ctx::new(store, Settings { default_phone_number_id: Some(PHONE.into()), ..Default::default() })
+}
+
+/// An EUM Social event around one Meta entry (`whatsAppWebhookEntry` as a JSON string).
+pub fn envelope(changes: Value) -> String {
+    let entry = json!({"id": WABA, "changes": changes});
+    json!({
+        "context": {
+            "MetaWabaIds": [{"wabaId": WABA, "arn": "arn:aws:social-messaging:us-east-1:123456789012:waba/abc"}],
+            "MetaPhoneNumberIds": [{"metaPhoneNumberId": PHONE, "arn": "arn:aws:social-messaging:us-east-1:123456789012:phone-number-id/def"}]
+        },
+        "whatsAppWebhookEntry": entry.to_string(),
+        "aws_account_id": "123456789012",
+        "message_timestamp": "2026-11-20T10:00:00.000Z",
+        "messageId": "eum-1"
+    })
+    .to_string()
+}
+
+/// A `messages` change with the given messages and statuses.
+pub fn messages_change(customer: &str, messages: Value, statuses: Value) -> Value {
+    json!([{
+        "field": "messages",
+        "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "15550783881", "phone_number_id": PHONE},
+            "contacts": [{"profile": {"name": "Kerry"}, "wa_id": customer}],
+            "messages": messages,
+            "statuses": statuses
+        }
+    }])
+}
+
+pub fn text_message(id: &str, customer: &str, timestamp: i64, body: &str) -> Value {
+    json!({"from": customer, "id": id, "timestamp": timestamp.to_string(), "type": "text", "text": {"body": body}})
+}
+
+pub fn status(id: &str, status: &str, timestamp: i64) -> Value {
+    let mut s = json!({"id": id, "status": status, "timestamp": timestamp.to_string(), "recipient_id": CUSTOMER});
+    if status == "failed" {
+        s["errors"] = json!([{"code": 131047, "title": "Re-engagement message", "message": "Re-engagement message", "error_data": {"details": "More than 24 hours have passed"}}]);
+    }
+    s
+}
+
+/// An SNS Lambda event with one record per (SNS message id, EUM event).
+pub fn sns_event(records: &[(&str, String)]) -> Value {
+    let records: Vec<Value> = records
+        .iter()
+        .map(|(id, message)| {
+            json!({
+                "EventSource": "aws:sns",
+                "EventVersion": "1.0",
+                "EventSubscriptionArn": "arn:aws:sns:us-east-1:123456789012:eum:sub",
+                "Sns": {
+                    "Type": "Notification",
+                    "MessageId": id,
+                    "TopicArn": "arn:aws:sns:us-east-1:123456789012:eum",
+                    "Subject": null,
+                    "Message": message,
+                    "Timestamp": "2026-11-20T10:00:00.000Z",
+                    "SignatureVersion": "1",
+                    "Signature": "EXAMPLE",
+                    "SigningCertUrl": "https://example.invalid/cert.pem",
+                    "UnsubscribeUrl": "https://example.invalid/unsub",
+                    "MessageAttributes": {}
+                }
+            })
+        })
+        .collect();
+    json!({"Records": records})
+}
+
+pub fn text_event(sns_id: &str, wamid: &str, customer: &str, timestamp: i64, body: &str) -> Value {
+    sns_event(&[(sns_id, envelope(messages_change(customer, json!([text_message(wamid, customer, timestamp, body)]), json!([]))))])
+}
+
+pub fn status_event(sns_id: &str, wamid: &str, value: &str, timestamp: i64) -> Value {
+    sns_event(&[(sns_id, envelope(messages_change(CUSTOMER, json!([]), json!([status(wamid, value, timestamp)]))))])
+}
+
+/// Runs a direct action and returns the whole response envelope.
+pub async fn action(ctx: &Ctx, request: Value) -> Value {
+    whatsapp_lambda::intake::handle(ctx, request).await.expect("actions never fail the invocation")
+}
+
+/// Loads a JSON file of the repository.
+pub fn load(path: &str) -> Value {
+    let full = format!("{}/{}", env!("CARGO_MANIFEST_DIR"), path);
+    serde_json::from_str(&std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"))).unwrap()
+}

