@@ -1,0 +1,112 @@
+//! The binary as a user runs it: `create-table` then `invoke` against DynamoDB Local, and
+//! `invoke` on the embedded store. Stdout must be the response JSON alone.
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+use crate::helpers::{dynamodb_endpoint, unique_table};
+
+const BIN: &str = env!("CARGO_BIN_EXE_whatsapp-lambda");
+
+fn run(args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("TABLE_NAME")
+        .env("RUST_LOG", "info");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run the binary")
+}
+
+fn json_stdout(out: &Output) -> Value {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not only JSON ({e}):\n{stdout}\nstderr:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+#[test]
+fn invoke_against_dynamodb_local_prints_only_the_response() {
+    let endpoint = dynamodb_endpoint();
+    let table = unique_table();
+    let envs = [
+        ("TABLE_NAME", table.as_str()),
+        ("AWS_ENDPOINT_URL_DYNAMODB", endpoint.as_str()),
+    ];
+    let created = run(&["create-table"], &envs);
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    assert_eq!(json_stdout(&created)["result"], "Created");
+    let again = run(&["create-table"], &envs);
+    assert_eq!(json_stdout(&again)["result"], "AlreadyExists", "idempotent");
+
+    let stored = run(&["invoke", "events/inbound/image.json"], &envs);
+    assert!(stored.status.success());
+    assert_eq!(json_stdout(&stored)["data"]["messages"], 1);
+    assert!(
+        String::from_utf8_lossy(&stored.stderr).contains("record processed"),
+        "logs go to stderr"
+    );
+
+    let listed = run(&["invoke", "events/actions/get_conversations.json"], &envs);
+    let body = json_stdout(&listed);
+    assert_eq!(body["data"]["count"], 1, "{body}");
+    assert_eq!(
+        body["data"]["conversations"][0]["lastMessagePreview"]
+            .as_str()
+            .map(|p| p.starts_with("[image]")),
+        Some(true)
+    );
+}
+
+#[test]
+fn invoke_reports_a_failed_invocation_with_a_non_zero_exit() {
+    let dead = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port())
+    };
+    let out = run(
+        &["invoke", "events/inbound/text.json"],
+        &[
+            ("TABLE_NAME", "t"),
+            ("AWS_ENDPOINT_URL_DYNAMODB", &dead),
+            ("AWS_MAX_ATTEMPTS", "1"),
+        ],
+    );
+    assert!(!out.status.success());
+    assert_eq!(json_stdout(&out)["errorType"], "RetryableFailure");
+}
+
+#[test]
+fn invoke_on_the_embedded_store_persists_between_runs() {
+    let dir = std::env::temp_dir().join(unique_table());
+    let data_dir = dir.to_string_lossy().into_owned();
+    let envs = [("DATA_DIR", data_dir.as_str())];
+    for _ in 0..2 {
+        assert!(
+            run(&["invoke", "events/inbound/text.json"], &envs)
+                .status
+                .success()
+        );
+    }
+    let conv = json_stdout(&run(
+        &["invoke", "events/actions/get_conversation.json"],
+        &envs,
+    ));
+    assert_eq!(
+        conv["data"]["unreadCount"], 1,
+        "the second delivery was a duplicate: {conv}"
+    );
+    let bad = run(&["invoke", "-"], &envs);
+    assert!(!bad.status.success(), "empty stdin is not an event");
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -1,0 +1,170 @@
+//! Every console event in `events/` is run, and the action events and the registry are checked
+//! against each other.
+
+use std::collections::BTreeSet;
+use std::fs;
+
+use handlers::REGISTRY;
+use handlers::store::{PageRequest, Store};
+use serde_json::Value;
+use whatsapp_lambda::intake;
+
+use crate::helpers::*;
+
+fn files(dir: &str) -> Vec<(String, Value)> {
+    let full = format!("{}/events/{dir}", env!("CARGO_MANIFEST_DIR"));
+    let mut out: Vec<_> = fs::read_dir(&full)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|p| {
+            let name = p.file_stem().unwrap().to_string_lossy().into_owned();
+            let value = serde_json::from_str(&fs::read_to_string(&p).unwrap())
+                .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            (name, value)
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+#[test]
+fn every_action_has_an_event_and_every_event_names_an_action() {
+    let events: BTreeSet<String> = files("actions")
+        .into_iter()
+        .map(|(_, v)| v["action"].as_str().unwrap().to_string())
+        .collect();
+    let names: BTreeSet<String> = files("actions").into_iter().map(|(n, _)| n).collect();
+    let registered: BTreeSet<String> = REGISTRY
+        .actions()
+        .iter()
+        .map(|s| s.name.to_string())
+        .collect();
+    assert_eq!(events, registered, "events/actions/*.json vs the registry");
+    assert_eq!(
+        names, registered,
+        "each event file is named after its action"
+    );
+}
+
+/// The Meta payload of an inbound event file.
+fn changes(event: &Value) -> Vec<Value> {
+    let message: Value =
+        serde_json::from_str(event["Records"][0]["Sns"]["Message"].as_str().unwrap()).unwrap();
+    let entry = match &message["whatsAppWebhookEntry"] {
+        Value::String(s) => serde_json::from_str(s).unwrap(),
+        other => other.clone(),
+    };
+    entry["changes"].as_array().unwrap().clone()
+}
+
+async fn run_inbound_events(store: std::sync::Arc<dyn Store>) {
+    let ctx = ctx(store.clone());
+    for (name, event) in files("inbound") {
+        let answer = intake::handle(&ctx, event.clone())
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(answer["statusCode"], 200, "{name}: {answer}");
+        assert_eq!(answer["data"]["poison"], 0, "{name}: {answer}");
+        for change in changes(&event) {
+            let value = &change["value"];
+            match change["field"].as_str().unwrap() {
+                "messages" => {
+                    for m in value["messages"].as_array().into_iter().flatten() {
+                        let stored = store
+                            .get_message(m["id"].as_str().unwrap())
+                            .await
+                            .unwrap()
+                            .unwrap_or_else(|| panic!("{name}: not stored"));
+                        assert_eq!(stored.kind.as_deref(), m["type"].as_str(), "{name}");
+                        assert_eq!(stored.direction, "INBOUND");
+                        let conv = store
+                            .get_conversation(stored.conversation_pk.as_deref().unwrap())
+                            .await
+                            .unwrap();
+                        assert!(
+                            conv.is_some_and(|c| c.unread_count >= 1),
+                            "{name}: threaded"
+                        );
+                    }
+                    for s in value["statuses"].as_array().into_iter().flatten() {
+                        let stored = store
+                            .get_message(s["id"].as_str().unwrap())
+                            .await
+                            .unwrap()
+                            .unwrap();
+                        assert!(
+                            stored.status_rank
+                                >= handlers::store::status_rank(s["status"].as_str().unwrap()),
+                            "{name}"
+                        );
+                        if s["status"] == "failed" {
+                            assert!(
+                                stored.error.as_ref().and_then(|e| e.code).is_some(),
+                                "{name}: keeps the error"
+                            );
+                        }
+                    }
+                }
+                "message_template_status_update" => {
+                    let pk = handlers::keys::template(
+                        WABA,
+                        value["message_template_name"].as_str().unwrap(),
+                        value["message_template_language"].as_str().unwrap(),
+                    );
+                    let item = store
+                        .get_item(&pk)
+                        .await
+                        .unwrap()
+                        .unwrap_or_else(|| panic!("{name}: no {pk}"));
+                    assert_eq!(item["status"], value["event"]);
+                }
+                "phone_number_quality_update" => {
+                    let pk =
+                        handlers::keys::quality(value["display_phone_number"].as_str().unwrap());
+                    assert!(store.get_item(&pk).await.unwrap().is_some(), "{name}");
+                }
+                field => {
+                    let kept = store
+                        .list_by_item_type(
+                            &handlers::keys::item_type::webhook_field(field),
+                            &PageRequest {
+                                limit: 10,
+                                cursor: None,
+                            },
+                        )
+                        .await
+                        .unwrap();
+                    assert_eq!(kept.items.len(), 1, "{name}: the {field} event is kept");
+                    assert_eq!(kept.items[0]["payload"], *value);
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_inbound_event_is_stored_on_the_embedded_store() {
+    run_inbound_events(embedded_store()).await;
+}
+
+#[tokio::test]
+async fn every_inbound_event_is_stored_on_dynamodb() {
+    run_inbound_events(dynamo_store().await).await;
+}
+
+#[tokio::test]
+async fn every_action_event_succeeds_on_a_seeded_store() {
+    let ctx = ctx(embedded_store());
+    intake::handle(&ctx, load("events/inbound/text.json"))
+        .await
+        .unwrap();
+    // archive last: it empties the inbox that get_conversations lists
+    let mut events = files("actions");
+    events.sort_by_key(|(n, _)| n == "archive_conversation");
+    for (name, event) in events {
+        let answer = intake::handle(&ctx, event).await.unwrap();
+        assert_eq!(answer["statusCode"], 200, "{name}: {answer}");
+        assert_eq!(answer["operation"], name.as_str());
+    }
+}

@@ -20,14 +20,24 @@ pub fn dynamodb_endpoint() -> String {
 
 pub fn unique_table() -> String {
     static NEXT: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
-    format!("wl-test-{}-{}-{}", std::process::id(), nanos, NEXT.fetch_add(1, Ordering::Relaxed))
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "wl-test-{}-{}-{}",
+        std::process::id(),
+        nanos,
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 pub async fn dynamodb_client() -> aws_sdk_dynamodb::Client {
     let endpoint = dynamodb_endpoint();
     let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let config = aws_sdk_dynamodb::config::Builder::from(&shared).endpoint_url(endpoint).build();
+    let config = aws_sdk_dynamodb::config::Builder::from(&shared)
+        .endpoint_url(endpoint)
+        .build();
     aws_sdk_dynamodb::Client::from_conf(config)
 }
 
@@ -35,7 +45,9 @@ pub async fn dynamodb_client() -> aws_sdk_dynamodb::Client {
 pub async fn dynamo_store() -> Arc<DynamoStore> {
     let client = dynamodb_client().await;
     let table = unique_table();
-    schema::create_table(&client, &table).await.expect("create table");
+    schema::create_table(&client, &table)
+        .await
+        .expect("create table");
     Arc::new(DynamoStore::new(client, table))
 }
 
@@ -50,7 +62,10 @@ pub async fn dead_dynamo_store() -> Arc<DynamoStore> {
         .endpoint_url(format!("http://127.0.0.1:{port}"))
         .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
         .build();
-    Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), "dead"))
+    Arc::new(DynamoStore::new(
+        aws_sdk_dynamodb::Client::from_conf(config),
+        "dead",
+    ))
 }
 
 pub fn embedded_store() -> Arc<EmbeddedStore> {
@@ -58,7 +73,13 @@ pub fn embedded_store() -> Arc<EmbeddedStore> {
 }
 
 pub fn ctx(store: Arc<dyn Store>) -> Ctx {
-    Ctx::new(store, Settings { default_phone_number_id: Some(PHONE.into()), ..Default::default() })
+    Ctx::new(
+        store,
+        Settings {
+            default_phone_number_id: Some(PHONE.into()),
+            ..Default::default()
+        },
+    )
 }
 
 /// An EUM Social event around one Meta entry (`whatsAppWebhookEntry` as a JSON string).
@@ -132,20 +153,37 @@ pub fn sns_event(records: &[(&str, String)]) -> Value {
 }
 
 pub fn text_event(sns_id: &str, wamid: &str, customer: &str, timestamp: i64, body: &str) -> Value {
-    sns_event(&[(sns_id, envelope(messages_change(customer, json!([text_message(wamid, customer, timestamp, body)]), json!([]))))])
+    sns_event(&[(
+        sns_id,
+        envelope(messages_change(
+            customer,
+            json!([text_message(wamid, customer, timestamp, body)]),
+            json!([]),
+        )),
+    )])
 }
 
 pub fn status_event(sns_id: &str, wamid: &str, value: &str, timestamp: i64) -> Value {
-    sns_event(&[(sns_id, envelope(messages_change(CUSTOMER, json!([]), json!([status(wamid, value, timestamp)]))))])
+    sns_event(&[(
+        sns_id,
+        envelope(messages_change(
+            CUSTOMER,
+            json!([]),
+            json!([status(wamid, value, timestamp)]),
+        )),
+    )])
 }
 
 /// Runs a direct action and returns the whole response envelope.
 pub async fn action(ctx: &Ctx, request: Value) -> Value {
-    whatsapp_lambda::intake::handle(ctx, request).await.expect("actions never fail the invocation")
+    whatsapp_lambda::intake::handle(ctx, request)
+        .await
+        .expect("actions never fail the invocation")
 }
 
 /// Loads a JSON file of the repository.
 pub fn load(path: &str) -> Value {
     let full = format!("{}/{}", env!("CARGO_MANIFEST_DIR"), path);
-    serde_json::from_str(&std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"))).unwrap()
+    serde_json::from_str(&std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}")))
+        .unwrap()
 }

@@ -41,23 +41,63 @@ async fn duplicates_are_stored_and_counted_once<S: Store + 'static>(store: Arc<S
     let ctx = ctx(store.clone());
     // GIVEN one message delivered ten times, some under other SNS ids (EUM may publish twice)
     for i in 0..10 {
-        let sns_id = if i % 2 == 0 { "sns-1".to_string() } else { format!("sns-dup-{i}") };
-        intake::handle(&ctx, text_event(&sns_id, "wamid.D1", CUSTOMER, 1_763_632_800, "hello")).await.unwrap();
+        let sns_id = if i % 2 == 0 {
+            "sns-1".to_string()
+        } else {
+            format!("sns-dup-{i}")
+        };
+        intake::handle(
+            &ctx,
+            text_event(&sns_id, "wamid.D1", CUSTOMER, 1_763_632_800, "hello"),
+        )
+        .await
+        .unwrap();
     }
     // THEN one message, counted once
-    let conv = store.get_conversation(CONV).await.unwrap().expect("conversation");
+    let conv = store
+        .get_conversation(CONV)
+        .await
+        .unwrap()
+        .expect("conversation");
     assert_eq!(conv.unread_count, 1);
-    let page = store.list_messages(CONV, &PageRequest { limit: 50, cursor: None }).await.unwrap();
+    let page = store
+        .list_messages(
+            CONV,
+            &PageRequest {
+                limit: 50,
+                cursor: None,
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(page.items.len(), 1);
     assert_eq!(page.items[0].text.as_deref(), Some("hello"));
 }
 
 async fn statuses_only_move_forward<S: Store + 'static>(store: Arc<S>) {
     let ctx = ctx(store.clone());
-    for (n, (value, ts)) in [("delivered", 20), ("sent", 10), ("read", 30), ("delivered", 20), ("sent", 10)].iter().enumerate() {
-        intake::handle(&ctx, status_event(&format!("s{n}"), "wamid.OUT1", value, 1_763_632_800 + ts)).await.unwrap();
+    for (n, (value, ts)) in [
+        ("delivered", 20),
+        ("sent", 10),
+        ("read", 30),
+        ("delivered", 20),
+        ("sent", 10),
+    ]
+    .iter()
+    .enumerate()
+    {
+        intake::handle(
+            &ctx,
+            status_event(&format!("s{n}"), "wamid.OUT1", value, 1_763_632_800 + ts),
+        )
+        .await
+        .unwrap();
     }
-    let msg = store.get_message("wamid.OUT1").await.unwrap().expect("status creates the item");
+    let msg = store
+        .get_message("wamid.OUT1")
+        .await
+        .unwrap()
+        .expect("status creates the item");
     assert_eq!(msg.status, "read");
     assert_eq!(msg.direction, model::OUTBOUND);
     assert_eq!(msg.delivered_at.as_deref(), Some("2025-11-20T10:00:20Z"));
@@ -69,22 +109,45 @@ async fn statuses_only_move_forward<S: Store + 'static>(store: Arc<S>) {
 
 async fn failed_is_terminal_and_keeps_its_error<S: Store + 'static>(store: Arc<S>) {
     let ctx = ctx(store.clone());
-    intake::handle(&ctx, status_event("f1", "wamid.OUT2", "sent", 1_763_632_801)).await.unwrap();
-    intake::handle(&ctx, status_event("f2", "wamid.OUT2", "failed", 1_763_632_802)).await.unwrap();
-    intake::handle(&ctx, status_event("f3", "wamid.OUT2", "read", 1_763_632_803)).await.unwrap();
+    intake::handle(
+        &ctx,
+        status_event("f1", "wamid.OUT2", "sent", 1_763_632_801),
+    )
+    .await
+    .unwrap();
+    intake::handle(
+        &ctx,
+        status_event("f2", "wamid.OUT2", "failed", 1_763_632_802),
+    )
+    .await
+    .unwrap();
+    intake::handle(
+        &ctx,
+        status_event("f3", "wamid.OUT2", "read", 1_763_632_803),
+    )
+    .await
+    .unwrap();
     let msg = store.get_message("wamid.OUT2").await.unwrap().unwrap();
     assert_eq!(msg.status, "failed");
     let error = msg.error.expect("failed keeps Meta's error");
     assert_eq!(error.code, Some(131047));
     assert_eq!(error.title.as_deref(), Some("Re-engagement message"));
-    assert_eq!(error.details.as_deref(), Some("More than 24 hours have passed"));
+    assert_eq!(
+        error.details.as_deref(),
+        Some("More than 24 hours have passed")
+    );
     assert_eq!(msg.sent_at.as_deref(), Some("2025-11-20T10:00:01Z"));
     assert_eq!(msg.read_at, None);
 }
 
 async fn status_before_its_message_merges<S: Store + 'static>(store: Arc<S>) {
     let ctx = ctx(store.clone());
-    intake::handle(&ctx, status_event("b1", "wamid.OUT3", "delivered", 1_763_632_810)).await.unwrap();
+    intake::handle(
+        &ctx,
+        status_event("b1", "wamid.OUT3", "delivered", 1_763_632_810),
+    )
+    .await
+    .unwrap();
     // the send is recorded after its status arrived (as the outbound path will do)
     let outbound = MessageItem {
         pk: keys::message("wamid.OUT3"),
@@ -113,8 +176,14 @@ async fn status_before_its_message_merges<S: Store + 'static>(store: Arc<S>) {
         now: "2025-11-20T10:00:05Z".into(),
         ..Default::default()
     };
-    assert_eq!(store.record_message(&outbound, &touch).await.unwrap(), Recorded::New);
-    assert_eq!(store.record_message(&outbound, &touch).await.unwrap(), Recorded::Duplicate);
+    assert_eq!(
+        store.record_message(&outbound, &touch).await.unwrap(),
+        Recorded::New
+    );
+    assert_eq!(
+        store.record_message(&outbound, &touch).await.unwrap(),
+        Recorded::Duplicate
+    );
     let msg = store.get_message("wamid.OUT3").await.unwrap().unwrap();
     assert_eq!(msg.kind.as_deref(), Some("text"));
     assert_eq!(msg.status, "delivered", "the earlier status is kept");
@@ -126,15 +195,41 @@ async fn status_before_its_message_merges<S: Store + 'static>(store: Arc<S>) {
 
 async fn out_of_order_messages_keep_the_newest_last<S: Store + 'static>(store: Arc<S>) {
     let ctx = ctx(store.clone());
-    intake::handle(&ctx, text_event("o1", "wamid.NEW", CUSTOMER, 1_763_632_900, "newer")).await.unwrap();
-    intake::handle(&ctx, text_event("o2", "wamid.OLD", CUSTOMER, 1_763_632_800, "older")).await.unwrap();
+    intake::handle(
+        &ctx,
+        text_event("o1", "wamid.NEW", CUSTOMER, 1_763_632_900, "newer"),
+    )
+    .await
+    .unwrap();
+    intake::handle(
+        &ctx,
+        text_event("o2", "wamid.OLD", CUSTOMER, 1_763_632_800, "older"),
+    )
+    .await
+    .unwrap();
     let conv = store.get_conversation(CONV).await.unwrap().unwrap();
     assert_eq!(conv.unread_count, 2);
     assert_eq!(conv.last_message_preview.as_deref(), Some("newer"));
     assert_eq!(conv.last_message_at, "2025-11-20T10:01:40Z");
-    assert_eq!(conv.last_inbound_at.as_deref(), Some("2025-11-20T10:01:40Z"));
-    let page = store.list_messages(CONV, &PageRequest { limit: 10, cursor: None }).await.unwrap();
-    let ids: Vec<_> = page.items.iter().map(|m| m.wa_message_id.as_str()).collect();
+    assert_eq!(
+        conv.last_inbound_at.as_deref(),
+        Some("2025-11-20T10:01:40Z")
+    );
+    let page = store
+        .list_messages(
+            CONV,
+            &PageRequest {
+                limit: 10,
+                cursor: None,
+            },
+        )
+        .await
+        .unwrap();
+    let ids: Vec<_> = page
+        .items
+        .iter()
+        .map(|m| m.wa_message_id.as_str())
+        .collect();
     assert_eq!(ids, ["wamid.NEW", "wamid.OLD"]);
 }
 
@@ -146,7 +241,13 @@ async fn concurrent_deliveries_count_exactly<S: Store + 'static>(store: Arc<S>) 
         let ctx = ctx.clone();
         tasks.push(tokio::spawn(async move {
             let n = i % 16;
-            let event = text_event(&format!("c{i}"), &format!("wamid.C{n}"), CUSTOMER, 1_763_632_800 + n, "hi");
+            let event = text_event(
+                &format!("c{i}"),
+                &format!("wamid.C{n}"),
+                CUSTOMER,
+                1_763_632_800 + n,
+                "hi",
+            );
             intake::handle(&ctx, event).await
         }));
     }
@@ -156,18 +257,49 @@ async fn concurrent_deliveries_count_exactly<S: Store + 'static>(store: Arc<S>) 
     let conv = store.get_conversation(CONV).await.unwrap().unwrap();
     assert_eq!(conv.unread_count, 16);
     assert_eq!(conv.last_message_id.as_deref(), Some("wamid.C15"));
-    let page = store.list_messages(CONV, &PageRequest { limit: 100, cursor: None }).await.unwrap();
+    let page = store
+        .list_messages(
+            CONV,
+            &PageRequest {
+                limit: 100,
+                cursor: None,
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(page.items.len(), 16);
 }
 
 async fn messages_and_conversations_paginate<S: Store + 'static>(store: Arc<S>) {
     let ctx = ctx(store.clone());
     for i in 0..25 {
-        intake::handle(&ctx, text_event(&format!("p{i}"), &format!("wamid.P{i:02}"), CUSTOMER, 1_763_632_800 + i, "x")).await.unwrap();
+        intake::handle(
+            &ctx,
+            text_event(
+                &format!("p{i}"),
+                &format!("wamid.P{i:02}"),
+                CUSTOMER,
+                1_763_632_800 + i,
+                "x",
+            ),
+        )
+        .await
+        .unwrap();
     }
     for c in 0..7 {
         let customer = format!("4477009001{c:02}");
-        intake::handle(&ctx, text_event(&format!("q{c}"), &format!("wamid.Q{c}"), &customer, 1_763_640_000 + c, "y")).await.unwrap();
+        intake::handle(
+            &ctx,
+            text_event(
+                &format!("q{c}"),
+                &format!("wamid.Q{c}"),
+                &customer,
+                1_763_640_000 + c,
+                "y",
+            ),
+        )
+        .await
+        .unwrap();
     }
     // messages through the action, 10 at a time
     let mut seen = Vec::new();
@@ -189,7 +321,11 @@ async fn messages_and_conversations_paginate<S: Store + 'static>(store: Arc<S>) 
     let mut convs = Vec::new();
     let mut token = json!(null);
     for _ in 0..10 {
-        let answer = action(&ctx, json!({"action": "get_conversations", "limit": 3, "nextToken": token})).await;
+        let answer = action(
+            &ctx,
+            json!({"action": "get_conversations", "limit": 3, "nextToken": token}),
+        )
+        .await;
         assert_eq!(answer["statusCode"], 200, "{answer}");
         for c in answer["data"]["conversations"].as_array().unwrap() {
             convs.push(c["customerId"].as_str().unwrap().to_string());
@@ -206,21 +342,47 @@ async fn messages_and_conversations_paginate<S: Store + 'static>(store: Arc<S>) 
 
 async fn archive_and_read<S: Store + 'static>(store: Arc<S>) {
     let ctx = ctx(store.clone());
-    intake::handle(&ctx, text_event("a1", "wamid.A1", CUSTOMER, 1_763_632_800, "one")).await.unwrap();
-    let read = action(&ctx, json!({"action": "mark_conversation_read", "customerId": CUSTOMER})).await;
+    intake::handle(
+        &ctx,
+        text_event("a1", "wamid.A1", CUSTOMER, 1_763_632_800, "one"),
+    )
+    .await
+    .unwrap();
+    let read = action(
+        &ctx,
+        json!({"action": "mark_conversation_read", "customerId": CUSTOMER}),
+    )
+    .await;
     assert_eq!(read["data"]["unreadCount"], 0, "{read}");
-    let archived = action(&ctx, json!({"action": "archive_conversation", "conversationPk": CONV})).await;
+    let archived = action(
+        &ctx,
+        json!({"action": "archive_conversation", "conversationPk": CONV}),
+    )
+    .await;
     assert_eq!(archived["data"]["archived"], true, "{archived}");
     let inbox = action(&ctx, json!({"action": "get_conversations"})).await;
     assert_eq!(inbox["data"]["count"], 0);
-    let shelf = action(&ctx, json!({"action": "get_conversations", "archived": true})).await;
+    let shelf = action(
+        &ctx,
+        json!({"action": "get_conversations", "archived": true}),
+    )
+    .await;
     assert_eq!(shelf["data"]["count"], 1);
     // a new message from the customer brings it back
-    intake::handle(&ctx, text_event("a2", "wamid.A2", CUSTOMER, 1_763_632_900, "two")).await.unwrap();
+    intake::handle(
+        &ctx,
+        text_event("a2", "wamid.A2", CUSTOMER, 1_763_632_900, "two"),
+    )
+    .await
+    .unwrap();
     let inbox = action(&ctx, json!({"action": "get_conversations"})).await;
     assert_eq!(inbox["data"]["count"], 1);
     assert_eq!(inbox["data"]["conversations"][0]["unreadCount"], 1);
-    let missing = action(&ctx, json!({"action": "mark_conversation_read", "customerId": "999"})).await;
+    let missing = action(
+        &ctx,
+        json!({"action": "mark_conversation_read", "customerId": "999"}),
+    )
+    .await;
     assert_eq!(missing["statusCode"], 404);
 }
 
@@ -238,26 +400,71 @@ async fn template_and_quality_updates_never_regress<S: Store + 'static>(store: A
         updated_at: "2026-11-20T10:00:10Z".into(),
         ..Default::default()
     };
-    let older = model::TemplateItem { status: "PENDING".into(), status_at: "2026-11-20T10:00:00Z".into(), ..newer.clone() };
+    let older = model::TemplateItem {
+        status: "PENDING".into(),
+        status_at: "2026-11-20T10:00:00Z".into(),
+        ..newer.clone()
+    };
     assert!(store.put_template_status(&newer).await.unwrap());
     assert!(!store.put_template_status(&older).await.unwrap());
     let stored = store.get_item(&newer.pk).await.unwrap().unwrap();
     assert_eq!(stored["status"], "APPROVED");
-    let listed = store.list_by_item_type(keys::item_type::TEMPLATE, &PageRequest { limit: 10, cursor: None }).await.unwrap();
+    let listed = store
+        .list_by_item_type(
+            keys::item_type::TEMPLATE,
+            &PageRequest {
+                limit: 10,
+                cursor: None,
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(listed.items.len(), 1);
 }
 
 async fn foreign_tokens_are_refused<S: Store + 'static>(store: Arc<S>) {
     let ctx = ctx(store.clone());
     for i in 0..3 {
-        intake::handle(&ctx, text_event(&format!("t{i}"), &format!("wamid.T{i}"), CUSTOMER, 1_763_632_800 + i, "x")).await.unwrap();
+        intake::handle(
+            &ctx,
+            text_event(
+                &format!("t{i}"),
+                &format!("wamid.T{i}"),
+                CUSTOMER,
+                1_763_632_800 + i,
+                "x",
+            ),
+        )
+        .await
+        .unwrap();
     }
-    let page = store.list_messages(CONV, &PageRequest { limit: 1, cursor: None }).await.unwrap();
+    let page = store
+        .list_messages(
+            CONV,
+            &PageRequest {
+                limit: 1,
+                cursor: None,
+            },
+        )
+        .await
+        .unwrap();
     let token = page.next_cursor.expect("more pages");
     // a token of one conversation used on another
-    let other = store.list_messages("CONV#1#2", &PageRequest { limit: 1, cursor: Some(token) }).await;
+    let other = store
+        .list_messages(
+            "CONV#1#2",
+            &PageRequest {
+                limit: 1,
+                cursor: Some(token),
+            },
+        )
+        .await;
     assert!(matches!(other, Err(StoreError::BadCursor(_))), "{other:?}");
-    let garbage = action(&ctx, json!({"action": "get_messages", "customerId": CUSTOMER, "nextToken": "bm9wZQ"})).await;
+    let garbage = action(
+        &ctx,
+        json!({"action": "get_messages", "customerId": CUSTOMER, "nextToken": "bm9wZQ"}),
+    )
+    .await;
     assert_eq!(garbage["statusCode"], 400, "{garbage}");
     assert!(garbage["error"].as_str().unwrap().contains("nextToken"));
 }
