@@ -1,1 +1,118 @@
-fn main() {}
+//! Inbound throughput benchmark (not a test: it measures, it does not assert).
+//!
+//! `cargo bench --bench inbound` processes synthetic EUM Social SNS events (text messages over
+//! many conversations, 10% redelivered) through the real intake path and prints, per store:
+//! records per second, write requests and item writes per inbound message, and the process's
+//! peak memory. The DynamoDB Local run happens when `AWS_ENDPOINT_URL_DYNAMODB` is set (as
+//! `tests/run.sh` sets it; or start DynamoDB Local yourself).
+//!
+//! Options (environment): `BENCH_RECORDS` (default 20000 embedded, 2000 DynamoDB).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde_json::{Value, json};
+use whatsapp_lambda::intake;
+use whatsapp_lambda::store::{DynamoStore, EmbeddedStore, schema};
+
+const PHONE: &str = "106540352242922";
+
+fn event(i: usize) -> Value {
+    let customer = format!("1650555{:04}", i % 500);
+    let entry = json!({"id": "102290129340398", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550783881", "phone_number_id": PHONE},
+        "contacts": [{"profile": {"name": "Bench"}, "wa_id": customer}],
+        "messages": [{"from": customer, "id": format!("wamid.BENCH{i:08}"), "timestamp": (1_763_632_800 + i).to_string(),
+                      "type": "text", "text": {"body": "Hello, is my order on its way?"}}]
+    }}]});
+    let message = json!({"context": {"MetaWabaIds": [{"wabaId": "102290129340398", "arn": "arn:aws:social-messaging:us-east-1:1:waba/x"}],
+        "MetaPhoneNumberIds": [{"metaPhoneNumberId": PHONE, "arn": "arn:aws:social-messaging:us-east-1:1:phone-number-id/y"}]},
+        "whatsAppWebhookEntry": entry.to_string(), "aws_account_id": "1", "message_timestamp": "2026-11-20T10:00:00Z"});
+    json!({"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": "arn:aws:sns:us-east-1:1:t:s",
+        "Sns": {"Type": "Notification", "MessageId": format!("sns-{i}"), "TopicArn": "arn:aws:sns:us-east-1:1:t", "Message": message.to_string(),
+                "Timestamp": "2026-11-20T10:00:00.000Z", "SignatureVersion": "1", "Signature": "x", "SigningCertUrl": "x", "UnsubscribeUrl": "x",
+                "MessageAttributes": {}}}]})
+}
+
+/// Records to deliver: every message once, and every tenth one a second time.
+fn deliveries(n: usize) -> Vec<Value> {
+    let mut out: Vec<Value> = (0..n).map(event).collect();
+    out.extend((0..n).step_by(10).map(event));
+    out
+}
+
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .unwrap_or(0)
+}
+
+fn records(default: usize) -> usize {
+    std::env::var("BENCH_RECORDS").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+#[tokio::main]
+async fn main() {
+    println!("whatsapp-lambda inbound benchmark");
+    let n = records(20_000);
+    let store = Arc::new(EmbeddedStore::in_memory());
+    let ctx = handlers::Ctx::new(store.clone(), Default::default());
+    let events = deliveries(n);
+    let started = Instant::now();
+    for e in &events {
+        intake::handle(&ctx, e.clone()).await.expect("embedded store does not fail");
+    }
+    let secs = started.elapsed().as_secs_f64();
+    // Writes per message exclude the one audit write per record, reported separately.
+    let writes = store.item_writes() - events.len() as u64;
+    println!(
+        "embedded (memory): {} records ({} new messages) in {secs:.2}s = {:.0} records/s; {:.2} item writes per new message (+1 audit write per record)",
+        events.len(),
+        n,
+        events.len() as f64 / secs,
+        writes as f64 / n as f64
+    );
+    println!("peak memory after embedded run: {} MiB", peak_rss_kib() / 1024);
+
+    if std::env::var("AWS_ENDPOINT_URL_DYNAMODB").is_err() {
+        println!("dynamodb-local: skipped (set AWS_ENDPOINT_URL_DYNAMODB, e.g. run under tests/run.sh)");
+        return;
+    }
+    let n = records(2_000).min(n);
+    let client = whatsapp_lambda::store::dynamodb_client().await;
+    let table = format!("bench-{}", std::process::id());
+    schema::create_table(&client, &table).await.expect("create table");
+    let store = Arc::new(DynamoStore::new(client, table));
+    let ctx = handlers::Ctx::new(store.clone(), Default::default());
+    let events = deliveries(n);
+    let started = Instant::now();
+    for e in &events[..n] {
+        intake::handle(&ctx, e.clone()).await.expect("DynamoDB Local reachable");
+    }
+    let firsts = store.write_counts();
+    for e in &events[n..] {
+        intake::handle(&ctx, e.clone()).await.expect("DynamoDB Local reachable");
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let all = store.write_counts();
+    let dups = (events.len() - n) as u64;
+    println!(
+        "dynamodb-local: {} records ({} new messages, {} redeliveries) in {secs:.2}s = {:.0} records/s (one at a time)",
+        events.len(),
+        n,
+        dups,
+        events.len() as f64 / secs,
+    );
+    println!(
+        "  per new message: {:.2} write requests carrying {:.2} item writes, plus 1 audit PutItem per record",
+        (firsts.requests - n as u64) as f64 / n as f64,
+        (firsts.item_writes - n as u64) as f64 / n as f64,
+    );
+    println!(
+        "  per redelivery: {:.2} write requests (a transaction cancelled by its condition, nothing written) plus the audit PutItem",
+        (all.requests - firsts.requests - dups) as f64 / dups as f64,
+    );
+    println!("peak memory: {} MiB", peak_rss_kib() / 1024);
+}

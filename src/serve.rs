@@ -24,7 +24,14 @@ use crate::intake;
 /// # Errors
 /// The address cannot be bound.
 pub async fn run(ctx: handlers::Ctx, addr: &str) -> std::io::Result<()> {
-    let listener = TcpListener::bind(addr).await?;
+    serve(ctx, TcpListener::bind(addr).await?).await
+}
+
+/// Serves on an already bound listener until the process is stopped.
+///
+/// # Errors
+/// Accepting a connection fails.
+pub async fn serve(ctx: handlers::Ctx, listener: TcpListener) -> std::io::Result<()> {
     let local = listener.local_addr()?;
     tracing::info!(%local, store = %ctx.store().describe(), "listening");
     eprintln!(

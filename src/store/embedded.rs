@@ -28,11 +28,19 @@ pub struct EmbeddedStore {
     inner: Mutex<Inner>,
 }
 
+impl EmbeddedStore {
+    /// Item writes so far (for the benchmark).
+    pub fn item_writes(&self) -> u64 {
+        self.lock().writes
+    }
+}
+
 #[derive(Default)]
 struct Inner {
     items: HashMap<String, Value>,
     log: Option<BufWriter<File>>,
     log_lines: usize,
+    writes: u64,
 }
 
 impl EmbeddedStore {
@@ -77,6 +85,7 @@ impl EmbeddedStore {
             items,
             log: None,
             log_lines,
+            writes: 0,
         };
         if inner.log_lines > 2 * inner.items.len() + 1000 {
             compact(&path, &inner.items)?;
@@ -142,6 +151,7 @@ impl Inner {
             self.log_lines += 1;
         }
         self.items.insert(pk.to_string(), value);
+        self.writes += 1;
         Ok(())
     }
 

@@ -5,4 +5,5 @@ mod cli;
 mod events;
 mod helpers;
 mod intake;
+mod serve;
 mod store_conformance;
