@@ -45,12 +45,19 @@ fn deliveries(n: usize) -> Vec<Value> {
 fn peak_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
         .unwrap_or(0)
 }
 
 fn records(default: usize) -> usize {
-    std::env::var("BENCH_RECORDS").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var("BENCH_RECORDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 #[tokio::main]
@@ -62,7 +69,9 @@ async fn main() {
     let events = deliveries(n);
     let started = Instant::now();
     for e in &events {
-        intake::handle(&ctx, e.clone()).await.expect("embedded store does not fail");
+        intake::handle(&ctx, e.clone())
+            .await
+            .expect("embedded store does not fail");
     }
     let secs = started.elapsed().as_secs_f64();
     // Writes per message exclude the one audit write per record, reported separately.
@@ -74,26 +83,37 @@ async fn main() {
         events.len() as f64 / secs,
         writes as f64 / n as f64
     );
-    println!("peak memory after embedded run: {} MiB", peak_rss_kib() / 1024);
+    println!(
+        "peak memory after embedded run: {} MiB",
+        peak_rss_kib() / 1024
+    );
 
     if std::env::var("AWS_ENDPOINT_URL_DYNAMODB").is_err() {
-        println!("dynamodb-local: skipped (set AWS_ENDPOINT_URL_DYNAMODB, e.g. run under tests/run.sh)");
+        println!(
+            "dynamodb-local: skipped (set AWS_ENDPOINT_URL_DYNAMODB, e.g. run under tests/run.sh)"
+        );
         return;
     }
     let n = records(2_000).min(n);
     let client = whatsapp_lambda::store::dynamodb_client().await;
     let table = format!("bench-{}", std::process::id());
-    schema::create_table(&client, &table).await.expect("create table");
+    schema::create_table(&client, &table)
+        .await
+        .expect("create table");
     let store = Arc::new(DynamoStore::new(client, table));
     let ctx = handlers::Ctx::new(store.clone(), Default::default());
     let events = deliveries(n);
     let started = Instant::now();
     for e in &events[..n] {
-        intake::handle(&ctx, e.clone()).await.expect("DynamoDB Local reachable");
+        intake::handle(&ctx, e.clone())
+            .await
+            .expect("DynamoDB Local reachable");
     }
     let firsts = store.write_counts();
     for e in &events[n..] {
-        intake::handle(&ctx, e.clone()).await.expect("DynamoDB Local reachable");
+        intake::handle(&ctx, e.clone())
+            .await
+            .expect("DynamoDB Local reachable");
     }
     let secs = started.elapsed().as_secs_f64();
     let all = store.write_counts();

@@ -73,6 +73,9 @@ async fn main() -> ExitCode {
 
 async fn run_lambda() -> Result<(), BoxError> {
     let config = Config::from_env()?;
+    if let StoreConfig::Embedded { .. } = config.store {
+        return Err("TABLE_NAME is not set: under Lambda the function stores into its DynamoDB table (see deploy/)".into());
+    }
     let ctx = build_ctx(&config).await?;
     // Warm the store's connection during init so the first event does not pay the TLS
     // handshake; a failure here is only logged, the first event will report it properly.

@@ -107,7 +107,7 @@ pub async fn process_delivery(
                 payload: Some(Value::String(truncate(delivery.body, 16 * 1024))),
                 ..audit
             };
-            store.put_webhook_event(&audit).await?;
+            write_audit(store, &audit).await?;
             return Ok(report);
         }
     };
@@ -144,7 +144,7 @@ pub async fn process_delivery(
         eum_message_id: envelope.message_id.clone(),
         ..audit
     };
-    store.put_webhook_event(&audit).await?;
+    write_audit(store, &audit).await?;
     info!(
         delivery_id = delivery.id,
         outcome = %report.outcome,
@@ -156,6 +156,36 @@ pub async fn process_delivery(
     Ok(report)
 }
 
+/// Writes an audit item. Only a retryable fault is returned: an audit the store refuses must
+/// not make Lambda redeliver a record whose data is already stored.
+async fn write_audit(store: &dyn Store, audit: &WebhookEventItem) -> Result<(), StoreError> {
+    match store.put_webhook_event(audit).await {
+        Err(e) if !e.is_retryable() => {
+            warn!(pk = %audit.pk, error = %e, "audit item refused");
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+/// Keeps going after a permanent refusal of one write (recorded as poison for that part);
+/// returns a retryable fault so the whole record is redelivered.
+fn tolerate<T>(
+    result: Result<T, StoreError>,
+    what: &str,
+    report: &mut RecordReport,
+) -> Result<Option<T>, StoreError> {
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is_retryable() => Err(e),
+        Err(e) => {
+            report.counts.poison += 1;
+            report.errors.push(format!("{what}: {e}"));
+            Ok(None)
+        }
+    }
+}
+
 async fn process_entry(
     store: &dyn Store,
     delivery: &Delivery<'_>,
@@ -165,6 +195,19 @@ async fn process_entry(
     now: &str,
     report: &mut RecordReport,
 ) -> Result<(), StoreError> {
+    // Meta's time of an account-level event orders template and quality updates.
+    let event_at = entry
+        .time
+        .as_ref()
+        .and_then(time::from_meta_timestamp)
+        .or_else(|| {
+            envelope
+                .message_timestamp
+                .as_deref()
+                .and_then(time::parse_iso)
+                .map(time::iso)
+        })
+        .unwrap_or_else(|| now.to_string());
     for (index, change) in entry.changes.iter().enumerate() {
         match change.field.as_str() {
             "messages" => {
@@ -193,30 +236,42 @@ async fn process_entry(
                     .await?;
                 }
             }
-            "message_template_status_update" => match template_item(&change.value, waba_id, now) {
-                Some(item) => {
-                    store.put_template_status(&item).await?;
-                    report.counts.templates += 1;
-                }
-                None => {
-                    report.counts.poison += 1;
-                    report.errors.push(format!(
+            "message_template_status_update" => {
+                match template_item(&change.value, waba_id, &event_at, now) {
+                    Some(item) => {
+                        let written = tolerate(
+                            store.put_template_status(&item).await,
+                            "template status",
+                            report,
+                        )?;
+                        if written == Some(true) {
+                            report.counts.templates += 1;
+                        }
+                    }
+                    None => {
+                        report.counts.poison += 1;
+                        report.errors.push(format!(
                             "changes[{index}] (message_template_status_update): needs message_template_name, message_template_language and event"
                         ));
+                    }
                 }
-            },
-            "phone_number_quality_update" => match quality_item(&change.value, waba_id, now) {
-                Some(item) => {
-                    store.put_quality(&item).await?;
-                    report.counts.quality += 1;
-                }
-                None => {
-                    report.counts.poison += 1;
-                    report.errors.push(format!(
+            }
+            "phone_number_quality_update" => {
+                match quality_item(&change.value, waba_id, &event_at, now) {
+                    Some(item) => {
+                        let written = tolerate(store.put_quality(&item).await, "quality", report)?;
+                        if written == Some(true) {
+                            report.counts.quality += 1;
+                        }
+                    }
+                    None => {
+                        report.counts.poison += 1;
+                        report.errors.push(format!(
                         "changes[{index}] (phone_number_quality_update): needs display_phone_number"
                     ));
+                    }
                 }
-            },
+            }
             field => {
                 keep_field(
                     store,
@@ -292,7 +347,11 @@ async fn process_messages(
             inbound: true,
             now: now.to_string(),
         };
-        let outcome = store.record_message(&item, &touch).await?;
+        let what = format!("message {}", item.wa_message_id);
+        let Some(outcome) = tolerate(store.record_message(&item, &touch).await, &what, report)?
+        else {
+            continue;
+        };
         debug!(wamid = %item.wa_message_id, customer = %mask(&customer_id), kind = ?item.kind, ?outcome, "inbound message");
         report.message_ids.push(item.wa_message_id.clone());
         push_lag(report, &item.received_at, now);
@@ -315,7 +374,10 @@ async fn process_messages(
             }
         };
         let update = status_update(&status, &phone_number_id, waba_id, now);
-        let outcome = store.apply_status(&update).await?;
+        let what = format!("status {} of {}", update.status, update.wa_message_id);
+        let Some(outcome) = tolerate(store.apply_status(&update).await, &what, report)? else {
+            continue;
+        };
         debug!(wamid = %update.wa_message_id, status = %update.status, ?outcome, "status");
         push_lag(report, &update.at, now);
         match outcome {
@@ -360,7 +422,7 @@ fn status_update(status: &Status, phone_number_id: &str, waba_id: &str, now: &st
     }
 }
 
-fn template_item(value: &Value, waba_id: &str, now: &str) -> Option<TemplateItem> {
+fn template_item(value: &Value, waba_id: &str, event_at: &str, now: &str) -> Option<TemplateItem> {
     let s = |k: &str| match value.get(k)? {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
@@ -379,13 +441,13 @@ fn template_item(value: &Value, waba_id: &str, now: &str) -> Option<TemplateItem
         name,
         language,
         status,
-        status_at: now.to_string(),
+        status_at: event_at.to_string(),
         created_at: now.to_string(),
         updated_at: now.to_string(),
     })
 }
 
-fn quality_item(value: &Value, waba_id: &str, now: &str) -> Option<QualityItem> {
+fn quality_item(value: &Value, waba_id: &str, event_at: &str, now: &str) -> Option<QualityItem> {
     let s = |k: &str| value.get(k).and_then(Value::as_str).map(str::to_string);
     let display = s("display_phone_number")?;
     Some(QualityItem {
@@ -398,7 +460,7 @@ fn quality_item(value: &Value, waba_id: &str, now: &str) -> Option<QualityItem> 
         current_limit: s("current_limit"),
         old_limit: s("old_limit"),
         quality_rating: s("quality_rating").or_else(|| s("new_quality_score")),
-        status_at: now.to_string(),
+        status_at: event_at.to_string(),
         created_at: now.to_string(),
         updated_at: now.to_string(),
     })
@@ -428,8 +490,15 @@ async fn keep_field(
         created_at: now.to_string(),
         ..Default::default()
     };
-    store.put_webhook_event(&item).await?;
-    report.counts.kept += 1;
+    if tolerate(
+        store.put_webhook_event(&item).await,
+        "kept webhook field",
+        report,
+    )?
+    .is_some()
+    {
+        report.counts.kept += 1;
+    }
     Ok(())
 }
 

@@ -36,12 +36,50 @@ pub fn parse<P: DeserializeOwned>(request: Value) -> Result<P, HandlerError> {
     })
 }
 
+/// Deserializers that also take the string form a query string gives (`?limit=5&archived=true`).
+pub mod lenient {
+    use serde::{Deserialize, Deserializer, de::Error};
+    use serde_json::Value;
+
+    /// An optional integer, or a string of one.
+    pub fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+        match Option::<Value>::deserialize(d)? {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(n)) => n
+                .as_i64()
+                .map(Some)
+                .ok_or_else(|| D::Error::custom(format!("expected a whole number, got {n}"))),
+            Some(Value::String(s)) => s
+                .trim()
+                .parse()
+                .map(Some)
+                .map_err(|_| D::Error::custom(format!("expected a whole number, got \"{s}\""))),
+            Some(other) => Err(D::Error::custom(format!(
+                "expected a whole number, got {other}"
+            ))),
+        }
+    }
+
+    /// A boolean, or the string `true` / `false`; absent is false.
+    pub fn bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+        match Option::<Value>::deserialize(d)? {
+            None | Some(Value::Null) => Ok(false),
+            Some(Value::Bool(b)) => Ok(b),
+            Some(Value::String(s)) if s == "true" => Ok(true),
+            Some(Value::String(s)) if s == "false" => Ok(false),
+            Some(other) => Err(D::Error::custom(format!(
+                "expected true or false, got {other}"
+            ))),
+        }
+    }
+}
+
 /// Page size and token, shared by list actions.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Paging {
     /// 1 to 100; 20 when absent.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub limit: Option<i64>,
     #[serde(default, alias = "next_token")]
     pub next_token: Option<String>,

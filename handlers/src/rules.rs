@@ -28,6 +28,14 @@ pub fn merge_message(existing: Option<MessageItem>, new: &MessageItem) -> Option
                 .biz_opaque_callback_data
                 .clone()
                 .or(old.biz_opaque_callback_data),
+            // What the status knew and the message does not say is kept (DynamoDB only SETs
+            // the attributes a message has).
+            to: new.to.clone().or(old.to),
+            to_user_id: new.to_user_id.clone().or(old.to_user_id),
+            phone_number_id: new.phone_number_id.clone().or(old.phone_number_id),
+            waba_id: new.waba_id.clone().or(old.waba_id),
+            conversation_pk: new.conversation_pk.clone().or(old.conversation_pk),
+            direction_pk: new.direction_pk.clone().or(old.direction_pk),
             ..new.clone()
         }),
         None => Some(new.clone()),

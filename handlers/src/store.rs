@@ -232,7 +232,7 @@ pub trait Store: Send + Sync {
     /// Cheap check that the store answers.
     async fn ping(&self) -> Result<(), StoreError>;
 
-    /// A short name for logs and `health` (`dynamodb:table`, `embedded:/path`).
+    /// A short name for logs (`dynamodb:table`, `embedded:/path`).
     fn describe(&self) -> String;
 }
 

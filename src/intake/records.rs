@@ -38,7 +38,8 @@ pub async fn handle_sns(ctx: &Ctx, event: Value) -> Result<Value, RetryableFailu
     for (index, record) in records.iter().enumerate() {
         let (id, body) = sns_parts(record).unwrap_or_else(|| {
             // Processed as poison below: the body is not an EUM event.
-            (format!("sns-record-{index}"), record.to_string())
+            let body = record.to_string();
+            (content_id(&format!("sns-record-{index}"), &body), body)
         });
         match process(ctx, "sns", &id, &body).await {
             Ok(report) => reports.push(report),
@@ -63,11 +64,11 @@ pub async fn handle_sqs(ctx: &Ctx, event: Value) -> Value {
     let mut response = SqsBatchResponse::default();
     for (index, record) in records.iter().enumerate() {
         let message: SqsMessage = serde_json::from_value(record.clone()).unwrap_or_default();
+        let body = message.body.clone().unwrap_or_default();
         let sqs_id = message
             .message_id
             .clone()
-            .unwrap_or_else(|| format!("sqs-record-{index}"));
-        let body = message.body.unwrap_or_default();
+            .unwrap_or_else(|| content_id(&format!("sqs-record-{index}"), &body));
         let (id, body) = unwrap_sns_notification(&body).unwrap_or((sqs_id.clone(), body));
         if process(ctx, "sqs", &id, &body).await.is_err() {
             let mut failure = BatchItemFailure::default();
@@ -76,6 +77,15 @@ pub async fn handle_sqs(ctx: &Ctx, event: Value) -> Value {
         }
     }
     serde_json::to_value(response).unwrap_or_else(|_| json!({"batchItemFailures": []}))
+}
+
+/// An id for a record that came without one: stable for the same content, so a redelivery
+/// still overwrites its own audit item (FNV-1a, 64 bits).
+fn content_id(prefix: &str, body: &str) -> String {
+    let hash = body.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{prefix}-{hash:016x}")
 }
 
 /// With raw message delivery off, an SQS body is an SNS notification whose `Message` is the

@@ -456,22 +456,35 @@ impl Store for DynamoStore {
                 variant += 1;
                 continue;
             }
-            if reasons.iter().flatten().any(|c| c == "TransactionConflict")
-                && conflicts < MAX_CONFLICT_RETRIES
-            {
+            let conflict = reasons.iter().flatten().any(|c| c == "TransactionConflict");
+            if conflict && conflicts < MAX_CONFLICT_RETRIES {
                 // Another delivery is writing the same conversation: back off and try again.
                 conflicts += 1;
-                let jitter = u64::from(
-                    message
-                        .wa_message_id
-                        .bytes()
-                        .fold(0u8, |a, b| a.wrapping_add(b))
-                        % 16,
-                );
+                let nanos = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.subsec_nanos());
+                let jitter = u64::from(nanos % 16);
                 tokio::time::sleep(Duration::from_millis((5 << conflicts.min(6)) + jitter)).await;
                 continue;
             }
-            return Err(classify("TransactWriteItems", err));
+            // Cancelled for throttling, capacity or a conflict that outlasted the retries: the
+            // record must be redelivered, never dropped. Only a validation failure is permanent.
+            let permanent = reasons
+                .iter()
+                .flatten()
+                .any(|c| c == "ValidationError" || c == "ItemCollectionSizeLimitExceeded");
+            let source = Box::new(SdkFailure::new(err));
+            return Err(if permanent {
+                StoreError::Rejected {
+                    operation: "TransactWriteItems",
+                    source,
+                }
+            } else {
+                StoreError::Unavailable {
+                    operation: "TransactWriteItems",
+                    source,
+                }
+            });
         }
     }
 

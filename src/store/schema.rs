@@ -1,5 +1,5 @@
-//! The table's schema, defined once: `create-table` builds it and the deploy template is checked
-//! against it.
+//! The table's schema, defined once: `create-table` builds it from `handlers::keys`, and the
+//! deploy template (still to come) must match it.
 
 use std::time::Duration;
 

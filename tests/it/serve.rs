@@ -17,18 +17,32 @@ async fn post(addr: std::net::SocketAddr, path: &str, body: &str) -> (u16, Value
     stream.read_to_string(&mut raw).await.unwrap();
     let status = raw.split_whitespace().nth(1).unwrap().parse().unwrap();
     let body = raw.split_once("\r\n\r\n").unwrap().1;
-    (status, serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {raw}")))
+    (
+        status,
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {raw}")),
+    )
 }
 
 #[tokio::test]
 async fn serve_answers_actions_and_raw_events() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let server = tokio::spawn(whatsapp_lambda::serve::serve(ctx(embedded_store()), listener));
+    let server = tokio::spawn(whatsapp_lambda::serve::serve(
+        ctx(embedded_store()),
+        listener,
+    ));
 
-    let event = std::fs::read_to_string(format!("{}/events/inbound/text.json", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let event = std::fs::read_to_string(format!(
+        "{}/events/inbound/text.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
     let (status, answer) = post(addr, "/events", &event).await;
-    assert_eq!((status, answer["data"]["messages"].clone()), (200, 1.into()), "{answer}");
+    assert_eq!(
+        (status, answer["data"]["messages"].clone()),
+        (200, 1.into()),
+        "{answer}"
+    );
 
     let (status, answer) = post(addr, "/", r#"{"action":"get_conversations"}"#).await;
     assert_eq!(status, 200);
@@ -37,5 +51,15 @@ async fn serve_answers_actions_and_raw_events() {
     let (status, answer) = post(addr, "/", r#"{"action":"get_message"}"#).await;
     assert_eq!(status, 400, "the HTTP status is the body's statusCode");
     assert_eq!(answer["error"], "missing required parameter `waMessageId`");
+    // a query string works too, numbers and booleans included
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(b"GET /?action=get_conversations&limit=5&archived=false HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).await.unwrap();
+    assert!(raw.starts_with("HTTP/1.1 200"), "{raw}");
+    assert!(raw.contains(r#""count":1"#), "{raw}");
     server.abort();
 }

@@ -188,6 +188,12 @@ async fn status_before_its_message_merges<S: Store + 'static>(store: Arc<S>) {
     assert_eq!(msg.kind.as_deref(), Some("text"));
     assert_eq!(msg.status, "delivered", "the earlier status is kept");
     assert_eq!(msg.text.as_deref(), Some("your order shipped"));
+    assert_eq!(
+        msg.to.as_deref(),
+        Some(CUSTOMER),
+        "what only the status knew is kept"
+    );
+    assert_eq!(msg.phone_number_id.as_deref(), Some(PHONE));
     let conv = store.get_conversation(CONV).await.unwrap().unwrap();
     assert_eq!(conv.unread_count, 0, "outbound messages are not unread");
     assert_eq!(conv.last_inbound_at, None);

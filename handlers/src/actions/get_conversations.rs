@@ -44,7 +44,7 @@ pub const SPEC: ActionSpec = ActionSpec {
 pub struct Params {
     #[serde(default, alias = "phone_number_id")]
     pub phone_number_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::params::lenient::bool")]
     pub archived: bool,
     #[serde(flatten)]
     pub paging: Paging,

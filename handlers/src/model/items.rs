@@ -121,7 +121,7 @@ pub struct MediaPart {
     pub voice: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub animated: Option<bool>,
-    /// Where the bytes were copied to (set by the media download path).
+    /// Where the bytes were copied to in S3 (for the media download path, not built yet).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub s3_key: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

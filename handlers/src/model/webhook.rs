@@ -59,6 +59,9 @@ pub struct PhoneRef {
 #[derive(Debug, Clone, Deserialize)]
 pub struct Entry {
     pub id: String,
+    /// Unix seconds of an account-level event (template, quality, account updates).
+    #[serde(default)]
+    pub time: Option<Value>,
     #[serde(default)]
     pub changes: Vec<Change>,
 }
