@@ -18,6 +18,7 @@ Usage:
                                            Gateway), POST /events with a raw Lambda event
                                            (default ADDR 127.0.0.1:3000)
   whatsapp-lambda create-table             create the DynamoDB table and its indexes (TABLE_NAME)
+  whatsapp-lambda schema                   print the table definition (CloudFormation terms)
 
 Under Lambda (AWS_LAMBDA_RUNTIME_API set) it runs the Lambda runtime.
 
@@ -52,6 +53,13 @@ async fn main() -> ExitCode {
         Some("invoke") => invoke(args.get(1).map(String::as_str)).await,
         Some("serve") => serve_cmd(&args[1..]).await,
         Some("create-table") => create_table().await,
+        Some("schema") => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&store::schema::describe()).unwrap_or_default()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Some("help" | "--help" | "-h") => {
             print!("{USAGE}");
             Ok(ExitCode::SUCCESS)

@@ -26,6 +26,34 @@ pub fn attribute_names() -> Vec<&'static str> {
     names
 }
 
+/// The table's definition as JSON, in CloudFormation's terms (`whatsapp-lambda schema`), so that
+/// the deploy template can be checked against the code.
+pub fn describe() -> serde_json::Value {
+    let indexes: Vec<serde_json::Value> = keys::INDEXES
+        .iter()
+        .map(|i| {
+            serde_json::json!({
+                "IndexName": i.name,
+                "KeySchema": [
+                    {"AttributeName": i.partition, "KeyType": "HASH"},
+                    {"AttributeName": i.sort, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "KeySchema": [{"AttributeName": keys::PK, "KeyType": "HASH"}],
+        "AttributeDefinitions": attribute_names()
+            .into_iter()
+            .map(|a| serde_json::json!({"AttributeName": a, "AttributeType": "S"}))
+            .collect::<Vec<_>>(),
+        "GlobalSecondaryIndexes": indexes,
+        "BillingMode": "PAY_PER_REQUEST",
+        "TimeToLiveSpecification": {"AttributeName": TTL_ATTRIBUTE, "Enabled": true},
+    })
+}
+
 /// Result of [`create_table`].
 #[derive(Debug, PartialEq, Eq)]
 pub enum Created {
