@@ -14,9 +14,27 @@ pub enum StoreConfig {
     Embedded { data_dir: PathBuf },
 }
 
+/// Who sends messages.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SenderConfig {
+    /// EUM Social through the AWS SDK (endpoint from the SDK's configuration).
+    Eum,
+    /// The local sandbox: generated wamids, statuses played back on request.
+    Sandbox,
+}
+
+/// Where media bytes are kept.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MediaConfig {
+    S3 { bucket: String },
+    Local { dir: PathBuf },
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub store: StoreConfig,
+    pub sender: SenderConfig,
+    pub media: MediaConfig,
     pub settings: Settings,
 }
 
@@ -30,7 +48,9 @@ pub struct ConfigError {
 }
 
 impl Config {
-    /// Reads `TABLE_NAME`, `DATA_DIR`, `DEFAULT_PHONE_NUMBER_ID`, `AUDIT_TTL_DAYS`.
+    /// Reads `TABLE_NAME`, `DATA_DIR`, `DEFAULT_PHONE_NUMBER_ID`, `ORIGINATION_PHONE_NUMBER_ID`,
+    /// `PHONE_NUMBERS`, `SENDER`, `MEDIA_BUCKET`, `META_API_VERSION`, `AUTO_DOWNLOAD_MEDIA`,
+    /// `AUDIT_TTL_DAYS`.
     ///
     /// # Errors
     /// [`ConfigError`] naming the variable.
@@ -68,10 +88,47 @@ impl Config {
                 }
             },
         };
+        let origination = non_empty("ORIGINATION_PHONE_NUMBER_ID");
+        let sender = match non_empty("SENDER").as_deref() {
+            Some("eum") => SenderConfig::Eum,
+            Some("sandbox") => SenderConfig::Sandbox,
+            Some(other) => return Err(ConfigError { name: "SENDER", value: other.into(), reason: "must be eum or sandbox" }),
+            None if get("AWS_LAMBDA_RUNTIME_API").is_some() || origination.is_some() => SenderConfig::Eum,
+            None => SenderConfig::Sandbox,
+        };
+        let media = match non_empty("MEDIA_BUCKET") {
+            Some(bucket) => MediaConfig::S3 { bucket },
+            None => MediaConfig::Local {
+                dir: match &store {
+                    StoreConfig::Embedded { data_dir } => data_dir.join("media"),
+                    StoreConfig::DynamoDb { .. } => PathBuf::from(".whatsapp-lambda/media"),
+                },
+            },
+        };
+        let mut phone_numbers = Vec::new();
+        for pair in non_empty("PHONE_NUMBERS").unwrap_or_default().split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            match pair.split_once('=') {
+                Some((meta, eum)) if !meta.trim().is_empty() && !eum.trim().is_empty() => {
+                    phone_numbers.push((meta.trim().to_string(), eum.trim().to_string()));
+                }
+                _ => return Err(ConfigError { name: "PHONE_NUMBERS", value: pair.into(), reason: "expected metaPhoneNumberId=phone-number-id-... pairs, comma-separated" }),
+            }
+        }
+        let auto_download_media = match non_empty("AUTO_DOWNLOAD_MEDIA").as_deref() {
+            None | Some("true" | "1" | "yes") => true,
+            Some("false" | "0" | "no") => false,
+            Some(other) => return Err(ConfigError { name: "AUTO_DOWNLOAD_MEDIA", value: other.into(), reason: "must be true or false" }),
+        };
         Ok(Config {
             store,
+            sender,
+            media,
             settings: Settings {
                 default_phone_number_id: non_empty("DEFAULT_PHONE_NUMBER_ID"),
+                origination_phone_number_id: origination,
+                phone_numbers,
+                meta_api_version: non_empty("META_API_VERSION").unwrap_or_else(|| handlers::registry::DEFAULT_META_API_VERSION.into()),
+                auto_download_media,
                 inbound: InboundSettings { audit_ttl_days },
             },
         })

@@ -5,10 +5,14 @@
 //! - [`config`]: settings read once from the environment.
 //! - [`intake`]: one entry for every event (SNS, SQS, API Gateway v1/v2, direct invocation).
 //! - [`store`]: the DynamoDB and embedded adapters of the storage port, and the table schema.
+//! - [`eum`]: the EUM Social sender (aws-sdk-socialmessaging).
+//! - [`media`]: the S3 and local-directory media stores.
 //! - [`serve`]: the local HTTP server that turns requests into API Gateway events.
 
 pub mod config;
+pub mod eum;
 pub mod intake;
+pub mod media;
 pub mod serve;
 pub mod store;
 

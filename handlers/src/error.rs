@@ -20,6 +20,13 @@ pub enum HandlerError {
     NotFound(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Send(#[from] crate::ports::SendError),
+    #[error(transparent)]
+    Media(#[from] crate::ports::MediaError),
+    /// A free-form message outside the 24-hour customer-service window.
+    #[error("{0}")]
+    WindowClosed(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -50,6 +57,10 @@ impl HandlerError {
             HandlerError::Store(StoreError::BadCursor(_)) => 400,
             HandlerError::Store(e) if e.is_retryable() => 503,
             HandlerError::Store(_) | HandlerError::Internal(_) => 500,
+            HandlerError::Send(e) => e.status(),
+            HandlerError::Media(e) if e.not_found => 404,
+            HandlerError::Media(_) => 502,
+            HandlerError::WindowClosed(_) => 400,
         }
     }
 

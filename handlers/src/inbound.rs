@@ -18,6 +18,7 @@ use crate::redact::mask;
 use crate::store::{
     ConversationTouch, Recorded, StatusApplied, StatusUpdate, Store, StoreError, status_rank,
 };
+use crate::registry::Ctx;
 use crate::time;
 
 /// One record as it reached us.
@@ -77,6 +78,8 @@ pub struct Counts {
     pub quality: u32,
     pub kept: u32,
     pub poison: u32,
+    pub media_fetched: u32,
+    pub media_failed: u32,
 }
 
 /// Processes one delivered record.
@@ -84,11 +87,9 @@ pub struct Counts {
 /// # Errors
 /// Only a retryable [`StoreError`]: poison and permanent faults are reported in the
 /// [`RecordReport`] and audited, so that the record is not redelivered forever.
-pub async fn process_delivery(
-    store: &dyn Store,
-    delivery: &Delivery<'_>,
-    settings: &InboundSettings,
-) -> Result<RecordReport, StoreError> {
+pub async fn process_delivery(ctx: &Ctx, delivery: &Delivery<'_>) -> Result<RecordReport, StoreError> {
+    let store = ctx.store();
+    let settings = &ctx.settings().inbound;
     let now = time::now_iso();
     let mut report = RecordReport {
         delivery_id: delivery.id.to_string(),
@@ -114,7 +115,7 @@ pub async fn process_delivery(
     let waba_id = envelope.waba_id(&entry);
     let fields: Vec<String> = entry.changes.iter().map(|c| c.field.clone()).collect();
     match process_entry(
-        store,
+        ctx,
         delivery,
         &envelope,
         &entry,
@@ -187,7 +188,7 @@ fn tolerate<T>(
 }
 
 async fn process_entry(
-    store: &dyn Store,
+    ctx: &Ctx,
     delivery: &Delivery<'_>,
     envelope: &Envelope,
     entry: &Entry,
@@ -195,6 +196,7 @@ async fn process_entry(
     now: &str,
     report: &mut RecordReport,
 ) -> Result<(), StoreError> {
+    let store = ctx.store();
     // Meta's time of an account-level event orders template and quality updates.
     let event_at = entry
         .time
@@ -221,7 +223,7 @@ async fn process_entry(
                         continue;
                     }
                 };
-                process_messages(store, envelope, &value, waba_id, now, report).await?;
+                process_messages(ctx, envelope, &value, waba_id, now, report).await?;
                 if !value.errors.is_empty() {
                     keep_field(
                         store,
@@ -291,13 +293,14 @@ async fn process_entry(
 }
 
 async fn process_messages(
-    store: &dyn Store,
+    ctx: &Ctx,
     envelope: &Envelope,
     value: &MessagesValue,
     waba_id: &str,
     now: &str,
     report: &mut RecordReport,
 ) -> Result<(), StoreError> {
+    let store = ctx.store();
     let phone_number_id = value.metadata.phone_number_id.clone().or_else(|| {
         envelope
             .context
@@ -359,6 +362,24 @@ async fn process_messages(
             Recorded::New => {
                 report.counts.messages += 1;
                 report.new_types.push(item.kind.clone().unwrap_or_default());
+                if ctx.settings().auto_download_media && item.media.as_ref().is_some_and(|m| m.id.is_some()) {
+                    // EUM names the phone's ARN in the event; that is the origination to fetch with.
+                    let arn = envelope
+                        .context
+                        .meta_phone_number_ids
+                        .iter()
+                        .find(|p| p.meta_phone_number_id == phone_number_id)
+                        .and_then(|p| p.arn.clone());
+                    // A failed copy never loses the message: it is recorded as a failed
+                    // MEDIA_DOWNLOAD and can be retried with `download_media`.
+                    match crate::media::download(ctx, &item.wa_message_id, arn.as_deref()).await {
+                        Ok(_) => report.counts.media_fetched += 1,
+                        Err(e) => {
+                            warn!(wamid = %item.wa_message_id, error = %e, "media not copied; retry with download_media");
+                            report.counts.media_failed += 1;
+                        }
+                    }
+                }
             }
             Recorded::Duplicate => report.counts.duplicates += 1,
         }

@@ -115,6 +115,28 @@ pub fn webhook_field_event(waba_id: &str, field: &str, delivery_id: &str, index:
     format!("WEBHOOK_EVENT#{waba_id}#{field}#{delivery_id}#{index}")
 }
 
+/// `MEDIA_DOWNLOAD#{mediaId}`: an inbound media file copied into the media store.
+pub fn media_download(media_id: &str) -> String {
+    format!("MEDIA_DOWNLOAD#{media_id}")
+}
+
+/// `MEDIA_UPLOAD#{mediaId}`: a file uploaded to WhatsApp with `PostWhatsAppMessageMedia`.
+pub fn media_upload(media_id: &str) -> String {
+    format!("MEDIA_UPLOAD#{media_id}")
+}
+
+/// Where inbound media of one business phone and UTC day is kept: `media/{phone}/{yyyy-mm-dd}/`.
+pub fn media_prefix(phone_number_id: &str, received_at: &str) -> String {
+    let day = received_at.get(..10).unwrap_or("unknown-date");
+    format!("media/{phone_number_id}/{day}/")
+}
+
+/// Where uploaded media is kept: `uploads/{yyyy-mm-dd}/{name}`.
+pub fn upload_key(now: &str, name: &str) -> String {
+    let day = now.get(..10).unwrap_or("unknown-date");
+    format!("uploads/{day}/{name}")
+}
+
 /// `gsi-itemType` partition values. Only low-volume item types get one (the index is sparse).
 pub mod item_type {
     pub const TEMPLATE: &str = "TEMPLATE";

@@ -11,6 +11,10 @@
 //! - [`registry`]: the action map, the request context and the response envelope.
 //! - [`actions`]: one file per action.
 //! - [`params`]: typed parameters with errors that name the field.
+//! - [`ports`]: the outbound ports ([`ports::Sender`] for EUM Social, [`ports::MediaStore`]).
+//! - [`outbound`]: the send pipeline (recipient, 24-hour window, Meta JSON, OUTBOUND item).
+//! - [`media`]: copying inbound media into the media store.
+//! - [`sandbox`]: the local sender (generated wamids, status playback) and in-memory media.
 //! - [`error`]: [`HandlerError`] and the HTTP status of each variant.
 
 pub mod actions;
@@ -18,10 +22,14 @@ pub mod error;
 pub mod inbound;
 pub mod keys;
 pub mod model;
+pub mod media;
+pub mod outbound;
 pub mod params;
+pub mod ports;
 pub mod redact;
 pub mod registry;
 pub mod rules;
+pub mod sandbox;
 pub mod store;
 pub mod time;
 

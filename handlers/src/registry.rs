@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::error::HandlerError;
+use crate::ports::{MediaStore, Sender};
 use crate::store::Store;
 
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
@@ -24,16 +25,42 @@ pub struct Ctx(Arc<App>);
 
 pub struct App {
     pub store: Arc<dyn Store>,
+    pub sender: Arc<dyn Sender>,
+    pub media: Arc<dyn MediaStore>,
     pub settings: Settings,
 }
 
 /// Settings the core needs (read from the environment by the binary).
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Settings {
-    /// The business phone used when a request names none.
+    /// The business phone (Meta's phone number id) used when a request names none.
     pub default_phone_number_id: Option<String>,
+    /// The EUM Social phone (`phone-number-id-...` or its ARN) sends go from by default.
+    pub origination_phone_number_id: Option<String>,
+    /// Meta phone number id → EUM origination id, for businesses with several numbers.
+    pub phone_numbers: Vec<(String, String)>,
+    /// Meta Cloud API version passed to `SendWhatsAppMessage`.
+    pub meta_api_version: String,
+    /// Copy inbound media into the media store as it arrives.
+    pub auto_download_media: bool,
     pub inbound: crate::inbound::InboundSettings,
+}
+
+/// The Meta Cloud API version used when none is configured.
+pub const DEFAULT_META_API_VERSION: &str = "v24.0";
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            default_phone_number_id: None,
+            origination_phone_number_id: None,
+            phone_numbers: Vec::new(),
+            meta_api_version: DEFAULT_META_API_VERSION.into(),
+            auto_download_media: true,
+            inbound: Default::default(),
+        }
+    }
 }
 
 impl serde::Serialize for crate::inbound::InboundSettings {
@@ -43,8 +70,33 @@ impl serde::Serialize for crate::inbound::InboundSettings {
 }
 
 impl Ctx {
+    /// A context with the local sandbox sender and an in-memory media store.
     pub fn new(store: Arc<dyn Store>, settings: Settings) -> Self {
-        Ctx(Arc::new(App { store, settings }))
+        let media: Arc<dyn MediaStore> = Arc::new(crate::sandbox::MemoryMedia::default());
+        let sender = Arc::new(crate::sandbox::SandboxSender::new(media.clone()));
+        Self::with(store, sender, media, settings)
+    }
+
+    pub fn with(store: Arc<dyn Store>, sender: Arc<dyn Sender>, media: Arc<dyn MediaStore>, settings: Settings) -> Self {
+        Ctx(Arc::new(App { store, sender, media, settings }))
+    }
+
+    pub fn sender(&self) -> &dyn Sender {
+        self.0.sender.as_ref()
+    }
+
+    pub fn media(&self) -> &dyn MediaStore {
+        self.0.media.as_ref()
+    }
+
+    /// The EUM origination id for a Meta phone number id: the configured mapping, else the
+    /// default origination.
+    pub fn origination_for(&self, meta_phone: Option<&str>) -> Option<String> {
+        let settings = &self.0.settings;
+        meta_phone
+            .and_then(|p| settings.phone_numbers.iter().find(|(meta, _)| meta == p))
+            .map(|(_, origination)| origination.clone())
+            .or_else(|| settings.origination_phone_number_id.clone())
     }
     pub fn store(&self) -> &dyn Store {
         self.0.store.as_ref()

@@ -19,7 +19,7 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem, Update};
 use handlers::keys;
 use handlers::model::{
-    self, ConversationItem, MessageItem, QualityItem, TemplateItem, WebhookEventItem,
+    self, ConversationItem, MediaPart, MessageItem, QualityItem, TemplateItem, WebhookEventItem,
 };
 use handlers::store::{
     ConversationTouch, Page, PageRequest, Recorded, StatusApplied, StatusUpdate, Store, StoreError,
@@ -626,6 +626,27 @@ impl Store for DynamoStore {
             .update(pk, e, Some(condition), "UpdateItem(archive)")
             .await?;
         updated.map(|item| from_item(pk, item)).transpose()
+    }
+
+    async fn set_message_media(&self, wa_message_id: &str, media: &MediaPart, now: &str) -> Result<bool, StoreError> {
+        let mut e = Expr::default();
+        e.set("media", to_av(media)?);
+        e.set_s("updatedAt", now);
+        let condition = format!("attribute_exists({})", e.name(keys::PK));
+        let updated = self.update(&keys::message(wa_message_id), e, Some(condition), "UpdateItem(media)").await?;
+        Ok(updated.is_some())
+    }
+
+    async fn put_record(&self, item: &Value) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(item)?))
+            .send()
+            .await
+            .map_err(|e| classify("PutItem", e))?;
+        self.count_write(1);
+        Ok(())
     }
 
     async fn get_item(&self, pk: &str) -> Result<Option<Value>, StoreError> {

@@ -1,0 +1,138 @@
+//! Media: copying inbound media into the media store, and uploading files to WhatsApp.
+
+use serde::Serialize;
+use serde_json::json;
+
+use crate::error::HandlerError;
+use crate::keys;
+use crate::registry::Ctx;
+use crate::time;
+
+/// Where an inbound media file was copied.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Downloaded {
+    pub wa_message_id: String,
+    pub media_id: String,
+    pub key: String,
+    pub mime_type: Option<String>,
+    pub size: Option<u64>,
+    pub store: String,
+}
+
+/// Copies one message's media into the media store with `GetWhatsAppMessageMedia`, under
+/// `media/{phone}/{day}/` (EUM appends the media id and an extension to that prefix), then
+/// records the key on the MESSAGE item and a MEDIA_DOWNLOAD item.
+///
+/// # Errors
+/// Unknown message (404), a message without media (400), EUM or media store failures.
+pub async fn download(ctx: &Ctx, wa_message_id: &str, origination: Option<&str>) -> Result<Downloaded, HandlerError> {
+    let message = ctx
+        .store()
+        .get_message(wa_message_id)
+        .await?
+        .ok_or_else(|| HandlerError::NotFound(format!("no message with waMessageId `{wa_message_id}`")))?;
+    let mut media = message.media.clone().filter(|m| m.id.is_some()).ok_or_else(|| {
+        HandlerError::invalid("waMessageId", format!("message `{wa_message_id}` has no WhatsApp media id to download"))
+    })?;
+    let media_id = media.id.clone().unwrap_or_default();
+    let phone = message.phone_number_id.clone().unwrap_or_else(|| "unknown-phone".into());
+    let origination = origination
+        .map(str::to_string)
+        .or_else(|| ctx.origination_for(Some(&phone)))
+        .ok_or_else(|| HandlerError::MissingParam("originationPhoneNumberId (no ORIGINATION_PHONE_NUMBER_ID is configured)".into()))?;
+    let prefix = keys::media_prefix(&phone, &message.received_at);
+    let now = time::now_iso();
+
+    let fetched = ctx.sender().fetch_media(&origination, &media_id, &prefix).await;
+    let fetched = match fetched {
+        Ok(f) => f,
+        Err(e) => {
+            record_download(ctx, &media_id, wa_message_id, None, "failed", Some(&e.to_string()), &now).await?;
+            return Err(e.into());
+        }
+    };
+    let object = ctx.media().find(&format!("{prefix}{media_id}")).await?.ok_or_else(|| {
+        HandlerError::Internal(format!("EUM Social reported media {media_id} copied, but nothing is under {prefix}{media_id}"))
+    })?;
+    media.s3_key = Some(object.key.clone());
+    media.size = fetched.size.or(object.size);
+    if media.mime_type.is_none() {
+        media.mime_type = fetched.mime_type.clone();
+    }
+    ctx.store().set_message_media(wa_message_id, &media, &now).await?;
+    let out = Downloaded {
+        wa_message_id: wa_message_id.to_string(),
+        media_id: media_id.clone(),
+        key: object.key.clone(),
+        mime_type: media.mime_type.clone(),
+        size: media.size,
+        store: ctx.media().describe(),
+    };
+    record_download(ctx, &media_id, wa_message_id, Some(&out), "downloaded", None, &now).await?;
+    Ok(out)
+}
+
+async fn record_download(
+    ctx: &Ctx,
+    media_id: &str,
+    wa_message_id: &str,
+    done: Option<&Downloaded>,
+    outcome: &str,
+    error: Option<&str>,
+    now: &str,
+) -> Result<(), HandlerError> {
+    let mut item = json!({
+        "pk": keys::media_download(media_id),
+        "itemType": "MEDIA_DOWNLOAD",
+        "mediaId": media_id,
+        "waMessageId": wa_message_id,
+        "outcome": outcome,
+        "createdAt": now,
+    });
+    if let Some(d) = done {
+        item["key"] = json!(d.key);
+        item["mimeType"] = json!(d.mime_type);
+        item["size"] = json!(d.size);
+        item["store"] = json!(d.store);
+    }
+    if let Some(e) = error {
+        item["error"] = json!(e);
+    }
+    ctx.store().put_record(&item).await?;
+    Ok(())
+}
+
+/// An uploaded file's WhatsApp media id.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Uploaded {
+    pub media_id: String,
+    pub key: String,
+}
+
+/// Uploads an object of the media store to WhatsApp with `PostWhatsAppMessageMedia` and records
+/// a MEDIA_UPLOAD item.
+///
+/// # Errors
+/// The object does not exist (404), or EUM Social's error.
+pub async fn upload(ctx: &Ctx, origination: &str, key: &str) -> Result<Uploaded, HandlerError> {
+    let object = ctx.media().head(key).await?.ok_or_else(|| {
+        HandlerError::NotFound(format!("no object `{key}` in the media store ({})", ctx.media().describe()))
+    })?;
+    let media_id = ctx.sender().upload_media(origination, key).await?;
+    let now = time::now_iso();
+    ctx.store()
+        .put_record(&json!({
+            "pk": keys::media_upload(&media_id),
+            "itemType": "MEDIA_UPLOAD",
+            "mediaId": media_id,
+            "key": key,
+            "size": object.size,
+            "mimeType": object.content_type,
+            "originationPhoneNumberId": origination,
+            "createdAt": now,
+        }))
+        .await?;
+    Ok(Uploaded { media_id, key: key.to_string() })
+}

@@ -1,0 +1,128 @@
+//! Local mode with no AWS: a sender that accepts every message with a generated wamid (the
+//! send pipeline records it as OUTBOUND like a real send) and an in-memory media store.
+//! `simulate_status` plays sent, delivered and read back through the inbound path.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+use crate::ports::{FetchedMedia, MediaError, MediaObject, MediaStore, SendError, Sender};
+
+/// See the module documentation.
+pub struct SandboxSender {
+    media: Arc<dyn MediaStore>,
+    counter: AtomicU64,
+}
+
+impl SandboxSender {
+    pub fn new(media: Arc<dyn MediaStore>) -> Self {
+        SandboxSender { media, counter: AtomicU64::new(0) }
+    }
+
+    fn next_id(&self, prefix: &str) -> String {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        format!("{prefix}{nanos:x}{n:04x}")
+    }
+}
+
+#[async_trait]
+impl Sender for SandboxSender {
+    async fn send(&self, _origination: &str, message: &Value) -> Result<String, SendError> {
+        if message.get("messaging_product").and_then(Value::as_str) != Some("whatsapp") {
+            return Err(SendError::Invalid("messaging_product must be whatsapp".into()));
+        }
+        Ok(self.next_id("wamid.SANDBOX"))
+    }
+
+    async fn upload_media(&self, _origination: &str, key: &str) -> Result<String, SendError> {
+        match self.media.head(key).await {
+            Ok(Some(_)) => Ok(self.next_id("sandbox-media-")),
+            Ok(None) => Err(SendError::NotFound(format!("no media object `{key}` to upload"))),
+            Err(e) => Err(SendError::Failed(e.to_string())),
+        }
+    }
+
+    async fn fetch_media(&self, _origination: &str, media_id: &str, key_prefix: &str) -> Result<FetchedMedia, SendError> {
+        // The sandbox cannot reach WhatsApp's media: it stores a labelled placeholder so the
+        // rest of the path (keys, items, URLs) behaves as it will with EUM Social.
+        let bytes = format!("sandbox placeholder for WhatsApp media {media_id}\n").into_bytes();
+        let size = bytes.len() as u64;
+        self.media
+            .put(&format!("{key_prefix}{media_id}.txt"), bytes, "text/plain")
+            .await
+            .map_err(|e| SendError::Failed(e.to_string()))?;
+        Ok(FetchedMedia { mime_type: Some("text/plain".into()), size: Some(size) })
+    }
+
+    async fn delete_media(&self, _origination: &str, _media_id: &str) -> Result<(), SendError> {
+        Ok(())
+    }
+
+    fn is_sandbox(&self) -> bool {
+        true
+    }
+
+    fn describe(&self) -> String {
+        "sandbox".into()
+    }
+}
+
+/// Media kept in memory (tests, and local mode without a data directory).
+#[derive(Default)]
+pub struct MemoryMedia {
+    objects: Mutex<BTreeMap<String, (Vec<u8>, String)>>,
+}
+
+impl MemoryMedia {
+    /// The bytes of an object (tests).
+    pub fn bytes(&self, key: &str) -> Option<Vec<u8>> {
+        self.objects.lock().ok()?.get(key).map(|(b, _)| b.clone())
+    }
+}
+
+#[async_trait]
+impl MediaStore for MemoryMedia {
+    async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<MediaObject, MediaError> {
+        let size = bytes.len() as u64;
+        self.objects
+            .lock()
+            .map_err(|_| MediaError { operation: "put", message: "lock poisoned".into(), not_found: false })?
+            .insert(key.to_string(), (bytes, content_type.to_string()));
+        Ok(MediaObject { key: key.to_string(), size: Some(size), content_type: Some(content_type.to_string()) })
+    }
+
+    async fn find(&self, prefix: &str) -> Result<Option<MediaObject>, MediaError> {
+        let objects = self.objects.lock().map_err(|_| MediaError { operation: "find", message: "lock poisoned".into(), not_found: false })?;
+        Ok(objects.range(prefix.to_string()..).next().filter(|(k, _)| k.starts_with(prefix)).map(|(k, (b, t))| MediaObject {
+            key: k.clone(),
+            size: Some(b.len() as u64),
+            content_type: Some(t.clone()),
+        }))
+    }
+
+    async fn head(&self, key: &str) -> Result<Option<MediaObject>, MediaError> {
+        let objects = self.objects.lock().map_err(|_| MediaError { operation: "head", message: "lock poisoned".into(), not_found: false })?;
+        Ok(objects.get(key).map(|(b, t)| MediaObject { key: key.to_string(), size: Some(b.len() as u64), content_type: Some(t.clone()) }))
+    }
+
+    async fn presign_get(&self, key: &str, _expires_secs: u64) -> Result<String, MediaError> {
+        Ok(format!("memory://{key}"))
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), MediaError> {
+        if let Ok(mut objects) = self.objects.lock() {
+            objects.remove(key);
+        }
+        Ok(())
+    }
+
+    fn describe(&self) -> String {
+        "memory".into()
+    }
+}
