@@ -92,8 +92,16 @@ impl Config {
         let sender = match non_empty("SENDER").as_deref() {
             Some("eum") => SenderConfig::Eum,
             Some("sandbox") => SenderConfig::Sandbox,
-            Some(other) => return Err(ConfigError { name: "SENDER", value: other.into(), reason: "must be eum or sandbox" }),
-            None if get("AWS_LAMBDA_RUNTIME_API").is_some() || origination.is_some() => SenderConfig::Eum,
+            Some(other) => {
+                return Err(ConfigError {
+                    name: "SENDER",
+                    value: other.into(),
+                    reason: "must be eum or sandbox",
+                });
+            }
+            None if get("AWS_LAMBDA_RUNTIME_API").is_some() || origination.is_some() => {
+                SenderConfig::Eum
+            }
             None => SenderConfig::Sandbox,
         };
         let media = match non_empty("MEDIA_BUCKET") {
@@ -106,18 +114,35 @@ impl Config {
             },
         };
         let mut phone_numbers = Vec::new();
-        for pair in non_empty("PHONE_NUMBERS").unwrap_or_default().split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        for pair in non_empty("PHONE_NUMBERS")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
             match pair.split_once('=') {
                 Some((meta, eum)) if !meta.trim().is_empty() && !eum.trim().is_empty() => {
                     phone_numbers.push((meta.trim().to_string(), eum.trim().to_string()));
                 }
-                _ => return Err(ConfigError { name: "PHONE_NUMBERS", value: pair.into(), reason: "expected metaPhoneNumberId=phone-number-id-... pairs, comma-separated" }),
+                _ => {
+                    return Err(ConfigError {
+                        name: "PHONE_NUMBERS",
+                        value: pair.into(),
+                        reason: "expected metaPhoneNumberId=phone-number-id-... pairs, comma-separated",
+                    });
+                }
             }
         }
         let auto_download_media = match non_empty("AUTO_DOWNLOAD_MEDIA").as_deref() {
             None | Some("true" | "1" | "yes") => true,
             Some("false" | "0" | "no") => false,
-            Some(other) => return Err(ConfigError { name: "AUTO_DOWNLOAD_MEDIA", value: other.into(), reason: "must be true or false" }),
+            Some(other) => {
+                return Err(ConfigError {
+                    name: "AUTO_DOWNLOAD_MEDIA",
+                    value: other.into(),
+                    reason: "must be true or false",
+                });
+            }
         };
         Ok(Config {
             store,
@@ -127,7 +152,8 @@ impl Config {
                 default_phone_number_id: non_empty("DEFAULT_PHONE_NUMBER_ID"),
                 origination_phone_number_id: origination,
                 phone_numbers,
-                meta_api_version: non_empty("META_API_VERSION").unwrap_or_else(|| handlers::registry::DEFAULT_META_API_VERSION.into()),
+                meta_api_version: non_empty("META_API_VERSION")
+                    .unwrap_or_else(|| handlers::registry::DEFAULT_META_API_VERSION.into()),
                 auto_download_media,
                 inbound: InboundSettings { audit_ttl_days },
             },

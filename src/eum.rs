@@ -19,13 +19,23 @@ pub struct EumSender {
 }
 
 impl EumSender {
-    pub fn new(client: Client, meta_api_version: impl Into<String>, bucket: Option<String>) -> Self {
-        EumSender { client, meta_api_version: meta_api_version.into(), bucket }
+    pub fn new(
+        client: Client,
+        meta_api_version: impl Into<String>,
+        bucket: Option<String>,
+    ) -> Self {
+        EumSender {
+            client,
+            meta_api_version: meta_api_version.into(),
+            bucket,
+        }
     }
 
     fn bucket(&self) -> Result<&str, SendError> {
         self.bucket.as_deref().ok_or_else(|| {
-            SendError::Unsupported("MEDIA_BUCKET is not set: EUM Social moves media through an S3 bucket".into())
+            SendError::Unsupported(
+                "MEDIA_BUCKET is not set: EUM Social moves media through an S3 bucket".into(),
+            )
         })
     }
 
@@ -45,15 +55,22 @@ where
     R: std::fmt::Debug,
 {
     let message = match &err {
-        SdkError::ServiceError(service) => service.err().message().unwrap_or("no message").to_string(),
+        SdkError::ServiceError(service) => {
+            service.err().message().unwrap_or("no message").to_string()
+        }
         other => aws_sdk_socialmessaging::error::DisplayErrorContext(other).to_string(),
     };
-    let code = err.as_service_error().and_then(|e| e.code()).map(str::to_string);
+    let code = err
+        .as_service_error()
+        .and_then(|e| e.code())
+        .map(str::to_string);
     match code.as_deref() {
         Some("ThrottledRequestException" | "ThrottlingException") => SendError::Throttled(message),
         Some("ValidationException" | "InvalidParametersException") => SendError::Invalid(message),
         Some("ResourceNotFoundException") => SendError::NotFound(message),
-        Some("AccessDeniedException" | "AccessDeniedByMetaException") => SendError::AccessDenied(message),
+        Some("AccessDeniedException" | "AccessDeniedByMetaException") => {
+            SendError::AccessDenied(message)
+        }
         Some(code) => SendError::Failed(format!("{code}: {message}")),
         None => SendError::Failed(message),
     }
@@ -72,7 +89,8 @@ impl Sender for EumSender {
             .send()
             .await
             .map_err(map_error)?;
-        out.message_id.ok_or_else(|| SendError::Failed("EUM Social answered without a messageId".into()))
+        out.message_id
+            .ok_or_else(|| SendError::Failed("EUM Social answered without a messageId".into()))
     }
 
     async fn upload_media(&self, origination: &str, key: &str) -> Result<String, SendError> {
@@ -84,10 +102,16 @@ impl Sender for EumSender {
             .send()
             .await
             .map_err(map_error)?;
-        out.media_id.ok_or_else(|| SendError::Failed("EUM Social answered without a mediaId".into()))
+        out.media_id
+            .ok_or_else(|| SendError::Failed("EUM Social answered without a mediaId".into()))
     }
 
-    async fn fetch_media(&self, origination: &str, media_id: &str, key_prefix: &str) -> Result<FetchedMedia, SendError> {
+    async fn fetch_media(
+        &self,
+        origination: &str,
+        media_id: &str,
+        key_prefix: &str,
+    ) -> Result<FetchedMedia, SendError> {
         let out = self
             .client
             .get_whats_app_message_media()
@@ -97,7 +121,10 @@ impl Sender for EumSender {
             .send()
             .await
             .map_err(map_error)?;
-        Ok(FetchedMedia { mime_type: out.mime_type, size: out.file_size.and_then(|s| u64::try_from(s).ok()) })
+        Ok(FetchedMedia {
+            mime_type: out.mime_type,
+            size: out.file_size.and_then(|s| u64::try_from(s).ok()),
+        })
     }
 
     async fn delete_media(&self, origination: &str, media_id: &str) -> Result<(), SendError> {

@@ -15,10 +15,10 @@ use crate::model::{
     WebhookEventItem,
 };
 use crate::redact::mask;
+use crate::registry::Ctx;
 use crate::store::{
     ConversationTouch, Recorded, StatusApplied, StatusUpdate, Store, StoreError, status_rank,
 };
-use crate::registry::Ctx;
 use crate::time;
 
 /// One record as it reached us.
@@ -87,7 +87,10 @@ pub struct Counts {
 /// # Errors
 /// Only a retryable [`StoreError`]: poison and permanent faults are reported in the
 /// [`RecordReport`] and audited, so that the record is not redelivered forever.
-pub async fn process_delivery(ctx: &Ctx, delivery: &Delivery<'_>) -> Result<RecordReport, StoreError> {
+pub async fn process_delivery(
+    ctx: &Ctx,
+    delivery: &Delivery<'_>,
+) -> Result<RecordReport, StoreError> {
     let store = ctx.store();
     let settings = &ctx.settings().inbound;
     let now = time::now_iso();
@@ -362,7 +365,9 @@ async fn process_messages(
             Recorded::New => {
                 report.counts.messages += 1;
                 report.new_types.push(item.kind.clone().unwrap_or_default());
-                if ctx.settings().auto_download_media && item.media.as_ref().is_some_and(|m| m.id.is_some()) {
+                if ctx.settings().auto_download_media
+                    && item.media.as_ref().is_some_and(|m| m.id.is_some())
+                {
                     // EUM names the phone's ARN in the event; that is the origination to fetch with.
                     let arn = envelope
                         .context

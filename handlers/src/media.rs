@@ -26,29 +26,61 @@ pub struct Downloaded {
 ///
 /// # Errors
 /// Unknown message (404), a message without media (400), EUM or media store failures.
-pub async fn download(ctx: &Ctx, wa_message_id: &str, origination: Option<&str>) -> Result<Downloaded, HandlerError> {
+pub async fn download(
+    ctx: &Ctx,
+    wa_message_id: &str,
+    origination: Option<&str>,
+) -> Result<Downloaded, HandlerError> {
     let message = ctx
         .store()
         .get_message(wa_message_id)
         .await?
-        .ok_or_else(|| HandlerError::NotFound(format!("no message with waMessageId `{wa_message_id}`")))?;
-    let mut media = message.media.clone().filter(|m| m.id.is_some()).ok_or_else(|| {
-        HandlerError::invalid("waMessageId", format!("message `{wa_message_id}` has no WhatsApp media id to download"))
-    })?;
+        .ok_or_else(|| {
+            HandlerError::NotFound(format!("no message with waMessageId `{wa_message_id}`"))
+        })?;
+    let mut media = message
+        .media
+        .clone()
+        .filter(|m| m.id.is_some())
+        .ok_or_else(|| {
+            HandlerError::invalid(
+                "waMessageId",
+                format!("message `{wa_message_id}` has no WhatsApp media id to download"),
+            )
+        })?;
     let media_id = media.id.clone().unwrap_or_default();
-    let phone = message.phone_number_id.clone().unwrap_or_else(|| "unknown-phone".into());
+    let phone = message
+        .phone_number_id
+        .clone()
+        .unwrap_or_else(|| "unknown-phone".into());
     let origination = origination
         .map(str::to_string)
         .or_else(|| ctx.origination_for(Some(&phone)))
-        .ok_or_else(|| HandlerError::MissingParam("originationPhoneNumberId (no ORIGINATION_PHONE_NUMBER_ID is configured)".into()))?;
+        .ok_or_else(|| {
+            HandlerError::MissingParam(
+                "originationPhoneNumberId (no ORIGINATION_PHONE_NUMBER_ID is configured)".into(),
+            )
+        })?;
     let prefix = keys::media_prefix(&phone, &message.received_at);
     let now = time::now_iso();
 
-    let fetched = ctx.sender().fetch_media(&origination, &media_id, &prefix).await;
+    let fetched = ctx
+        .sender()
+        .fetch_media(&origination, &media_id, &prefix)
+        .await;
     let fetched = match fetched {
         Ok(f) => f,
         Err(e) => {
-            record_download(ctx, &media_id, wa_message_id, None, "failed", Some(&e.to_string()), &now).await?;
+            record_download(
+                ctx,
+                &media_id,
+                wa_message_id,
+                None,
+                "failed",
+                Some(&e.to_string()),
+                &now,
+            )
+            .await?;
             return Err(e.into());
         }
     };
@@ -60,7 +92,9 @@ pub async fn download(ctx: &Ctx, wa_message_id: &str, origination: Option<&str>)
     if media.mime_type.is_none() {
         media.mime_type = fetched.mime_type.clone();
     }
-    ctx.store().set_message_media(wa_message_id, &media, &now).await?;
+    ctx.store()
+        .set_message_media(wa_message_id, &media, &now)
+        .await?;
     let out = Downloaded {
         wa_message_id: wa_message_id.to_string(),
         media_id: media_id.clone(),
@@ -69,7 +103,16 @@ pub async fn download(ctx: &Ctx, wa_message_id: &str, origination: Option<&str>)
         size: media.size,
         store: ctx.media().describe(),
     };
-    record_download(ctx, &media_id, wa_message_id, Some(&out), "downloaded", None, &now).await?;
+    record_download(
+        ctx,
+        &media_id,
+        wa_message_id,
+        Some(&out),
+        "downloaded",
+        None,
+        &now,
+    )
+    .await?;
     Ok(out)
 }
 
@@ -118,7 +161,10 @@ pub struct Uploaded {
 /// The object does not exist (404), or EUM Social's error.
 pub async fn upload(ctx: &Ctx, origination: &str, key: &str) -> Result<Uploaded, HandlerError> {
     let object = ctx.media().head(key).await?.ok_or_else(|| {
-        HandlerError::NotFound(format!("no object `{key}` in the media store ({})", ctx.media().describe()))
+        HandlerError::NotFound(format!(
+            "no object `{key}` in the media store ({})",
+            ctx.media().describe()
+        ))
     })?;
     let media_id = ctx.sender().upload_media(origination, key).await?;
     let now = time::now_iso();
@@ -134,5 +180,8 @@ pub async fn upload(ctx: &Ctx, origination: &str, key: &str) -> Result<Uploaded,
             "createdAt": now,
         }))
         .await?;
-    Ok(Uploaded { media_id, key: key.to_string() })
+    Ok(Uploaded {
+        media_id,
+        key: key.to_string(),
+    })
 }

@@ -68,7 +68,10 @@ pub struct SendOutput {
 pub fn check_len(field: &str, value: &str, max: usize) -> Result<(), HandlerError> {
     let n = value.chars().count();
     if n > max {
-        return Err(HandlerError::invalid(field, format!("is {n} characters; WhatsApp allows at most {max}")));
+        return Err(HandlerError::invalid(
+            field,
+            format!("is {n} characters; WhatsApp allows at most {max}"),
+        ));
     }
     Ok(())
 }
@@ -82,14 +85,30 @@ pub fn non_empty(field: &str, value: &str) -> Result<(), HandlerError> {
 }
 
 /// The customer: digits of a phone number, or a BSUID.
-fn recipient(common: &SendCommon) -> Result<(String, Option<String>, Option<String>), HandlerError> {
-    match (common.to.as_deref().filter(|t| !t.is_empty()), common.recipient.as_deref().filter(|r| !r.is_empty())) {
-        (Some(_), Some(_)) => Err(HandlerError::invalid("to", "give either `to` (a phone number) or `recipient` (a BSUID), not both")),
+fn recipient(
+    common: &SendCommon,
+) -> Result<(String, Option<String>, Option<String>), HandlerError> {
+    match (
+        common.to.as_deref().filter(|t| !t.is_empty()),
+        common.recipient.as_deref().filter(|r| !r.is_empty()),
+    ) {
+        (Some(_), Some(_)) => Err(HandlerError::invalid(
+            "to",
+            "give either `to` (a phone number) or `recipient` (a BSUID), not both",
+        )),
         (None, None) => Err(HandlerError::MissingParam("to (or recipient)".into())),
         (Some(to), None) => {
-            let digits: String = to.chars().filter(|c| !matches!(c, '+' | ' ' | '-' | '(' | ')' | '.')).collect();
+            let digits: String = to
+                .chars()
+                .filter(|c| !matches!(c, '+' | ' ' | '-' | '(' | ')' | '.'))
+                .collect();
             if !(6..=15).contains(&digits.len()) || !digits.chars().all(|c| c.is_ascii_digit()) {
-                return Err(HandlerError::invalid("to", format!("`{to}` is not a phone number in international format (6 to 15 digits)")));
+                return Err(HandlerError::invalid(
+                    "to",
+                    format!(
+                        "`{to}` is not a phone number in international format (6 to 15 digits)"
+                    ),
+                ));
             }
             Ok((digits.clone(), Some(digits), None))
         }
@@ -102,7 +121,11 @@ fn recipient(common: &SendCommon) -> Result<(String, Option<String>, Option<Stri
 ///
 /// # Errors
 /// Parameter errors (400), the 24-hour window (400), EUM Social's errors mapped to 429/400/404/403/502.
-pub async fn send(ctx: &Ctx, common: &SendCommon, out: Outgoing) -> Result<SendOutput, HandlerError> {
+pub async fn send(
+    ctx: &Ctx,
+    common: &SendCommon,
+    out: Outgoing,
+) -> Result<SendOutput, HandlerError> {
     let (customer_id, wa_id, user_id) = recipient(common)?;
     if let Some(data) = &common.biz_opaque_callback_data {
         check_len("bizOpaqueCallbackData", data, 512)?;
@@ -113,7 +136,11 @@ pub async fn send(ctx: &Ctx, common: &SendCommon, out: Outgoing) -> Result<SendO
         .clone()
         .filter(|o| !o.is_empty())
         .or_else(|| ctx.origination_for(Some(&phone)))
-        .ok_or_else(|| HandlerError::MissingParam("originationPhoneNumberId (no ORIGINATION_PHONE_NUMBER_ID is configured)".into()))?;
+        .ok_or_else(|| {
+            HandlerError::MissingParam(
+                "originationPhoneNumberId (no ORIGINATION_PHONE_NUMBER_ID is configured)".into(),
+            )
+        })?;
     let conversation_pk = keys::conversation(&phone, &customer_id);
     let now = time::now_iso();
 
@@ -142,7 +169,15 @@ pub async fn send(ctx: &Ctx, common: &SendCommon, out: Outgoing) -> Result<SendO
     let sent = ctx.sender().send(&origination, &message).await;
     let (id, status, error) = match &sent {
         Ok(id) => (id.clone(), "accepted", None),
-        Err(e) => (local_failure_id(), "failed", Some(MetaError { title: Some("send failed".into()), message: Some(e.to_string()), ..Default::default() })),
+        Err(e) => (
+            local_failure_id(),
+            "failed",
+            Some(MetaError {
+                title: Some("send failed".into()),
+                message: Some(e.to_string()),
+                ..Default::default()
+            }),
+        ),
     };
     let item = MessageItem {
         pk: keys::message(&id),
@@ -165,7 +200,10 @@ pub async fn send(ctx: &Ctx, common: &SendCommon, out: Outgoing) -> Result<SendO
         biz_opaque_callback_data: common.biz_opaque_callback_data.clone(),
         text: out.text.clone(),
         media: out.media.clone(),
-        context: common.reply_to.as_ref().map(|r| model::ContextPart { id: Some(r.clone()), ..Default::default() }),
+        context: common.reply_to.as_ref().map(|r| model::ContextPart {
+            id: Some(r.clone()),
+            ..Default::default()
+        }),
         raw: Some(message.clone()),
         ..Default::default()
     };
@@ -188,17 +226,31 @@ pub async fn send(ctx: &Ctx, common: &SendCommon, out: Outgoing) -> Result<SendO
     if sent.is_ok() {
         ctx.store().record_message(&item, &touch).await?;
     } else {
-        let failed_touch = ConversationTouch { preview: format!("(failed) {}", out.preview), ..touch };
+        let failed_touch = ConversationTouch {
+            preview: format!("(failed) {}", out.preview),
+            ..touch
+        };
         ctx.store().record_message(&item, &failed_touch).await?;
     }
     sent?;
-    Ok(SendOutput { wa_message_id: id, status: status.into(), conversation_pk, phone_number_id: phone, message })
+    Ok(SendOutput {
+        wa_message_id: id,
+        status: status.into(),
+        conversation_pk,
+        phone_number_id: phone,
+        message,
+    })
 }
 
 async fn check_window(ctx: &Ctx, conversation_pk: &str, now: &str) -> Result<(), HandlerError> {
     let conversation = ctx.store().get_conversation(conversation_pk).await?;
-    let last = conversation.as_ref().and_then(|c| c.last_inbound_at.clone());
-    let open = match (last.as_deref().and_then(time::parse_iso), time::parse_iso(now)) {
+    let last = conversation
+        .as_ref()
+        .and_then(|c| c.last_inbound_at.clone());
+    let open = match (
+        last.as_deref().and_then(time::parse_iso),
+        time::parse_iso(now),
+    ) {
         (Some(last), Some(now)) => now - last < Duration::hours(24),
         _ => false,
     };
@@ -217,7 +269,9 @@ async fn check_window(ctx: &Ctx, conversation_pk: &str, now: &str) -> Result<(),
 fn local_failure_id() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
     format!("failed.{nanos:x}{:04x}", N.fetch_add(1, Ordering::Relaxed))
 }
 
@@ -236,8 +290,19 @@ pub struct MediaSource {
 impl MediaSource {
     /// Meta's media object (`{"id"}` or `{"link"}`) and the stored media part. An S3 key is
     /// uploaded with `PostWhatsAppMessageMedia` first.
-    pub async fn resolve(&self, ctx: &Ctx, common: &SendCommon) -> Result<(Map<String, Value>, model::MediaPart), HandlerError> {
-        let given = [self.media_id.is_some(), self.link.is_some(), self.s3_key.is_some()].iter().filter(|g| **g).count();
+    pub async fn resolve(
+        &self,
+        ctx: &Ctx,
+        common: &SendCommon,
+    ) -> Result<(Map<String, Value>, model::MediaPart), HandlerError> {
+        let given = [
+            self.media_id.is_some(),
+            self.link.is_some(),
+            self.s3_key.is_some(),
+        ]
+        .iter()
+        .filter(|g| **g)
+        .count();
         if given != 1 {
             return Err(HandlerError::InvalidParam {
                 field: "mediaId".into(),
@@ -257,7 +322,8 @@ impl MediaSource {
             object.insert("link".into(), json!(link));
         } else if let Some(key) = &self.s3_key {
             non_empty("s3Key", key)?;
-            let phone = params::phone_number_id(common.phone_number_id.as_deref(), ctx.default_phone())?;
+            let phone =
+                params::phone_number_id(common.phone_number_id.as_deref(), ctx.default_phone())?;
             let origination = common
                 .origination_phone_number_id
                 .clone()
@@ -278,18 +344,40 @@ mod tests {
 
     #[test]
     fn recipients_are_phone_digits_or_a_bsuid() {
-        let common = SendCommon { to: Some("+1 (650) 555-1234".into()), ..Default::default() };
+        let common = SendCommon {
+            to: Some("+1 (650) 555-1234".into()),
+            ..Default::default()
+        };
         assert_eq!(recipient(&common).unwrap().0, "16505551234");
-        let common = SendCommon { recipient: Some("US.123".into()), ..Default::default() };
+        let common = SendCommon {
+            recipient: Some("US.123".into()),
+            ..Default::default()
+        };
         assert_eq!(recipient(&common).unwrap().2.as_deref(), Some("US.123"));
-        let common = SendCommon { to: Some("hello".into()), ..Default::default() };
-        assert!(recipient(&common).unwrap_err().to_string().contains("not a phone number"));
-        assert!(recipient(&SendCommon::default()).unwrap_err().to_string().contains("missing required parameter `to"));
+        let common = SendCommon {
+            to: Some("hello".into()),
+            ..Default::default()
+        };
+        assert!(
+            recipient(&common)
+                .unwrap_err()
+                .to_string()
+                .contains("not a phone number")
+        );
+        assert!(
+            recipient(&SendCommon::default())
+                .unwrap_err()
+                .to_string()
+                .contains("missing required parameter `to")
+        );
     }
 
     #[test]
     fn limits_name_the_field_and_the_limit() {
         let err = check_len("text", &"x".repeat(4097), 4096).unwrap_err();
-        assert_eq!(err.to_string(), "invalid parameter `text`: is 4097 characters; WhatsApp allows at most 4096");
+        assert_eq!(
+            err.to_string(),
+            "invalid parameter `text`: is 4097 characters; WhatsApp allows at most 4096"
+        );
     }
 }

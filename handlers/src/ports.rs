@@ -66,7 +66,12 @@ pub trait Sender: Send + Sync {
 
     /// `GetWhatsAppMessageMedia` into the media store under `key_prefix` (EUM appends the media
     /// id and an extension).
-    async fn fetch_media(&self, origination: &str, media_id: &str, key_prefix: &str) -> Result<FetchedMedia, SendError>;
+    async fn fetch_media(
+        &self,
+        origination: &str,
+        media_id: &str,
+        key_prefix: &str,
+    ) -> Result<FetchedMedia, SendError>;
 
     /// `DeleteWhatsAppMessageMedia`.
     async fn delete_media(&self, origination: &str, media_id: &str) -> Result<(), SendError>;
@@ -92,7 +97,12 @@ pub struct MediaError {
 /// Keeps media bytes: S3 (`MEDIA_BUCKET`) or a local directory.
 #[async_trait]
 pub trait MediaStore: Send + Sync {
-    async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<MediaObject, MediaError>;
+    async fn put(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+    ) -> Result<MediaObject, MediaError>;
 
     /// The first object whose key starts with `prefix`.
     async fn find(&self, prefix: &str) -> Result<Option<MediaObject>, MediaError>;

@@ -77,8 +77,18 @@ impl Ctx {
         Self::with(store, sender, media, settings)
     }
 
-    pub fn with(store: Arc<dyn Store>, sender: Arc<dyn Sender>, media: Arc<dyn MediaStore>, settings: Settings) -> Self {
-        Ctx(Arc::new(App { store, sender, media, settings }))
+    pub fn with(
+        store: Arc<dyn Store>,
+        sender: Arc<dyn Sender>,
+        media: Arc<dyn MediaStore>,
+        settings: Settings,
+    ) -> Self {
+        Ctx(Arc::new(App {
+            store,
+            sender,
+            media,
+            settings,
+        }))
     }
 
     pub fn sender(&self) -> &dyn Sender {

@@ -19,7 +19,10 @@ pub struct SandboxSender {
 
 impl SandboxSender {
     pub fn new(media: Arc<dyn MediaStore>) -> Self {
-        SandboxSender { media, counter: AtomicU64::new(0) }
+        SandboxSender {
+            media,
+            counter: AtomicU64::new(0),
+        }
     }
 
     fn next_id(&self, prefix: &str) -> String {
@@ -35,7 +38,9 @@ impl SandboxSender {
 impl Sender for SandboxSender {
     async fn send(&self, _origination: &str, message: &Value) -> Result<String, SendError> {
         if message.get("messaging_product").and_then(Value::as_str) != Some("whatsapp") {
-            return Err(SendError::Invalid("messaging_product must be whatsapp".into()));
+            return Err(SendError::Invalid(
+                "messaging_product must be whatsapp".into(),
+            ));
         }
         Ok(self.next_id("wamid.SANDBOX"))
     }
@@ -43,12 +48,19 @@ impl Sender for SandboxSender {
     async fn upload_media(&self, _origination: &str, key: &str) -> Result<String, SendError> {
         match self.media.head(key).await {
             Ok(Some(_)) => Ok(self.next_id("sandbox-media-")),
-            Ok(None) => Err(SendError::NotFound(format!("no media object `{key}` to upload"))),
+            Ok(None) => Err(SendError::NotFound(format!(
+                "no media object `{key}` to upload"
+            ))),
             Err(e) => Err(SendError::Failed(e.to_string())),
         }
     }
 
-    async fn fetch_media(&self, _origination: &str, media_id: &str, key_prefix: &str) -> Result<FetchedMedia, SendError> {
+    async fn fetch_media(
+        &self,
+        _origination: &str,
+        media_id: &str,
+        key_prefix: &str,
+    ) -> Result<FetchedMedia, SendError> {
         // The sandbox cannot reach WhatsApp's media: it stores a labelled placeholder so the
         // rest of the path (keys, items, URLs) behaves as it will with EUM Social.
         let bytes = format!("sandbox placeholder for WhatsApp media {media_id}\n").into_bytes();
@@ -57,7 +69,10 @@ impl Sender for SandboxSender {
             .put(&format!("{key_prefix}{media_id}.txt"), bytes, "text/plain")
             .await
             .map_err(|e| SendError::Failed(e.to_string()))?;
-        Ok(FetchedMedia { mime_type: Some("text/plain".into()), size: Some(size) })
+        Ok(FetchedMedia {
+            mime_type: Some("text/plain".into()),
+            size: Some(size),
+        })
     }
 
     async fn delete_media(&self, _origination: &str, _media_id: &str) -> Result<(), SendError> {
@@ -88,27 +103,56 @@ impl MemoryMedia {
 
 #[async_trait]
 impl MediaStore for MemoryMedia {
-    async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<MediaObject, MediaError> {
+    async fn put(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+    ) -> Result<MediaObject, MediaError> {
         let size = bytes.len() as u64;
         self.objects
             .lock()
-            .map_err(|_| MediaError { operation: "put", message: "lock poisoned".into(), not_found: false })?
+            .map_err(|_| MediaError {
+                operation: "put",
+                message: "lock poisoned".into(),
+                not_found: false,
+            })?
             .insert(key.to_string(), (bytes, content_type.to_string()));
-        Ok(MediaObject { key: key.to_string(), size: Some(size), content_type: Some(content_type.to_string()) })
+        Ok(MediaObject {
+            key: key.to_string(),
+            size: Some(size),
+            content_type: Some(content_type.to_string()),
+        })
     }
 
     async fn find(&self, prefix: &str) -> Result<Option<MediaObject>, MediaError> {
-        let objects = self.objects.lock().map_err(|_| MediaError { operation: "find", message: "lock poisoned".into(), not_found: false })?;
-        Ok(objects.range(prefix.to_string()..).next().filter(|(k, _)| k.starts_with(prefix)).map(|(k, (b, t))| MediaObject {
-            key: k.clone(),
-            size: Some(b.len() as u64),
-            content_type: Some(t.clone()),
-        }))
+        let objects = self.objects.lock().map_err(|_| MediaError {
+            operation: "find",
+            message: "lock poisoned".into(),
+            not_found: false,
+        })?;
+        Ok(objects
+            .range(prefix.to_string()..)
+            .next()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .map(|(k, (b, t))| MediaObject {
+                key: k.clone(),
+                size: Some(b.len() as u64),
+                content_type: Some(t.clone()),
+            }))
     }
 
     async fn head(&self, key: &str) -> Result<Option<MediaObject>, MediaError> {
-        let objects = self.objects.lock().map_err(|_| MediaError { operation: "head", message: "lock poisoned".into(), not_found: false })?;
-        Ok(objects.get(key).map(|(b, t)| MediaObject { key: key.to_string(), size: Some(b.len() as u64), content_type: Some(t.clone()) }))
+        let objects = self.objects.lock().map_err(|_| MediaError {
+            operation: "head",
+            message: "lock poisoned".into(),
+            not_found: false,
+        })?;
+        Ok(objects.get(key).map(|(b, t)| MediaObject {
+            key: key.to_string(),
+            size: Some(b.len() as u64),
+            content_type: Some(t.clone()),
+        }))
     }
 
     async fn presign_get(&self, key: &str, _expires_secs: u64) -> Result<String, MediaError> {

@@ -8,7 +8,8 @@ use base64::Engine;
 use serde_json::Value;
 
 use crate::model::{
-    ConversationItem, MediaPart, MessageItem, MetaError, QualityItem, TemplateItem, WebhookEventItem,
+    ConversationItem, MediaPart, MessageItem, MetaError, QualityItem, TemplateItem,
+    WebhookEventItem,
 };
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -221,7 +222,12 @@ pub trait Store: Send + Sync {
 
     /// Replaces a stored message's media part (after its bytes were copied). False when the
     /// message does not exist.
-    async fn set_message_media(&self, wa_message_id: &str, media: &MediaPart, now: &str) -> Result<bool, StoreError>;
+    async fn set_message_media(
+        &self,
+        wa_message_id: &str,
+        media: &MediaPart,
+        now: &str,
+    ) -> Result<bool, StoreError>;
 
     /// Writes (or overwrites) an item given as JSON with its `pk` (MEDIA_DOWNLOAD, MEDIA_UPLOAD).
     async fn put_record(&self, item: &Value) -> Result<(), StoreError>;

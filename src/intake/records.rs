@@ -108,9 +108,7 @@ async fn process(
 ) -> Result<RecordReport, handlers::StoreError> {
     let delivery = Delivery { source, id, body };
     let span = info_span!("record", source, delivery_id = id);
-    let result = process_delivery(ctx, &delivery)
-        .instrument(span)
-        .await;
+    let result = process_delivery(ctx, &delivery).instrument(span).await;
     if let Err(e) = &result {
         error!(source, delivery_id = id, error = %e, "transient fault: record will be retried");
     }

@@ -628,12 +628,24 @@ impl Store for DynamoStore {
         updated.map(|item| from_item(pk, item)).transpose()
     }
 
-    async fn set_message_media(&self, wa_message_id: &str, media: &MediaPart, now: &str) -> Result<bool, StoreError> {
+    async fn set_message_media(
+        &self,
+        wa_message_id: &str,
+        media: &MediaPart,
+        now: &str,
+    ) -> Result<bool, StoreError> {
         let mut e = Expr::default();
         e.set("media", to_av(media)?);
         e.set_s("updatedAt", now);
         let condition = format!("attribute_exists({})", e.name(keys::PK));
-        let updated = self.update(&keys::message(wa_message_id), e, Some(condition), "UpdateItem(media)").await?;
+        let updated = self
+            .update(
+                &keys::message(wa_message_id),
+                e,
+                Some(condition),
+                "UpdateItem(media)",
+            )
+            .await?;
         Ok(updated.is_some())
     }
 

@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use handlers::model::{ConversationItem, MediaPart, MessageItem, QualityItem, TemplateItem, WebhookEventItem};
+use handlers::model::{
+    ConversationItem, MediaPart, MessageItem, QualityItem, TemplateItem, WebhookEventItem,
+};
 use handlers::store::{
     ConversationTouch, Page, PageRequest, Recorded, StatusApplied, StatusUpdate, Store, StoreError,
     decode_cursor, encode_cursor,
@@ -391,10 +393,17 @@ impl Store for EmbeddedStore {
         Ok(Some(conv))
     }
 
-    async fn set_message_media(&self, wa_message_id: &str, media: &MediaPart, now: &str) -> Result<bool, StoreError> {
+    async fn set_message_media(
+        &self,
+        wa_message_id: &str,
+        media: &MediaPart,
+        now: &str,
+    ) -> Result<bool, StoreError> {
         let mut inner = self.lock();
         let pk = keys::message(wa_message_id);
-        let Some(mut message) = inner.get::<MessageItem>(&pk)? else { return Ok(false) };
+        let Some(mut message) = inner.get::<MessageItem>(&pk)? else {
+            return Ok(false);
+        };
         message.media = Some(media.clone());
         message.updated_at = Some(now.to_string());
         inner.put(&pk, &message)?;
@@ -402,11 +411,14 @@ impl Store for EmbeddedStore {
     }
 
     async fn put_record(&self, item: &Value) -> Result<(), StoreError> {
-        let pk = item.get(keys::PK).and_then(Value::as_str).ok_or_else(|| StoreError::Corrupt {
-            pk: String::new(),
-            reason: "an item without pk".into(),
-        })?;
-        self.lock().put(&pk.to_string(), item)
+        let pk = item
+            .get(keys::PK)
+            .and_then(Value::as_str)
+            .ok_or_else(|| StoreError::Corrupt {
+                pk: String::new(),
+                reason: "an item without pk".into(),
+            })?;
+        self.lock().put(pk, item)
     }
 
     async fn get_item(&self, pk: &str) -> Result<Option<Value>, StoreError> {

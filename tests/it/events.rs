@@ -156,15 +156,42 @@ async fn every_inbound_event_is_stored_on_dynamodb() {
 #[tokio::test]
 async fn every_action_event_succeeds_on_a_seeded_store() {
     let ctx = ctx(embedded_store());
+    // the customer of the events wrote just now (the 24-hour window is open), and sent an image
     intake::handle(&ctx, load("events/inbound/text.json"))
         .await
         .unwrap();
-    // archive last: it empties the inbox that get_conversations lists
+    intake::handle(&ctx, load("events/inbound/image.json"))
+        .await
+        .unwrap();
+    let fresh = text_event(
+        "fresh",
+        "wamid.FRESH",
+        CUSTOMER,
+        now_secs(),
+        "are you there?",
+    );
+    intake::handle(&ctx, fresh).await.unwrap();
+    // archive last: it empties the inbox that get_conversations lists; simulate_status after a send
     let mut events = files("actions");
-    events.sort_by_key(|(n, _)| n == "archive_conversation");
-    for (name, event) in events {
+    events.sort_by_key(|(n, _)| {
+        (
+            n == "archive_conversation" || n == "simulate_status",
+            n.clone(),
+        )
+    });
+    let mut last_sent = None;
+    for (name, mut event) in events {
+        if name == "simulate_status" {
+            event["waMessageId"] = Value::String(last_sent.clone().expect("a send ran before"));
+        }
         let answer = intake::handle(&ctx, event).await.unwrap();
         assert_eq!(answer["statusCode"], 200, "{name}: {answer}");
         assert_eq!(answer["operation"], name.as_str());
+        if name.starts_with("send_") {
+            last_sent = answer["data"]["waMessageId"].as_str().map(str::to_string);
+        }
+        if name == "simulate_status" {
+            assert_eq!(answer["data"]["status"], "read", "{answer}");
+        }
     }
 }

@@ -72,14 +72,26 @@ pub fn embedded_store() -> Arc<EmbeddedStore> {
     Arc::new(EmbeddedStore::in_memory())
 }
 
+pub const ORIGINATION: &str = "phone-number-id-976c72a700aac43eaf573ae050example";
+
+pub fn settings() -> Settings {
+    Settings {
+        default_phone_number_id: Some(PHONE.into()),
+        origination_phone_number_id: Some(ORIGINATION.into()),
+        ..Default::default()
+    }
+}
+
+/// A context with the sandbox sender and in-memory media.
 pub fn ctx(store: Arc<dyn Store>) -> Ctx {
-    Ctx::new(
-        store,
-        Settings {
-            default_phone_number_id: Some(PHONE.into()),
-            ..Default::default()
-        },
-    )
+    Ctx::new(store, settings())
+}
+
+pub fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 /// An EUM Social event around one Meta entry (`whatsAppWebhookEntry` as a JSON string).

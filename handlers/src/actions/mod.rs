@@ -1,15 +1,53 @@
 //! One action, one file. Each file holds `NAME`, typed `Params`/`Output`, a typed `run`, and the
 //! `SPEC` the registry stores. To add an action, add its file and one line to [`ALL`].
 
+/// The parameters every send takes, after the action's own.
+macro_rules! send_params {
+    ($($param:expr),* $(,)?) => {
+        &[
+            $($param,)*
+            $crate::registry::Param { name: "to", required: false, doc: "the customer's phone number in international format (or recipient)" },
+            $crate::registry::Param { name: "recipient", required: false, doc: "the customer's business-scoped user id (BSUID), instead of to" },
+            $crate::registry::Param { name: "phoneNumberId", required: false, doc: "the business phone (Meta id); defaults to DEFAULT_PHONE_NUMBER_ID" },
+            $crate::registry::Param { name: "originationPhoneNumberId", required: false, doc: "EUM phone-number-id-… or ARN; defaults from the configuration" },
+            $crate::registry::Param { name: "replyTo", required: false, doc: "a wamid to quote" },
+            $crate::registry::Param { name: "bizOpaqueCallbackData", required: false, doc: "echoed back in this message's statuses (≤512)" },
+            $crate::registry::Param { name: "force", required: false, doc: "true sends a free-form message outside the 24-hour window" },
+        ]
+    };
+}
+pub(crate) use send_params;
+
 pub mod archive_conversation;
+pub mod delete_media;
+pub mod download_media;
 pub mod get_conversation;
 pub mod get_conversations;
+pub mod get_media_url;
 pub mod get_message;
 pub mod get_messages;
 pub mod help;
+mod interactive;
 pub mod list_actions;
 pub mod mark_conversation_read;
+pub mod mark_read;
 pub mod ping;
+pub mod send_audio;
+pub mod send_contacts;
+pub mod send_cta_url;
+pub mod send_document;
+pub mod send_image;
+pub mod send_interactive_buttons;
+pub mod send_interactive_list;
+pub mod send_location;
+mod send_media;
+pub mod send_reaction;
+pub mod send_sticker;
+pub mod send_template;
+pub mod send_text;
+pub mod send_video;
+pub mod simulate_status;
+pub mod upload_media;
 
 use crate::registry::ActionSpec;
 
@@ -24,4 +62,23 @@ pub static ALL: &[ActionSpec] = &[
     get_conversations::SPEC,
     mark_conversation_read::SPEC,
     archive_conversation::SPEC,
+    send_text::SPEC,
+    send_image::SPEC,
+    send_video::SPEC,
+    send_audio::SPEC,
+    send_document::SPEC,
+    send_sticker::SPEC,
+    send_location::SPEC,
+    send_contacts::SPEC,
+    send_reaction::SPEC,
+    send_interactive_buttons::SPEC,
+    send_interactive_list::SPEC,
+    send_cta_url::SPEC,
+    send_template::SPEC,
+    mark_read::SPEC,
+    download_media::SPEC,
+    get_media_url::SPEC,
+    upload_media::SPEC,
+    delete_media::SPEC,
+    simulate_status::SPEC,
 ];

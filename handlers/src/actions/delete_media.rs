@@ -1,0 +1,92 @@
+//! `delete_media`: deletes an uploaded file from WhatsApp's servers (and, on request, from the
+//! media store).
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::HandlerError;
+use crate::outbound::non_empty;
+use crate::registry::{ActionSpec, Category, Ctx, Param};
+
+pub const NAME: &str = "delete_media";
+
+pub const SPEC: ActionSpec = ActionSpec {
+    name: NAME,
+    category: Category::Media,
+    summary: "Deletes a media id from WhatsApp (DeleteWhatsAppMessageMedia); deleteStored also removes the stored file.",
+    params: &[
+        Param {
+            name: "mediaId",
+            required: true,
+            doc: "the WhatsApp media id",
+        },
+        Param {
+            name: "deleteStored",
+            required: false,
+            doc: "true also deletes its media-store object (from MEDIA_UPLOAD)",
+        },
+        Param {
+            name: "originationPhoneNumberId",
+            required: false,
+            doc: "EUM phone id or ARN; defaults from the configuration",
+        },
+    ],
+    handler: crate::erase!(run),
+};
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Params {
+    #[serde(alias = "media_id")]
+    pub media_id: String,
+    #[serde(
+        default,
+        alias = "delete_stored",
+        deserialize_with = "crate::params::lenient::bool"
+    )]
+    pub delete_stored: bool,
+    #[serde(default, alias = "origination_phone_number_id")]
+    pub origination_phone_number_id: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Output {
+    pub media_id: String,
+    pub deleted: bool,
+    pub deleted_key: Option<String>,
+}
+
+pub async fn run(ctx: &Ctx, p: Params) -> Result<Output, HandlerError> {
+    non_empty("mediaId", &p.media_id)?;
+    let upload = ctx
+        .store()
+        .get_item(&crate::keys::media_upload(&p.media_id))
+        .await?;
+    let origination = p
+        .origination_phone_number_id
+        .clone()
+        .or_else(|| {
+            upload
+                .as_ref()
+                .and_then(|u| u["originationPhoneNumberId"].as_str().map(str::to_string))
+        })
+        .or_else(|| ctx.origination_for(ctx.default_phone()))
+        .ok_or_else(|| {
+            HandlerError::MissingParam(
+                "originationPhoneNumberId (no ORIGINATION_PHONE_NUMBER_ID is configured)".into(),
+            )
+        })?;
+    ctx.sender().delete_media(&origination, &p.media_id).await?;
+    let mut deleted_key = None;
+    if p.delete_stored
+        && let Some(key) = upload.as_ref().and_then(|u| u["key"].as_str())
+    {
+        ctx.media().delete(key).await?;
+        deleted_key = Some(key.to_string());
+    }
+    Ok(Output {
+        media_id: p.media_id,
+        deleted: true,
+        deleted_key,
+    })
+}

@@ -1,0 +1,47 @@
+//! `download_media`: copies an inbound message's media into the media store (retries a failed
+//! automatic copy).
+
+use serde::Deserialize;
+
+use crate::error::HandlerError;
+use crate::media::{self, Downloaded};
+use crate::registry::{ActionSpec, Category, Ctx, Param};
+
+pub const NAME: &str = "download_media";
+
+pub const SPEC: ActionSpec = ActionSpec {
+    name: NAME,
+    category: Category::Media,
+    summary: "Copies a message's WhatsApp media into the media store (GetWhatsAppMessageMedia) and records where.",
+    params: &[
+        Param {
+            name: "waMessageId",
+            required: true,
+            doc: "the message whose media to copy",
+        },
+        Param {
+            name: "originationPhoneNumberId",
+            required: false,
+            doc: "EUM phone id or ARN; defaults from the configuration",
+        },
+    ],
+    handler: crate::erase!(run),
+};
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Params {
+    #[serde(alias = "wa_message_id", alias = "messageId")]
+    pub wa_message_id: String,
+    #[serde(default, alias = "origination_phone_number_id")]
+    pub origination_phone_number_id: Option<String>,
+}
+
+pub async fn run(ctx: &Ctx, p: Params) -> Result<Downloaded, HandlerError> {
+    media::download(
+        ctx,
+        p.wa_message_id.trim(),
+        p.origination_phone_number_id.as_deref(),
+    )
+    .await
+}

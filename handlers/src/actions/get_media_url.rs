@@ -1,0 +1,95 @@
+//! `get_media_url`: a time-limited URL to fetch a stored media file.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::HandlerError;
+use crate::registry::{ActionSpec, Category, Ctx, Param};
+
+pub const NAME: &str = "get_media_url";
+
+pub const SPEC: ActionSpec = ActionSpec {
+    name: NAME,
+    category: Category::Media,
+    summary: "Returns a presigned GET URL for a message's stored media (or a media-store key).",
+    params: &[
+        Param {
+            name: "waMessageId",
+            required: false,
+            doc: "a message whose media was copied (or give key)",
+        },
+        Param {
+            name: "key",
+            required: false,
+            doc: "a media-store key",
+        },
+        Param {
+            name: "expiresIn",
+            required: false,
+            doc: "seconds, 1 to 604800 (7 days), default 3600",
+        },
+    ],
+    handler: crate::erase!(run),
+};
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Params {
+    #[serde(default, alias = "wa_message_id", alias = "messageId")]
+    pub wa_message_id: Option<String>,
+    #[serde(default, alias = "s3Key")]
+    pub key: Option<String>,
+    #[serde(
+        default,
+        alias = "expires_in",
+        deserialize_with = "crate::params::lenient::opt_i64"
+    )]
+    pub expires_in: Option<i64>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Output {
+    pub key: String,
+    pub url: String,
+    pub expires_in: i64,
+    pub mime_type: Option<String>,
+}
+
+pub async fn run(ctx: &Ctx, p: Params) -> Result<Output, HandlerError> {
+    let expires_in = p.expires_in.unwrap_or(3600);
+    if !(1..=604_800).contains(&expires_in) {
+        return Err(HandlerError::invalid(
+            "expiresIn",
+            "must be 1 to 604800 seconds (7 days)",
+        ));
+    }
+    let (key, mime_type) = match (&p.wa_message_id, &p.key) {
+        (Some(id), None) => {
+            let message = ctx.store().get_message(id).await?.ok_or_else(|| {
+                HandlerError::NotFound(format!("no message with waMessageId `{id}`"))
+            })?;
+            let media = message.media.unwrap_or_default();
+            let key = media.s3_key.ok_or_else(|| {
+                HandlerError::NotFound(format!(
+                    "message `{id}` has no stored media yet; copy it with download_media"
+                ))
+            })?;
+            (key, media.mime_type)
+        }
+        (None, Some(key)) => (key.clone(), None),
+        _ => return Err(HandlerError::MissingParam("waMessageId (or key)".into())),
+    };
+    if ctx.media().head(&key).await?.is_none() {
+        return Err(HandlerError::NotFound(format!(
+            "no object `{key}` in {}",
+            ctx.media().describe()
+        )));
+    }
+    let url = ctx.media().presign_get(&key, expires_in as u64).await?;
+    Ok(Output {
+        key,
+        url,
+        expires_in,
+        mime_type,
+    })
+}

@@ -1,0 +1,107 @@
+//! `mark_read`: the WhatsApp read receipt (blue ticks) for a message, optionally with the typing
+//! indicator; also zeroes the conversation's unread count.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::error::HandlerError;
+use crate::outbound::non_empty;
+use crate::params;
+use crate::registry::{ActionSpec, Category, Ctx, Param};
+use crate::time;
+
+pub const NAME: &str = "mark_read";
+
+pub const SPEC: ActionSpec = ActionSpec {
+    name: NAME,
+    category: Category::Messaging,
+    summary: "Sends the read receipt for an inbound message (optionally a typing indicator) and zeroes the unread count.",
+    params: &[
+        Param {
+            name: "messageId",
+            required: true,
+            doc: "the inbound wamid",
+        },
+        Param {
+            name: "typingIndicator",
+            required: false,
+            doc: "true also shows \"typing…\" for up to 25 seconds",
+        },
+        Param {
+            name: "phoneNumberId",
+            required: false,
+            doc: "defaults to the message's phone",
+        },
+        Param {
+            name: "originationPhoneNumberId",
+            required: false,
+            doc: "EUM phone id or ARN; defaults from the configuration",
+        },
+    ],
+    handler: crate::erase!(run),
+};
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Params {
+    #[serde(alias = "message_id", alias = "waMessageId")]
+    pub message_id: String,
+    #[serde(
+        default,
+        alias = "typing_indicator",
+        deserialize_with = "params::lenient::bool"
+    )]
+    pub typing_indicator: bool,
+    #[serde(default, alias = "phone_number_id")]
+    pub phone_number_id: Option<String>,
+    #[serde(default, alias = "origination_phone_number_id")]
+    pub origination_phone_number_id: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Output {
+    pub message_id: String,
+    pub read: bool,
+    pub conversation_pk: Option<String>,
+    pub unread_count: Option<i64>,
+}
+
+pub async fn run(ctx: &Ctx, p: Params) -> Result<Output, HandlerError> {
+    non_empty("messageId", &p.message_id)?;
+    let stored = ctx.store().get_message(&p.message_id).await?;
+    let phone = p
+        .phone_number_id
+        .clone()
+        .or_else(|| stored.as_ref().and_then(|m| m.phone_number_id.clone()));
+    let origination = p
+        .origination_phone_number_id
+        .clone()
+        .or_else(|| ctx.origination_for(phone.as_deref()))
+        .ok_or_else(|| {
+            HandlerError::MissingParam(
+                "originationPhoneNumberId (no ORIGINATION_PHONE_NUMBER_ID is configured)".into(),
+            )
+        })?;
+    let mut receipt =
+        json!({"messaging_product": "whatsapp", "status": "read", "message_id": p.message_id});
+    if p.typing_indicator {
+        receipt["typing_indicator"] = json!({"type": "text"});
+    }
+    ctx.sender().send(&origination, &receipt).await?;
+    let mut unread = None;
+    let conversation_pk = stored.and_then(|m| m.conversation_pk);
+    if let Some(pk) = &conversation_pk {
+        unread = ctx
+            .store()
+            .mark_conversation_read(pk, &time::now_iso())
+            .await?
+            .map(|c| c.unread_count);
+    }
+    Ok(Output {
+        message_id: p.message_id,
+        read: true,
+        conversation_pk,
+        unread_count: unread,
+    })
+}

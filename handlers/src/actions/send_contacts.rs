@@ -1,0 +1,62 @@
+//! `send_contacts`: one or more contact cards, in Meta's contact format.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::error::HandlerError;
+use crate::outbound::{self, Outgoing, SendCommon, SendOutput};
+use crate::registry::{ActionSpec, Category, Ctx, Param};
+
+pub const NAME: &str = "send_contacts";
+
+pub const SPEC: ActionSpec = ActionSpec {
+    name: NAME,
+    category: Category::Messaging,
+    summary: "Sends contact cards (Meta's contacts objects: name.formatted_name required, phones, emails, ...).",
+    params: super::send_params!(Param {
+        name: "contacts",
+        required: true,
+        doc: "a list of Meta contact objects"
+    }),
+    handler: crate::erase!(run),
+};
+
+#[derive(Debug, Deserialize)]
+pub struct Params {
+    pub contacts: Vec<Value>,
+    #[serde(flatten)]
+    pub common: SendCommon,
+}
+
+pub async fn run(ctx: &Ctx, p: Params) -> Result<SendOutput, HandlerError> {
+    if p.contacts.is_empty() {
+        return Err(HandlerError::invalid(
+            "contacts",
+            "must hold at least one contact",
+        ));
+    }
+    for (i, contact) in p.contacts.iter().enumerate() {
+        let name = contact
+            .pointer("/name/formatted_name")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if name.trim().is_empty() {
+            return Err(HandlerError::MissingParam(format!(
+                "contacts[{i}].name.formatted_name"
+            )));
+        }
+    }
+    let first = p.contacts[0]
+        .pointer("/name/formatted_name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let out = Outgoing {
+        kind: "contacts",
+        body: Value::Array(p.contacts.clone()),
+        free_form: true,
+        text: None,
+        preview: format!("[contacts] {first}"),
+        media: None,
+    };
+    outbound::send(ctx, &p.common, out).await
+}

@@ -1,0 +1,92 @@
+//! `send_interactive_buttons`: up to three reply buttons.
+
+use serde::Deserialize;
+use serde_json::json;
+
+use super::interactive::Frame;
+use crate::error::HandlerError;
+use crate::outbound::{self, Outgoing, SendCommon, SendOutput, check_len, non_empty};
+use crate::registry::{ActionSpec, Category, Ctx, Param};
+
+pub const NAME: &str = "send_interactive_buttons";
+
+pub const SPEC: ActionSpec = ActionSpec {
+    name: NAME,
+    category: Category::Messaging,
+    summary: "Sends a message with up to 3 reply buttons (title ≤20, id ≤256).",
+    params: super::send_params!(
+        Param {
+            name: "body",
+            required: true,
+            doc: "at most 1024 characters"
+        },
+        Param {
+            name: "buttons",
+            required: true,
+            doc: "1-3 of {\"id\", \"title\"}"
+        },
+        Param {
+            name: "header",
+            required: false,
+            doc: "text ≤60, or a Meta header object"
+        },
+        Param {
+            name: "footer",
+            required: false,
+            doc: "at most 60 characters"
+        },
+    ),
+    handler: crate::erase!(run),
+};
+
+#[derive(Debug, Deserialize)]
+pub struct Button {
+    pub id: String,
+    pub title: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Params {
+    #[serde(flatten)]
+    pub frame: Frame,
+    pub buttons: Vec<Button>,
+    #[serde(flatten)]
+    pub common: SendCommon,
+}
+
+pub async fn run(ctx: &Ctx, p: Params) -> Result<SendOutput, HandlerError> {
+    if p.buttons.is_empty() || p.buttons.len() > 3 {
+        return Err(HandlerError::invalid(
+            "buttons",
+            format!("has {} buttons; WhatsApp allows 1 to 3", p.buttons.len()),
+        ));
+    }
+    let mut ids = std::collections::HashSet::new();
+    for (i, b) in p.buttons.iter().enumerate() {
+        non_empty(&format!("buttons[{i}].id"), &b.id)?;
+        check_len(&format!("buttons[{i}].id"), &b.id, 256)?;
+        non_empty(&format!("buttons[{i}].title"), &b.title)?;
+        check_len(&format!("buttons[{i}].title"), &b.title, 20)?;
+        if !ids.insert(b.id.as_str()) {
+            return Err(HandlerError::invalid(
+                &format!("buttons[{i}].id"),
+                "button ids must be unique",
+            ));
+        }
+    }
+    let buttons: Vec<_> = p
+        .buttons
+        .iter()
+        .map(|b| json!({"type": "reply", "reply": {"id": b.id, "title": b.title}}))
+        .collect();
+    let body = p.frame.build("button", json!({"buttons": buttons}))?;
+    let out = Outgoing {
+        kind: "interactive",
+        body,
+        free_form: true,
+        text: Some(p.frame.body.clone()),
+        preview: format!("[interactive] {}", p.frame.body),
+        media: None,
+    };
+    outbound::send(ctx, &p.common, out).await
+}

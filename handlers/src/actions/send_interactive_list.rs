@@ -1,0 +1,147 @@
+//! `send_interactive_list`: a list menu of sections and rows.
+
+use serde::Deserialize;
+use serde_json::{Map, json};
+
+use super::interactive::Frame;
+use crate::error::HandlerError;
+use crate::outbound::{self, Outgoing, SendCommon, SendOutput, check_len, non_empty};
+use crate::registry::{ActionSpec, Category, Ctx, Param};
+
+pub const NAME: &str = "send_interactive_list";
+
+pub const SPEC: ActionSpec = ActionSpec {
+    name: NAME,
+    category: Category::Messaging,
+    summary: "Sends a list menu: up to 10 sections and 10 rows in all (row title ≤24, description ≤72).",
+    params: super::send_params!(
+        Param {
+            name: "body",
+            required: true,
+            doc: "at most 1024 characters"
+        },
+        Param {
+            name: "button",
+            required: true,
+            doc: "the menu button's text, at most 20 characters"
+        },
+        Param {
+            name: "sections",
+            required: true,
+            doc: "[{\"title\", \"rows\": [{\"id\", \"title\", \"description\"}]}]"
+        },
+        Param {
+            name: "header",
+            required: false,
+            doc: "text, at most 60 characters"
+        },
+        Param {
+            name: "footer",
+            required: false,
+            doc: "at most 60 characters"
+        },
+    ),
+    handler: crate::erase!(run),
+};
+
+#[derive(Debug, Deserialize)]
+pub struct Row {
+    pub id: String,
+    pub title: String,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Section {
+    #[serde(default)]
+    pub title: Option<String>,
+    pub rows: Vec<Row>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Params {
+    #[serde(flatten)]
+    pub frame: Frame,
+    pub button: String,
+    pub sections: Vec<Section>,
+    #[serde(flatten)]
+    pub common: SendCommon,
+}
+
+pub async fn run(ctx: &Ctx, p: Params) -> Result<SendOutput, HandlerError> {
+    non_empty("button", &p.button)?;
+    check_len("button", &p.button, 20)?;
+    if p.sections.is_empty() || p.sections.len() > 10 {
+        return Err(HandlerError::invalid(
+            "sections",
+            format!("has {} sections; WhatsApp allows 1 to 10", p.sections.len()),
+        ));
+    }
+    let rows: usize = p.sections.iter().map(|s| s.rows.len()).sum();
+    if rows == 0 || rows > 10 {
+        return Err(HandlerError::invalid(
+            "sections",
+            format!("has {rows} rows in all; WhatsApp allows 1 to 10"),
+        ));
+    }
+    if p.sections.len() > 1
+        && p.sections
+            .iter()
+            .any(|s| s.title.as_deref().unwrap_or("").is_empty())
+    {
+        return Err(HandlerError::invalid(
+            "sections",
+            "every section needs a title when there are several",
+        ));
+    }
+    let mut ids = std::collections::HashSet::new();
+    let mut sections = Vec::new();
+    for (si, section) in p.sections.iter().enumerate() {
+        let mut object = Map::new();
+        if let Some(title) = &section.title {
+            check_len(&format!("sections[{si}].title"), title, 24)?;
+            object.insert("title".into(), json!(title));
+        }
+        let mut rows = Vec::new();
+        for (ri, row) in section.rows.iter().enumerate() {
+            let at = format!("sections[{si}].rows[{ri}]");
+            non_empty(&format!("{at}.id"), &row.id)?;
+            check_len(&format!("{at}.id"), &row.id, 200)?;
+            non_empty(&format!("{at}.title"), &row.title)?;
+            check_len(&format!("{at}.title"), &row.title, 24)?;
+            if !ids.insert(row.id.as_str()) {
+                return Err(HandlerError::invalid(
+                    &format!("{at}.id"),
+                    "row ids must be unique",
+                ));
+            }
+            let mut r = json!({"id": row.id, "title": row.title});
+            if let Some(d) = &row.description {
+                check_len(&format!("{at}.description"), d, 72)?;
+                r["description"] = json!(d);
+            }
+            rows.push(r);
+        }
+        object.insert("rows".into(), json!(rows));
+        sections.push(object);
+    }
+    if let Some(serde_json::Value::Object(_)) = &p.frame.header {
+        return Err(HandlerError::invalid(
+            "header",
+            "a list message takes a text header only",
+        ));
+    }
+    let body = p
+        .frame
+        .build("list", json!({"button": p.button, "sections": sections}))?;
+    let out = Outgoing {
+        kind: "interactive",
+        body,
+        free_form: true,
+        text: Some(p.frame.body.clone()),
+        preview: format!("[interactive] {}", p.frame.body),
+        media: None,
+    };
+    outbound::send(ctx, &p.common, out).await
+}

@@ -1,0 +1,90 @@
+//! `send_location`: a map pin.
+
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use crate::error::HandlerError;
+use crate::outbound::{self, Outgoing, SendCommon, SendOutput};
+use crate::registry::{ActionSpec, Category, Ctx, Param};
+
+pub const NAME: &str = "send_location";
+
+pub const SPEC: ActionSpec = ActionSpec {
+    name: NAME,
+    category: Category::Messaging,
+    summary: "Sends a location pin with an optional name and address.",
+    params: super::send_params!(
+        Param {
+            name: "latitude",
+            required: true,
+            doc: "-90 to 90"
+        },
+        Param {
+            name: "longitude",
+            required: true,
+            doc: "-180 to 180"
+        },
+        Param {
+            name: "name",
+            required: false,
+            doc: "the place's name"
+        },
+        Param {
+            name: "address",
+            required: false,
+            doc: "the place's address"
+        },
+    ),
+    handler: crate::erase!(run),
+};
+
+#[derive(Debug, Deserialize)]
+pub struct Params {
+    pub latitude: f64,
+    pub longitude: f64,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(flatten)]
+    pub common: SendCommon,
+}
+
+pub async fn run(ctx: &Ctx, p: Params) -> Result<SendOutput, HandlerError> {
+    if !(-90.0..=90.0).contains(&p.latitude) {
+        return Err(HandlerError::invalid(
+            "latitude",
+            "must be between -90 and 90",
+        ));
+    }
+    if !(-180.0..=180.0).contains(&p.longitude) {
+        return Err(HandlerError::invalid(
+            "longitude",
+            "must be between -180 and 180",
+        ));
+    }
+    let mut body = Map::new();
+    body.insert("latitude".into(), json!(p.latitude));
+    body.insert("longitude".into(), json!(p.longitude));
+    if let Some(name) = &p.name {
+        body.insert("name".into(), json!(name));
+    }
+    if let Some(address) = &p.address {
+        body.insert("address".into(), json!(address));
+    }
+    let preview = format!(
+        "[location] {}",
+        p.name
+            .clone()
+            .unwrap_or_else(|| format!("{}, {}", p.latitude, p.longitude))
+    );
+    let out = Outgoing {
+        kind: "location",
+        body: Value::Object(body),
+        free_form: true,
+        text: p.name.clone(),
+        preview,
+        media: None,
+    };
+    outbound::send(ctx, &p.common, out).await
+}

@@ -1,0 +1,63 @@
+//! `send_reaction`: react to a message with an emoji; an empty emoji removes the reaction.
+
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::error::HandlerError;
+use crate::outbound::{self, Outgoing, SendCommon, SendOutput};
+use crate::registry::{ActionSpec, Category, Ctx, Param};
+
+pub const NAME: &str = "send_reaction";
+
+pub const SPEC: ActionSpec = ActionSpec {
+    name: NAME,
+    category: Category::Messaging,
+    summary: "Reacts to a message with an emoji; an empty emoji removes the reaction.",
+    params: super::send_params!(
+        Param {
+            name: "messageId",
+            required: true,
+            doc: "the wamid reacted to"
+        },
+        Param {
+            name: "emoji",
+            required: true,
+            doc: "one emoji, or \"\" to remove"
+        },
+    ),
+    handler: crate::erase!(run),
+};
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Params {
+    #[serde(alias = "message_id", alias = "waMessageId")]
+    pub message_id: String,
+    pub emoji: String,
+    #[serde(flatten)]
+    pub common: SendCommon,
+}
+
+pub async fn run(ctx: &Ctx, p: Params) -> Result<SendOutput, HandlerError> {
+    outbound::non_empty("messageId", &p.message_id)?;
+    if p.emoji.chars().count() > 10 {
+        return Err(HandlerError::invalid(
+            "emoji",
+            "must be a single emoji (or empty to remove the reaction)",
+        ));
+    }
+    let preview = if p.emoji.is_empty() {
+        "removed a reaction".to_string()
+    } else {
+        format!("reacted {}", p.emoji)
+    };
+    let out = Outgoing {
+        kind: "reaction",
+        body: json!({"message_id": p.message_id, "emoji": p.emoji}),
+        free_form: true,
+        text: None,
+        preview,
+        media: None,
+    };
+    outbound::send(ctx, &p.common, out).await
+}

@@ -1,0 +1,173 @@
+//! `send_template`: an approved message template, the one kind of message allowed outside
+//! the 24-hour window.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::error::HandlerError;
+use crate::outbound::{self, Outgoing, SendCommon, SendOutput, check_len, non_empty};
+use crate::registry::{ActionSpec, Category, Ctx, Param};
+
+pub const NAME: &str = "send_template";
+
+pub const SPEC: ActionSpec = ActionSpec {
+    name: NAME,
+    category: Category::Messaging,
+    summary: "Sends an approved template (any time); parameters as strings or Meta parameter objects.",
+    params: super::send_params!(
+        Param {
+            name: "name",
+            required: true,
+            doc: "the template's name"
+        },
+        Param {
+            name: "language",
+            required: false,
+            doc: "its language code, default en_US"
+        },
+        Param {
+            name: "header",
+            required: false,
+            doc: "header parameters: a list, or one Meta parameter object (image, document, ...)"
+        },
+        Param {
+            name: "body",
+            required: false,
+            doc: "body parameters, in order: [\"Kerry\", \"#1234\"]"
+        },
+        Param {
+            name: "buttons",
+            required: false,
+            doc: "[{\"index\": 0, \"subType\": \"quick_reply\"|\"url\", \"parameters\": [...]}]"
+        },
+        Param {
+            name: "components",
+            required: false,
+            doc: "Meta's components list as is (instead of header/body/buttons)"
+        },
+    ),
+    handler: crate::erase!(run),
+};
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TemplateButton {
+    pub index: u32,
+    #[serde(default = "quick_reply", alias = "sub_type")]
+    pub sub_type: String,
+    #[serde(default)]
+    pub parameters: Vec<Value>,
+}
+
+fn quick_reply() -> String {
+    "quick_reply".into()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Params {
+    #[serde(alias = "templateName")]
+    pub name: String,
+    #[serde(default = "english", alias = "languageCode")]
+    pub language: String,
+    #[serde(default)]
+    pub header: Option<Value>,
+    #[serde(default)]
+    pub body: Vec<Value>,
+    #[serde(default)]
+    pub buttons: Vec<TemplateButton>,
+    #[serde(default)]
+    pub components: Option<Vec<Value>>,
+    #[serde(flatten)]
+    pub common: SendCommon,
+}
+
+fn english() -> String {
+    "en_US".into()
+}
+
+/// `"Kerry"` → `{"type": "text", "text": "Kerry"}`; objects are Meta parameters already.
+fn parameter(field: &str, v: &Value) -> Result<Value, HandlerError> {
+    match v {
+        Value::String(s) => Ok(json!({"type": "text", "text": s})),
+        Value::Number(n) => Ok(json!({"type": "text", "text": n.to_string()})),
+        Value::Object(o) if o.contains_key("type") => Ok(v.clone()),
+        _ => Err(HandlerError::invalid(
+            field,
+            "a parameter is a string or a Meta parameter object with a `type`",
+        )),
+    }
+}
+
+pub async fn run(ctx: &Ctx, p: Params) -> Result<SendOutput, HandlerError> {
+    non_empty("name", &p.name)?;
+    check_len("name", &p.name, 512)?;
+    non_empty("language", &p.language)?;
+    let components = match &p.components {
+        Some(raw) => {
+            if p.header.is_some() || !p.body.is_empty() || !p.buttons.is_empty() {
+                return Err(HandlerError::invalid(
+                    "components",
+                    "give either `components` or header/body/buttons, not both",
+                ));
+            }
+            raw.clone()
+        }
+        None => {
+            let mut components = Vec::new();
+            let header: Vec<Value> = match &p.header {
+                None => Vec::new(),
+                Some(Value::Array(list)) => list
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| parameter(&format!("header[{i}]"), v))
+                    .collect::<Result<_, _>>()?,
+                Some(one) => vec![parameter("header", one)?],
+            };
+            if !header.is_empty() {
+                components.push(json!({"type": "header", "parameters": header}));
+            }
+            if !p.body.is_empty() {
+                let body: Vec<Value> = p
+                    .body
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| parameter(&format!("body[{i}]"), v))
+                    .collect::<Result<_, _>>()?;
+                components.push(json!({"type": "body", "parameters": body}));
+            }
+            for (i, b) in p.buttons.iter().enumerate() {
+                if b.index > 9 {
+                    return Err(HandlerError::invalid(
+                        &format!("buttons[{i}].index"),
+                        "must be 0 to 9",
+                    ));
+                }
+                let parameters: Vec<Value> = b
+                    .parameters
+                    .iter()
+                    .map(|v| match v {
+                        Value::String(s) if b.sub_type == "quick_reply" => {
+                            Ok(json!({"type": "payload", "payload": s}))
+                        }
+                        other => parameter(&format!("buttons[{i}].parameters"), other),
+                    })
+                    .collect::<Result<_, _>>()?;
+                components.push(json!({"type": "button", "sub_type": b.sub_type, "index": b.index.to_string(), "parameters": parameters}));
+            }
+            components
+        }
+    };
+    let mut template = json!({"name": p.name, "language": {"code": p.language}});
+    if !components.is_empty() {
+        template["components"] = Value::Array(components);
+    }
+    let out = Outgoing {
+        kind: "template",
+        body: template,
+        free_form: false,
+        text: None,
+        preview: format!("[template] {}", p.name),
+        media: None,
+    };
+    outbound::send(ctx, &p.common, out).await
+}

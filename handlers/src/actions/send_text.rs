@@ -1,0 +1,58 @@
+//! `send_text`: a text message (with link preview on request).
+
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::error::HandlerError;
+use crate::outbound::{self, Outgoing, SendCommon, SendOutput};
+use crate::registry::{ActionSpec, Category, Ctx, Param};
+
+pub const NAME: &str = "send_text";
+
+pub const SPEC: ActionSpec = ActionSpec {
+    name: NAME,
+    category: Category::Messaging,
+    summary: "Sends a text message (at most 4096 characters) inside the 24-hour window.",
+    params: super::send_params!(
+        Param {
+            name: "text",
+            required: true,
+            doc: "the message, at most 4096 characters"
+        },
+        Param {
+            name: "previewUrl",
+            required: false,
+            doc: "true renders a preview of the first URL"
+        },
+    ),
+    handler: crate::erase!(run),
+};
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Params {
+    #[serde(alias = "body", alias = "message")]
+    pub text: String,
+    #[serde(
+        default,
+        alias = "preview_url",
+        deserialize_with = "crate::params::lenient::bool"
+    )]
+    pub preview_url: bool,
+    #[serde(flatten)]
+    pub common: SendCommon,
+}
+
+pub async fn run(ctx: &Ctx, p: Params) -> Result<SendOutput, HandlerError> {
+    outbound::non_empty("text", &p.text)?;
+    outbound::check_len("text", &p.text, 4096)?;
+    let out = Outgoing {
+        kind: "text",
+        body: json!({"preview_url": p.preview_url, "body": p.text}),
+        free_form: true,
+        preview: p.text.clone(),
+        text: Some(p.text),
+        media: None,
+    };
+    outbound::send(ctx, &p.common, out).await
+}

@@ -1,0 +1,96 @@
+//! `simulate_status`: local mode only. Plays sent, delivered and read statuses for a sandbox
+//! send through the real inbound path, as EUM Social would publish them.
+
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::error::HandlerError;
+use crate::inbound::{Delivery, process_delivery};
+use crate::model::MessageItem;
+use crate::registry::{ActionSpec, Category, Ctx, Param};
+
+pub const NAME: &str = "simulate_status";
+
+pub const SPEC: ActionSpec = ActionSpec {
+    name: NAME,
+    category: Category::Utility,
+    summary: "Sandbox only: plays back statuses (default sent, delivered, read) for a sent message through the inbound path.",
+    params: &[
+        Param {
+            name: "waMessageId",
+            required: true,
+            doc: "a message sent with the sandbox sender",
+        },
+        Param {
+            name: "statuses",
+            required: false,
+            doc: "in order, default [\"sent\", \"delivered\", \"read\"]; \"failed\" too",
+        },
+    ],
+    handler: crate::erase!(run),
+};
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Params {
+    #[serde(alias = "wa_message_id", alias = "messageId")]
+    pub wa_message_id: String,
+    #[serde(default = "all")]
+    pub statuses: Vec<String>,
+}
+
+fn all() -> Vec<String> {
+    vec!["sent".into(), "delivered".into(), "read".into()]
+}
+
+pub async fn run(ctx: &Ctx, p: Params) -> Result<MessageItem, HandlerError> {
+    if !ctx.sender().is_sandbox() {
+        return Err(HandlerError::invalid(
+            "action",
+            "simulate_status only plays back statuses for the local sandbox sender; real statuses come from EUM Social",
+        ));
+    }
+    let message = ctx
+        .store()
+        .get_message(&p.wa_message_id)
+        .await?
+        .ok_or_else(|| {
+            HandlerError::NotFound(format!("no message with waMessageId `{}`", p.wa_message_id))
+        })?;
+    let phone = message.phone_number_id.clone().unwrap_or_default();
+    let customer = message.to.clone().unwrap_or_default();
+    let base = chrono::Utc::now().timestamp();
+    for (i, status) in p.statuses.iter().enumerate() {
+        if !["sent", "delivered", "read", "failed"].contains(&status.as_str()) {
+            return Err(HandlerError::invalid(
+                &format!("statuses[{i}]"),
+                "must be sent, delivered, read or failed",
+            ));
+        }
+        let mut s = json!({"id": p.wa_message_id, "status": status, "timestamp": (base + i as i64).to_string(), "recipient_id": customer});
+        if status == "failed" {
+            s["errors"] = json!([{"code": 131026, "title": "Message undeliverable (sandbox)", "error_data": {"details": "simulated failure"}}]);
+        }
+        let entry = json!({"id": message.waba_id.clone().unwrap_or_else(|| "sandbox-waba".into()), "changes": [{"field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": phone, "phone_number_id": phone},
+            "statuses": [s]
+        }}]});
+        let body = json!({"context": {}, "whatsAppWebhookEntry": entry.to_string(), "messageId": format!("sandbox-{status}")}).to_string();
+        let id = format!("sandbox-{}-{status}", p.wa_message_id);
+        process_delivery(
+            ctx,
+            &Delivery {
+                source: "sandbox",
+                id: &id,
+                body: &body,
+            },
+        )
+        .await?;
+    }
+    Ok(ctx
+        .store()
+        .get_message(&p.wa_message_id)
+        .await?
+        .unwrap_or(message))
+}

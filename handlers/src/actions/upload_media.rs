@@ -1,0 +1,137 @@
+//! `upload_media`: puts a file on WhatsApp's servers (from a media-store key or base64 bytes)
+//! and returns its media id.
+
+use base64::Engine;
+use serde::Deserialize;
+
+use crate::error::HandlerError;
+use crate::keys;
+use crate::media::{self, Uploaded};
+use crate::outbound::{check_len, non_empty};
+use crate::registry::{ActionSpec, Category, Ctx, Param};
+use crate::time;
+
+pub const NAME: &str = "upload_media";
+
+pub const SPEC: ActionSpec = ActionSpec {
+    name: NAME,
+    category: Category::Media,
+    summary: "Uploads a file (media-store key, or base64 bytes stored first) with PostWhatsAppMessageMedia; returns the media id.",
+    params: &[
+        Param {
+            name: "s3Key",
+            required: false,
+            doc: "a key in the media store (or give data)",
+        },
+        Param {
+            name: "data",
+            required: false,
+            doc: "the file's bytes, base64",
+        },
+        Param {
+            name: "filename",
+            required: false,
+            doc: "with data: the file's name",
+        },
+        Param {
+            name: "mimeType",
+            required: false,
+            doc: "with data: its type, e.g. image/jpeg",
+        },
+        Param {
+            name: "phoneNumberId",
+            required: false,
+            doc: "the business phone; defaults to DEFAULT_PHONE_NUMBER_ID",
+        },
+        Param {
+            name: "originationPhoneNumberId",
+            required: false,
+            doc: "EUM phone id or ARN (media can only be sent from the phone that uploaded it)",
+        },
+    ],
+    handler: crate::erase!(run),
+};
+
+/// Meta's largest media file (documents).
+const MAX_BYTES: usize = 100 * 1024 * 1024;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Params {
+    #[serde(default, alias = "s3_key", alias = "key")]
+    pub s3_key: Option<String>,
+    #[serde(default)]
+    pub data: Option<String>,
+    #[serde(default)]
+    pub filename: Option<String>,
+    #[serde(default, alias = "mime_type")]
+    pub mime_type: Option<String>,
+    #[serde(default, alias = "phone_number_id")]
+    pub phone_number_id: Option<String>,
+    #[serde(default, alias = "origination_phone_number_id")]
+    pub origination_phone_number_id: Option<String>,
+}
+
+pub async fn run(ctx: &Ctx, p: Params) -> Result<Uploaded, HandlerError> {
+    let phone = p
+        .phone_number_id
+        .clone()
+        .or_else(|| ctx.default_phone().map(str::to_string));
+    let origination = p
+        .origination_phone_number_id
+        .clone()
+        .or_else(|| ctx.origination_for(phone.as_deref()))
+        .ok_or_else(|| {
+            HandlerError::MissingParam(
+                "originationPhoneNumberId (no ORIGINATION_PHONE_NUMBER_ID is configured)".into(),
+            )
+        })?;
+    let key = match (&p.s3_key, &p.data) {
+        (Some(key), None) => {
+            non_empty("s3Key", key)?;
+            key.clone()
+        }
+        (None, Some(data)) => {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(data.trim())
+                .map_err(|e| HandlerError::invalid("data", format!("is not base64: {e}")))?;
+            if bytes.is_empty() || bytes.len() > MAX_BYTES {
+                return Err(HandlerError::invalid(
+                    "data",
+                    format!(
+                        "is {} bytes; WhatsApp media is 1 byte to 100 MB",
+                        bytes.len()
+                    ),
+                ));
+            }
+            let mime = p
+                .mime_type
+                .clone()
+                .ok_or_else(|| HandlerError::MissingParam("mimeType".into()))?;
+            let filename = p
+                .filename
+                .clone()
+                .ok_or_else(|| HandlerError::MissingParam("filename".into()))?;
+            check_len("filename", &filename, 240)?;
+            if filename.contains('/') || filename.contains("..") {
+                return Err(HandlerError::invalid(
+                    "filename",
+                    "must be a plain file name",
+                ));
+            }
+            let now = time::now_iso();
+            let key =
+                keys::upload_key(&now, &format!("{}-{filename}", now.replace([':', '-'], "")));
+            ctx.media().put(&key, bytes, &mime).await?;
+            key
+        }
+        (Some(_), Some(_)) => {
+            return Err(HandlerError::invalid(
+                "data",
+                "give either `s3Key` or `data`, not both",
+            ));
+        }
+        (None, None) => return Err(HandlerError::MissingParam("s3Key (or data)".into())),
+    };
+    media::upload(ctx, &origination, &key).await
+}
