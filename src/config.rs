@@ -108,8 +108,9 @@ impl Config {
             Some(bucket) => MediaConfig::S3 { bucket },
             None => MediaConfig::Local {
                 dir: match &store {
-                    StoreConfig::Embedded { data_dir } => data_dir.join("media"),
-                    StoreConfig::DynamoDb { .. } => PathBuf::from(".whatsapp-lambda/media"),
+                    // Keys start with `media/` or `uploads/`, so they sit beside the table file.
+                    StoreConfig::Embedded { data_dir } => data_dir.clone(),
+                    StoreConfig::DynamoDb { .. } => PathBuf::from(".whatsapp-lambda"),
                 },
             },
         };

@@ -107,6 +107,8 @@ impl Ctx {
             .and_then(|p| settings.phone_numbers.iter().find(|(meta, _)| meta == p))
             .map(|(_, origination)| origination.clone())
             .or_else(|| settings.origination_phone_number_id.clone())
+            // The sandbox needs no real phone.
+            .or_else(|| self.0.sender.is_sandbox().then(|| "sandbox".to_string()))
     }
     pub fn store(&self) -> &dyn Store {
         self.0.store.as_ref()

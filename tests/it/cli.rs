@@ -110,3 +110,88 @@ fn invoke_on_the_embedded_store_persists_between_runs() {
     assert!(!bad.status.success(), "empty stdin is not an event");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test]
+async fn invoke_with_eum_social_and_s3_configured_from_the_environment() {
+    let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    std::env::var("AWS_ENDPOINT_URL_S3").expect("run under tests/run.sh (moto)");
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&shared)
+            .force_path_style(true)
+            .build(),
+    );
+    let bucket = unique_table().to_lowercase();
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let standin = crate::standin::StandIn::start(Some((s3, bucket.clone()))).await;
+    let dir = std::env::temp_dir().join(unique_table());
+    let data_dir = dir.to_string_lossy().into_owned();
+    let url = standin.url.clone();
+    let envs: Vec<(String, String)> = vec![
+        ("DATA_DIR".into(), data_dir),
+        ("SENDER".into(), "eum".into()),
+        ("MEDIA_BUCKET".into(), bucket.clone()),
+        ("AWS_ENDPOINT_URL_SOCIALMESSAGING".into(), url),
+        (
+            "ORIGINATION_PHONE_NUMBER_ID".into(),
+            "phone-number-id-0123456789abcdef0123456789abcdef".into(),
+        ),
+        (
+            "DEFAULT_PHONE_NUMBER_ID".into(),
+            crate::helpers::PHONE.into(),
+        ),
+        ("META_API_VERSION".into(), "v23.0".into()),
+    ];
+    let invoke = |args: Vec<&'static str>, stdin: Option<String>| {
+        let envs = envs.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut cmd = Command::new(BIN);
+            cmd.args(&args)
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .env_remove("TABLE_NAME");
+            for (k, v) in &envs {
+                cmd.env(k, v);
+            }
+            if let Some(input) = stdin {
+                use std::io::Write;
+                let mut child = cmd
+                    .stdin(std::process::Stdio::piped())
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap();
+                child
+                    .stdin
+                    .take()
+                    .unwrap()
+                    .write_all(input.as_bytes())
+                    .unwrap();
+                return child.wait_with_output().unwrap();
+            }
+            cmd.output().unwrap()
+        })
+    };
+    let out = invoke(vec!["invoke", "events/inbound/image.json"], None)
+        .await
+        .unwrap();
+    assert_eq!(
+        json_stdout(&out)["data"]["reports"][0]["counts"]["mediaFetched"],
+        1,
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sent = invoke(
+        vec!["invoke", "-"],
+        Some(r#"{"action":"send_text","to":"16505551234","text":"hi","force":true}"#.into()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(json_stdout(&sent)["statusCode"], 200);
+    let seen = standin.last();
+    assert_eq!(seen.body["metaApiVersion"], "v23.0");
+    assert_eq!(
+        seen.body["originationPhoneNumberId"],
+        "phone-number-id-0123456789abcdef0123456789abcdef"
+    );
+    assert_eq!(seen.message()["text"]["body"], "hi");
+    let _ = std::fs::remove_dir_all(dir);
+}
