@@ -62,6 +62,7 @@ fn records(default: usize) -> usize {
 
 #[tokio::main]
 async fn main() {
+    whatsapp_lambda::metrics::init(whatsapp_lambda::metrics::Sink::Off);
     // Each store runs in a process of its own so that its peak memory is its own.
     match std::env::var("BENCH_STORE").as_deref() {
         Ok("embedded") => embedded().await,

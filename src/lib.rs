@@ -7,12 +7,14 @@
 //! - [`store`]: the DynamoDB and embedded adapters of the storage port, and the table schema.
 //! - [`eum`]: the EUM Social sender (aws-sdk-socialmessaging).
 //! - [`media`]: the S3 and local-directory media stores.
+//! - [`metrics`]: CloudWatch Embedded Metric Format lines.
 //! - [`serve`]: the local HTTP server that turns requests into API Gateway events.
 
 pub mod config;
 pub mod eum;
 pub mod intake;
 pub mod media;
+pub mod metrics;
 pub mod serve;
 pub mod store;
 

@@ -39,6 +39,7 @@ async fn main() -> ExitCode {
     let under_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
     if under_lambda && args.is_empty() {
         lambda_runtime::tracing::init_default_subscriber();
+        whatsapp_lambda::metrics::init(whatsapp_lambda::metrics::Sink::Stdout);
         return match run_lambda().await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

@@ -242,6 +242,15 @@ pub trait Store: Send + Sync {
         page: &PageRequest,
     ) -> Result<Page<Value>, StoreError>;
 
+    /// Messages of one `gsi-direction` partition (`{phone}#{direction}#{day}`) whose
+    /// `receivedAt` is at or after `since`, newest first.
+    async fn list_by_direction(
+        &self,
+        direction_pk: &str,
+        since: &str,
+        page: &PageRequest,
+    ) -> Result<Page<MessageItem>, StoreError>;
+
     /// Cheap check that the store answers.
     async fn ping(&self) -> Result<(), StoreError>;
 

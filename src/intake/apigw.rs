@@ -4,14 +4,14 @@
 use aws_lambda_events::encodings::Body;
 use aws_lambda_events::event::apigw::{ApiGatewayProxyResponse, ApiGatewayV2httpResponse};
 use base64::Engine;
-use handlers::{Ctx, REGISTRY};
+use handlers::Ctx;
 use http::HeaderMap;
 use http::header::{CONTENT_TYPE, HeaderValue};
 use serde_json::{Value, json};
 
 pub async fn handle(ctx: &Ctx, event: Value, v2: bool) -> Value {
     let answer = match request_of(&event) {
-        Ok(request) => REGISTRY.dispatch(ctx.clone(), request).await,
+        Ok(request) => super::dispatch(ctx, request).await,
         Err(error) => json!({"statusCode": 400, "error": error}),
     };
     let status = answer

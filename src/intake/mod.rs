@@ -42,6 +42,26 @@ impl From<RetryableFailure> for lambda_runtime::Diagnostic {
     }
 }
 
+/// Runs an action through the registry, with a metric for each send.
+pub(crate) async fn dispatch(ctx: &Ctx, request: Value) -> Value {
+    let action = request
+        .get("action")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let answer = REGISTRY.dispatch(ctx.clone(), request).await;
+    if action.starts_with("send_") && REGISTRY.get(&action).is_some() {
+        crate::metrics::send(
+            &action,
+            answer
+                .get("statusCode")
+                .and_then(Value::as_i64)
+                .unwrap_or(500),
+        );
+    }
+    answer
+}
+
 /// Tells which kind of event this is.
 ///
 /// # Errors
@@ -110,7 +130,7 @@ pub async fn handle(ctx: &Ctx, event: Value) -> Result<Value, RetryableFailure> 
         Ok(Source::Sqs) => Ok(records::handle_sqs(ctx, event).await),
         Ok(Source::ApiGatewayV1) => Ok(apigw::handle(ctx, event, false).await),
         Ok(Source::ApiGatewayV2) => Ok(apigw::handle(ctx, event, true).await),
-        Ok(Source::Direct) => Ok(REGISTRY.dispatch(ctx.clone(), event).await),
+        Ok(Source::Direct) => Ok(dispatch(ctx, event).await),
         Err(seen) => {
             tracing::warn!(%seen, "unrecognised event");
             Ok(json!({

@@ -108,7 +108,11 @@ async fn process(
 ) -> Result<RecordReport, handlers::StoreError> {
     let delivery = Delivery { source, id, body };
     let span = info_span!("record", source, delivery_id = id);
+    let started = std::time::Instant::now();
     let result = process_delivery(ctx, &delivery).instrument(span).await;
+    if let Ok(report) = &result {
+        crate::metrics::record(report, started.elapsed().as_secs_f64() * 1000.0);
+    }
     if let Err(e) = &result {
         error!(source, delivery_id = id, error = %e, "transient fault: record will be retried");
     }

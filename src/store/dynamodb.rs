@@ -144,6 +144,7 @@ impl DynamoStore {
         &self,
         index: &keys::IndexDef,
         value: &str,
+        since: Option<&str>,
         page: &PageRequest,
     ) -> Result<Page<Item>, StoreError> {
         let start = page
@@ -151,14 +152,24 @@ impl DynamoStore {
             .as_deref()
             .map(|c| cursor_to_key(c, index, value))
             .transpose()?;
+        let mut names = HashMap::from([("#p".to_string(), index.partition.to_string())]);
+        let mut values = HashMap::from([(":p".to_string(), AttributeValue::S(value.to_string()))]);
+        if let Some(lower) = since {
+            names.insert("#s".into(), index.sort.to_string());
+            values.insert(":since".into(), AttributeValue::S(lower.to_string()));
+        }
         let out = self
             .client
             .query()
             .table_name(&self.table)
             .index_name(index.name)
-            .key_condition_expression("#p = :p")
-            .expression_attribute_names("#p", index.partition)
-            .expression_attribute_values(":p", AttributeValue::S(value.to_string()))
+            .key_condition_expression(if since.is_some() {
+                "#p = :p AND #s >= :since"
+            } else {
+                "#p = :p"
+            })
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
             .scan_index_forward(false)
             .limit(page.limit as i32)
             .set_exclusive_start_key(start)
@@ -178,7 +189,7 @@ impl DynamoStore {
         page: &PageRequest,
     ) -> Result<Page<T>, StoreError> {
         let index = index_def(index_name);
-        let page = self.query(index, value, page).await?;
+        let page = self.query(index, value, None, page).await?;
         let items = page
             .items
             .into_iter()
@@ -672,6 +683,25 @@ impl Store for DynamoStore {
     ) -> Result<Page<Value>, StoreError> {
         self.query_typed(keys::GSI_ITEM_TYPE, item_type_pk, page)
             .await
+    }
+
+    async fn list_by_direction(
+        &self,
+        direction_pk: &str,
+        since: &str,
+        page: &PageRequest,
+    ) -> Result<Page<MessageItem>, StoreError> {
+        let index = index_def(keys::GSI_DIRECTION);
+        let page = self.query(index, direction_pk, Some(since), page).await?;
+        let items = page
+            .items
+            .into_iter()
+            .map(|item| from_item("query result", item))
+            .collect::<Result<_, _>>()?;
+        Ok(Page {
+            items,
+            next_cursor: page.next_cursor,
+        })
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -164,6 +164,7 @@ impl Inner {
         partition: &str,
         value: &str,
         sort: &str,
+        since: Option<&str>,
         page: &PageRequest,
     ) -> Result<Page<Value>, StoreError> {
         let after = match &page.cursor {
@@ -197,6 +198,7 @@ impl Inner {
             .items
             .iter()
             .filter(|(_, v)| v.get(partition).and_then(Value::as_str) == Some(value))
+            .filter(|(_, v)| since.is_none_or(|lower| sort_of(v).as_str() >= lower))
             .map(|(pk, v)| (sort_of(v), pk.clone(), v))
             .filter(|(sk, pk, _)| {
                 after
@@ -334,7 +336,7 @@ impl Store for EmbeddedStore {
             .expect("index");
         typed(
             self.lock()
-                .query(index.partition, conversation_pk, index.sort, page)?,
+                .query(index.partition, conversation_pk, index.sort, None, page)?,
         )
     }
 
@@ -353,7 +355,7 @@ impl Store for EmbeddedStore {
             .expect("index");
         typed(
             self.lock()
-                .query(index.partition, inbox_pk, index.sort, page)?,
+                .query(index.partition, inbox_pk, index.sort, None, page)?,
         )
     }
 
@@ -435,7 +437,23 @@ impl Store for EmbeddedStore {
             .find(|i| i.name == keys::GSI_ITEM_TYPE)
             .expect("index");
         self.lock()
-            .query(index.partition, item_type_pk, index.sort, page)
+            .query(index.partition, item_type_pk, index.sort, None, page)
+    }
+
+    async fn list_by_direction(
+        &self,
+        direction_pk: &str,
+        since: &str,
+        page: &PageRequest,
+    ) -> Result<Page<MessageItem>, StoreError> {
+        let index = keys::INDEXES
+            .iter()
+            .find(|i| i.name == keys::GSI_DIRECTION)
+            .expect("index");
+        typed(
+            self.lock()
+                .query(index.partition, direction_pk, index.sort, Some(since), page)?,
+        )
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

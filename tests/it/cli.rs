@@ -52,9 +52,17 @@ fn invoke_against_dynamodb_local_prints_only_the_response() {
     let stored = run(&["invoke", "events/inbound/image.json"], &envs);
     assert!(stored.status.success());
     assert_eq!(json_stdout(&stored)["data"]["messages"], 1);
+    let stderr = String::from_utf8_lossy(&stored.stderr);
+    assert!(stderr.contains("record processed"), "logs go to stderr");
+    let emf: Vec<serde_json::Value> = stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|v: &serde_json::Value| v.get("_aws").is_some())
+        .collect();
     assert!(
-        String::from_utf8_lossy(&stored.stderr).contains("record processed"),
-        "logs go to stderr"
+        emf.iter()
+            .any(|m| m["MessageType"] == "image" && m["MessagesReceived"] == 1.0),
+        "EMF metrics on stderr: {stderr}"
     );
 
     let listed = run(&["invoke", "events/actions/get_conversations.json"], &envs);

@@ -260,3 +260,30 @@ async fn unknown_actions_and_bad_params_are_clear_400s() {
     assert_eq!(seen["statusCode"], 400);
     assert!(seen["error"].as_str().unwrap().contains("aws:kinesis"));
 }
+
+#[tokio::test]
+async fn health_reports_the_store_and_what_is_missing() {
+    let healthy = action(&ctx(embedded_store()), json!({"action": "health"})).await;
+    assert_eq!(healthy["data"]["healthy"], true, "{healthy}");
+    assert_eq!(healthy["data"]["missing"], json!([]));
+    let dead = action(&ctx(dead_dynamo_store().await), json!({"action": "health"})).await;
+    assert_eq!(dead["statusCode"], 200);
+    assert_eq!(dead["data"]["healthy"], false);
+    assert_eq!(dead["data"]["store"]["ok"], false);
+    assert!(
+        dead["data"]["store"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("unavailable"),
+        "{dead}"
+    );
+    let bare = handlers::Ctx::new(embedded_store(), Default::default());
+    let missing = action(&bare, json!({"action": "health"})).await;
+    assert!(
+        missing["data"]["missing"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("DEFAULT_PHONE_NUMBER_ID"),
+        "{missing}"
+    );
+}

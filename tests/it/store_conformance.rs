@@ -33,6 +33,7 @@ conformance!(
     archive_and_read,
     template_and_quality_updates_never_regress,
     foreign_tokens_are_refused,
+    stats_count_the_recent_window,
 );
 
 const CONV: &str = "CONV#106540352242922#16505551234";
@@ -473,4 +474,45 @@ async fn foreign_tokens_are_refused<S: Store + 'static>(store: Arc<S>) {
     .await;
     assert_eq!(garbage["statusCode"], 400, "{garbage}");
     assert!(garbage["error"].as_str().unwrap().contains("nextToken"));
+}
+
+async fn stats_count_the_recent_window<S: Store + 'static>(store: Arc<S>) {
+    let ctx = ctx(store.clone());
+    let now = now_secs();
+    // two messages in the window, one from two days ago (outside 24 hours), one send, one poison record
+    intake::handle(&ctx, text_event("w1", "wamid.W1", CUSTOMER, now - 60, "a"))
+        .await
+        .unwrap();
+    intake::handle(
+        &ctx,
+        text_event("w2", "wamid.W2", "447700900123", now - 3600, "b"),
+    )
+    .await
+    .unwrap();
+    intake::handle(
+        &ctx,
+        text_event("w3", "wamid.W3", CUSTOMER, now - 48 * 3600, "old"),
+    )
+    .await
+    .unwrap();
+    let sent = action(
+        &ctx,
+        json!({"action": "send_text", "to": CUSTOMER, "text": "reply"}),
+    )
+    .await;
+    assert_eq!(sent["statusCode"], 200, "{sent}");
+    intake::handle(&ctx, sns_event(&[("bad", "{".to_string())]))
+        .await
+        .unwrap();
+    let stats = action(&ctx, json!({"action": "get_stats", "hours": 24})).await;
+    assert_eq!(stats["statusCode"], 200, "{stats}");
+    let data = &stats["data"];
+    assert_eq!(data["inbound"]["total"], 2, "{data}");
+    assert_eq!(data["inbound"]["byType"]["text"], 2);
+    assert_eq!(data["outbound"]["total"], 1);
+    assert_eq!(data["outbound"]["byStatus"]["accepted"], 1);
+    assert_eq!(data["activeConversations"], 2);
+    assert_eq!(data["failedWebhookRecords"], 1);
+    let wider = action(&ctx, json!({"action": "get_stats", "hours": 72})).await;
+    assert_eq!(wider["data"]["inbound"]["total"], 3);
 }

@@ -26,6 +26,8 @@ pub mod get_conversations;
 pub mod get_media_url;
 pub mod get_message;
 pub mod get_messages;
+pub mod get_stats;
+pub mod health;
 pub mod help;
 mod interactive;
 pub mod list_actions;
@@ -81,4 +83,6 @@ pub static ALL: &[ActionSpec] = &[
     upload_media::SPEC,
     delete_media::SPEC,
     simulate_status::SPEC,
+    health::SPEC,
+    get_stats::SPEC,
 ];

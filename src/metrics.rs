@@ -1,0 +1,189 @@
+//! CloudWatch metrics through the Embedded Metric Format: JSON lines in the log stream, no API
+//! calls. Under Lambda they go to stdout (as the runtime expects); under `invoke` and `serve`
+//! to stderr, so that stdout stays the response alone.
+
+use std::io::Write;
+use std::sync::OnceLock;
+
+use handlers::inbound::RecordReport;
+use serde_json::{Map, Value, json};
+
+/// The CloudWatch namespace of every metric.
+pub const NAMESPACE: &str = "WhatsAppLambda";
+
+/// Where metric lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sink {
+    Stdout,
+    Stderr,
+    /// Tests and benchmarks.
+    Off,
+}
+
+static SINK: OnceLock<Sink> = OnceLock::new();
+
+/// Chooses the sink once, at start-up (stderr when never called).
+pub fn init(sink: Sink) {
+    let _ = SINK.set(sink);
+}
+
+fn sink() -> Sink {
+    *SINK.get().unwrap_or(&Sink::Stderr)
+}
+
+/// One EMF line: `metrics` (name, value, unit) under the given dimensions.
+pub fn line(dimensions: &[(&str, &str)], metrics: &[(&str, f64, &str)]) -> Value {
+    let timestamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let mut root = Map::new();
+    let dimension_names: Vec<&str> = dimensions.iter().map(|(k, _)| *k).collect();
+    root.insert(
+        "_aws".into(),
+        json!({
+            "Timestamp": timestamp,
+            "CloudWatchMetrics": [{
+                "Namespace": NAMESPACE,
+                "Dimensions": [dimension_names],
+                "Metrics": metrics.iter().map(|(name, _, unit)| json!({"Name": name, "Unit": unit})).collect::<Vec<_>>(),
+            }],
+        }),
+    );
+    for (k, v) in dimensions {
+        root.insert((*k).into(), json!(v));
+    }
+    for (name, value, _) in metrics {
+        root.insert((*name).into(), json!(value));
+    }
+    Value::Object(root)
+}
+
+fn write(lines: &[Value]) {
+    let mut text = String::new();
+    for l in lines {
+        text.push_str(&l.to_string());
+        text.push('\n');
+    }
+    // A metric that cannot be written is dropped: it must never fail an invocation.
+    let _ = match sink() {
+        Sink::Stdout => std::io::stdout().lock().write_all(text.as_bytes()),
+        Sink::Stderr => std::io::stderr().lock().write_all(text.as_bytes()),
+        Sink::Off => Ok(()),
+    };
+}
+
+/// The EMF lines of one processed record.
+pub fn record_lines(report: &RecordReport, elapsed_ms: f64) -> Vec<Value> {
+    let c = &report.counts;
+    let mut base = vec![
+        ("Records", 1.0, "Count"),
+        ("MessagesReceived", f64::from(c.messages), "Count"),
+        (
+            "DuplicatesSkipped",
+            f64::from(c.duplicates + c.stale_statuses),
+            "Count",
+        ),
+        (
+            "PoisonRecords",
+            if report.outcome == "failed" { 1.0 } else { 0.0 },
+            "Count",
+        ),
+        ("PoisonParts", f64::from(c.poison), "Count"),
+        ("MediaFetched", f64::from(c.media_fetched), "Count"),
+        ("MediaFailed", f64::from(c.media_failed), "Count"),
+        ("ProcessingLatency", elapsed_ms, "Milliseconds"),
+    ];
+    if let Some(lag) = report.lags.iter().copied().reduce(f64::max) {
+        base.push(("WebhookLag", lag.max(0.0), "Seconds"));
+    }
+    let mut lines = vec![line(&[], &base)];
+    let mut by_type: Vec<(&str, u32)> = Vec::new();
+    for t in &report.new_types {
+        match by_type.iter_mut().find(|(k, _)| k == t) {
+            Some((_, n)) => *n += 1,
+            None => by_type.push((t, 1)),
+        }
+    }
+    for (t, n) in by_type {
+        lines.push(line(
+            &[("MessageType", t)],
+            &[("MessagesReceived", f64::from(n), "Count")],
+        ));
+    }
+    let mut by_status: Vec<(&str, u32)> = Vec::new();
+    for s in &report.applied_statuses {
+        match by_status.iter_mut().find(|(k, _)| k == s) {
+            Some((_, n)) => *n += 1,
+            None => by_status.push((s, 1)),
+        }
+    }
+    for (s, n) in by_status {
+        lines.push(line(
+            &[("Status", s)],
+            &[("Statuses", f64::from(n), "Count")],
+        ));
+    }
+    lines
+}
+
+/// Emits the metrics of one processed record.
+pub fn record(report: &RecordReport, elapsed_ms: f64) {
+    write(&record_lines(report, elapsed_ms));
+}
+
+/// Emits one send's result (`accepted`, or the HTTP status class of the failure).
+pub fn send(action: &str, status_code: i64) {
+    let result = match status_code {
+        200 => "accepted",
+        400 => "rejected",
+        429 => "throttled",
+        _ => "failed",
+    };
+    write(&[line(
+        &[("Action", action), ("Result", result)],
+        &[("Sends", 1.0, "Count")],
+    )]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_embedded_metric_format() {
+        let l = line(
+            &[("MessageType", "text")],
+            &[("MessagesReceived", 2.0, "Count")],
+        );
+        assert_eq!(l["_aws"]["CloudWatchMetrics"][0]["Namespace"], NAMESPACE);
+        assert_eq!(
+            l["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([["MessageType"]])
+        );
+        assert_eq!(
+            l["_aws"]["CloudWatchMetrics"][0]["Metrics"][0],
+            json!({"Name": "MessagesReceived", "Unit": "Count"})
+        );
+        assert_eq!(
+            (l["MessageType"].as_str(), l["MessagesReceived"].as_f64()),
+            (Some("text"), Some(2.0))
+        );
+        assert!(l["_aws"]["Timestamp"].as_u64().unwrap() > 1_700_000_000_000);
+    }
+
+    #[test]
+    fn a_record_reports_types_and_statuses_on_their_own_dimension() {
+        let report = RecordReport {
+            outcome: "processed".into(),
+            new_types: vec!["text".into(), "image".into(), "text".into()],
+            applied_statuses: vec!["read".into()],
+            lags: vec![1.5, 3.0],
+            ..Default::default()
+        };
+        let lines = record_lines(&report, 4.0);
+        assert_eq!(lines[0]["WebhookLag"], 3.0);
+        assert_eq!(lines[1]["MessageType"], "text");
+        assert_eq!(lines[1]["MessagesReceived"], 2.0);
+        assert_eq!(lines[3]["Status"], "read");
+    }
+}

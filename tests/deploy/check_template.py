@@ -1,0 +1,275 @@
+#!/usr/bin/env python3
+"""Checks deploy/template.yaml: lint, SAM transform, and drift against the code.
+
+    python3 tests/deploy/check_template.py [PATH_TO_BINARY]
+
+PATH_TO_BINARY defaults to target/debug/whatsapp-lambda (relative to the repository root); the
+script runs `<binary> schema` and compares the table in the template with it. Needs cfn-lint and
+aws-sam-translator importable by this Python (tests/run.sh installs both into .tools/venv).
+Nothing here talks to AWS. Each check prints one line; the last line is `N passed, M failed`, and
+the exit status is 1 when any check failed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import tomllib
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "deploy" / "template.yaml"
+SAMCONFIG_EXAMPLE = ROOT / "deploy" / "samconfig.toml.example"
+# cfn-lint's informational rules too: the template is kept free of every finding.
+CFN_LINT_ARGS = ["--include-checks", "I", "--"]
+
+# Parameter values for the transform checks. Only the required parameters and the ones that
+# switch conditions are given; the rest keep their defaults.
+PHONE = "arn:aws:social-messaging:us-east-1:123456789012:phone-number-id/0123456789abcdef0123456789abcdef"
+WABA = "arn:aws:social-messaging:us-east-1:123456789012:waba/0123456789abcdef0123456789abcdef"
+VARIANTS = {
+    "IAM auth, new topic, no alarm email": {"WabaArns": [WABA], "PhoneNumberArns": [PHONE]},
+    "JWT auth, existing topic, alarm email": {
+        "WabaArns": [WABA],
+        "PhoneNumberArns": [PHONE],
+        "ApiAuth": "JWT",
+        "JwtIssuer": "https://issuer.example.com/",
+        "JwtAudience": ["whatsapp-lambda"],
+        "EventTopicArn": "arn:aws:sns:us-east-1:123456789012:eum-whatsapp-events",
+        "AlarmEmail": "ops@example.com",
+        "ReservedConcurrency": "10",
+    },
+}
+
+results: list[tuple[bool, str]] = []
+
+
+def check(name: str) -> Callable[[Callable[[], str | None]], None]:
+    """Runs the decorated function as one check: it returns a detail string (or None) on
+    success and raises AssertionError (or anything else) on failure."""
+
+    def run(fn: Callable[[], str | None]) -> None:
+        try:
+            detail = fn()
+            ok, text = True, f"ok   {name}" + (f": {detail}" if detail else "")
+        except AssertionError as e:
+            ok, text = False, f"FAIL {name}: {e}"
+        except Exception as e:  # noqa: BLE001 - any crash is that check's failure
+            ok, text = False, f"FAIL {name}: {type(e).__name__}: {e}"
+        results.append((ok, text))
+        print(text.replace("\n", " | "), flush=True)
+
+    return run
+
+
+def cfn_lint_command() -> list[str]:
+    beside = Path(sys.executable).with_name("cfn-lint")
+    if beside.exists():
+        return [str(beside)]
+    on_path = shutil.which("cfn-lint")
+    if on_path:
+        return [on_path]
+    return [sys.executable, "-c", "import sys; from cfnlint.runner import main; sys.exit(main())"]
+
+
+def cfn_lint(path: Path) -> str:
+    proc = subprocess.run(
+        [*cfn_lint_command(), *CFN_LINT_ARGS, str(path)], capture_output=True, text=True
+    )
+    findings = (proc.stdout + proc.stderr).strip()
+    assert proc.returncode == 0 and not findings, (
+        f"cfn-lint exit {proc.returncode}:\n{findings[:4000]}"
+    )
+    return "no findings"
+
+
+def load_template() -> dict[str, Any]:
+    from cfnlint.decode import decode  # handles !Ref, !Sub, !GetAtt ... tags
+
+    template, matches = decode(str(TEMPLATE))
+    assert not matches and template is not None, f"cannot decode: {matches}"
+    return template
+
+
+def only_resource(template: dict[str, Any], kind: str) -> dict[str, Any]:
+    found = [r for r in template["Resources"].values() if r.get("Type") == kind]
+    assert len(found) == 1, f"expected one {kind}, found {len(found)}"
+    return found[0]
+
+
+def binary_schema(binary: Path) -> dict[str, Any]:
+    assert binary.exists(), f"{binary} does not exist (cargo build first, or pass its path)"
+    proc = subprocess.run([str(binary), "schema"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, f"`{binary} schema` exited {proc.returncode}: {proc.stderr[:2000]}"
+    return json.loads(proc.stdout)
+
+
+def sam_transform(template: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")  # the translator needs a region name
+    logging.getLogger("samtranslator").setLevel(logging.ERROR)  # its "unpublished metrics" noise
+    from samtranslator.public.exceptions import InvalidDocumentException
+    from samtranslator.translator.transform import transform
+
+    class NoManagedPolicies:  # the template names no managed policies; never ask IAM
+        def load(self) -> dict[str, str]:
+            return {}
+
+    document = json.loads(json.dumps(template))
+    for resource in document["Resources"].values():
+        if resource.get("Type") == "AWS::Serverless::Function":
+            # `sam deploy` replaces the local CodeUri with the uploaded artifact's S3 URI.
+            resource["Properties"]["CodeUri"] = "s3://artifacts-bucket/whatsapp-lambda.zip"
+    try:
+        return transform(document, params, NoManagedPolicies())
+    except InvalidDocumentException as e:
+        raise AssertionError("; ".join(c.message for c in e.causes)) from None
+
+
+def main() -> int:
+    binary = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("target/debug/whatsapp-lambda")
+    if not binary.is_absolute():
+        binary = ROOT / binary if not binary.exists() else binary.resolve()
+
+    state: dict[str, Any] = {}
+
+    @check("cfn-lint deploy/template.yaml")
+    def _() -> str:
+        return cfn_lint(TEMPLATE)
+
+    @check("template decodes (cfnlint.decode)")
+    def _() -> None:
+        state["template"] = load_template()
+
+    for variant, params in VARIANTS.items():
+
+        @check(f"SAM transform + cfn-lint of the result ({variant})")
+        def _(params: dict[str, Any] = params) -> str:
+            out = sam_transform(state["template"], params)
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / "transformed.json"
+                path.write_text(json.dumps(out, indent=1))
+                cfn_lint(path)
+            return f"{len(out['Resources'])} resources, no findings"
+
+    @check(f"`{binary.name} schema` runs")
+    def _() -> None:
+        state["schema"] = binary_schema(binary)
+
+    def table() -> dict[str, Any]:
+        assert "template" in state, "template did not decode (above)"
+        assert "schema" in state, "no schema from the binary (above)"
+        return only_resource(state["template"], "AWS::DynamoDB::Table")["Properties"]
+
+    @check("table KeySchema equals the code's")
+    def _() -> None:
+        assert table()["KeySchema"] == state["schema"]["KeySchema"], (
+            f"template {table()['KeySchema']} != code {state['schema']['KeySchema']}"
+        )
+
+    @check("table AttributeDefinitions equal the code's (as a set)")
+    def _() -> str:
+        as_set = lambda defs: {(d["AttributeName"], d["AttributeType"]) for d in defs}  # noqa: E731
+        mine, code = as_set(table()["AttributeDefinitions"]), as_set(state["schema"]["AttributeDefinitions"])
+        assert mine == code, f"only in template {sorted(mine - code)}, only in code {sorted(code - mine)}"
+        return f"{len(code)} attributes"
+
+    @check("table GlobalSecondaryIndexes: same index names")
+    def _() -> str:
+        mine = {i["IndexName"] for i in table().get("GlobalSecondaryIndexes", [])}
+        code = {i["IndexName"] for i in state["schema"]["GlobalSecondaryIndexes"]}
+        assert mine == code, f"only in template {sorted(mine - code)}, only in code {sorted(code - mine)}"
+        return ", ".join(sorted(code))
+
+    # One line per index the code defines (none when the schema check failed).
+    code_indexes = {i["IndexName"]: i for i in state.get("schema", {}).get("GlobalSecondaryIndexes", [])}
+    for index_name, code_index in code_indexes.items():
+
+        @check(f"index {index_name}: KeySchema and Projection equal the code's")
+        def _(index_name: str = index_name, code_index: dict[str, Any] = code_index) -> None:
+            mine = {i["IndexName"]: i for i in table().get("GlobalSecondaryIndexes", [])}
+            assert index_name in mine, "missing from the template"
+            for key in ("KeySchema", "Projection"):
+                assert mine[index_name][key] == code_index[key], (
+                    f"{key}: template {mine[index_name][key]} != code {code_index[key]}"
+                )
+
+    @check("table BillingMode equals the code's")
+    def _() -> str:
+        assert table().get("BillingMode") == state["schema"]["BillingMode"], (
+            f"template {table().get('BillingMode')} != code {state['schema']['BillingMode']}"
+        )
+        return state["schema"]["BillingMode"]
+
+    @check("table TimeToLiveSpecification equals the code's")
+    def _() -> None:
+        assert table().get("TimeToLiveSpecification") == state["schema"]["TimeToLiveSpecification"], (
+            f"template {table().get('TimeToLiveSpecification')} != code "
+            f"{state['schema']['TimeToLiveSpecification']}"
+        )
+
+    @check("function builds the Cargo package's binary with cargo-lambda for arm64")
+    def _() -> str:
+        fn = only_resource(state["template"], "AWS::Serverless::Function")
+        props, meta = fn["Properties"], fn.get("Metadata", {})
+        assert meta.get("BuildMethod") == "rust-cargolambda", f"BuildMethod {meta.get('BuildMethod')}"
+        binary_name = meta.get("BuildProperties", {}).get("Binary")
+        cargo = tomllib.loads((ROOT / "Cargo.toml").read_text())
+        bins = {b["name"] for b in cargo.get("bin", [])} | {cargo["package"]["name"]}
+        assert binary_name in bins, f"Binary {binary_name!r} is not a binary of Cargo.toml ({sorted(bins)})"
+        expected = {"Runtime": "provided.al2023", "Handler": "bootstrap", "Architectures": ["arm64"], "CodeUri": ".."}
+        for key, value in expected.items():
+            assert props.get(key) == value, f"{key} is {props.get(key)!r}, expected {value!r}"
+        return binary_name
+
+    @check("every environment variable the template sets is named in src/")
+    def _() -> str:
+        fn = only_resource(state["template"], "AWS::Serverless::Function")
+        names = set(fn["Properties"]["Environment"]["Variables"])
+        source = "\n".join(p.read_text() for p in (ROOT / "src").rglob("*.rs"))
+        unknown = sorted(n for n in names if f'"{n}"' not in source)
+        assert not unknown, f"no \"NAME\" literal in src/ for {unknown}"
+        return ", ".join(sorted(names))
+
+    @check("no IAM Allow statement with Resource \"*\"")
+    def _() -> None:
+        wildcard = []
+
+        def walk(node: Any, where: str) -> None:
+            if isinstance(node, dict):
+                if node.get("Effect") == "Allow" and node.get("Resource") in ("*", ["*"]):
+                    wildcard.append(where)
+                for k, v in node.items():
+                    walk(v, f"{where}/{k}")
+            elif isinstance(node, list):
+                for i, v in enumerate(node):
+                    walk(v, f"{where}/{i}")
+
+        walk(state["template"]["Resources"], "Resources")
+        assert not wildcard, ", ".join(wildcard)
+
+    @check("deploy/samconfig.toml.example names only template parameters, all required ones")
+    def _() -> str:
+        params = state["template"]["Parameters"]
+        config = tomllib.loads(SAMCONFIG_EXAMPLE.read_text())
+        overrides = config["default"]["deploy"]["parameters"]["parameter_overrides"]
+        named = {re.match(r"([A-Za-z0-9]+)=", o).group(1) for o in overrides}  # type: ignore[union-attr]
+        unknown = sorted(named - set(params))
+        missing = sorted(p for p, d in params.items() if "Default" not in d and p not in named)
+        assert not unknown and not missing, f"unknown {unknown}, required but absent {missing}"
+        return f"{len(named)} of {len(params)} parameters"
+
+    passed = sum(ok for ok, _ in results)
+    failed = len(results) - passed
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
