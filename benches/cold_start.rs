@@ -32,7 +32,12 @@ async fn runtime_api(
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let path = req.uri().path().to_string();
-    let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let body = req
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
     if path.ends_with("/invocation/next") {
         let first = {
             let mut api = api.lock().unwrap();
@@ -42,30 +47,51 @@ async fn runtime_api(
             // Park the runtime's next poll: one event per process.
             tokio::time::sleep(Duration::from_secs(3600)).await;
         }
-        let deadline = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() + 30_000;
+        let deadline = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis()
+            + 30_000;
         return Ok(Response::builder()
             .header("lambda-runtime-aws-request-id", "bench-1")
             .header("lambda-runtime-deadline-ms", deadline.to_string())
-            .header("lambda-runtime-invoked-function-arn", "arn:aws:lambda:us-east-1:123456789012:function:whatsapp")
+            .header(
+                "lambda-runtime-invoked-function-arn",
+                "arn:aws:lambda:us-east-1:123456789012:function:whatsapp",
+            )
             .body(Full::new(Bytes::from(event.as_bytes().to_vec())))
             .unwrap());
     }
-    let _ = done.send((Instant::now(), format!("{path} {}", String::from_utf8_lossy(&body))));
-    Ok(Response::builder().status(202).body(Full::new(Bytes::new())).unwrap())
+    let _ = done.send((
+        Instant::now(),
+        format!("{path} {}", String::from_utf8_lossy(&body)),
+    ));
+    Ok(Response::builder()
+        .status(202)
+        .body(Full::new(Bytes::new()))
+        .unwrap())
 }
 
 #[tokio::main]
 async fn main() {
     println!("whatsapp-lambda cold start benchmark");
     if std::env::var("AWS_ENDPOINT_URL_DYNAMODB").is_err() {
-        println!("skipped: needs DynamoDB Local (AWS_ENDPOINT_URL_DYNAMODB), e.g. under tests/run.sh");
+        println!(
+            "skipped: needs DynamoDB Local (AWS_ENDPOINT_URL_DYNAMODB), e.g. under tests/run.sh"
+        );
         return;
     }
     let client = whatsapp_lambda::store::dynamodb_client().await;
     let table = format!("coldstart-{}", std::process::id());
-    whatsapp_lambda::store::schema::create_table(&client, &table).await.expect("create table");
+    whatsapp_lambda::store::schema::create_table(&client, &table)
+        .await
+        .expect("create table");
     let event = Arc::new(
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/events/inbound/text.json")).expect("event"),
+        std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/events/inbound/text.json"
+        ))
+        .expect("event"),
     );
     let mut times = Vec::new();
     for run in 0..RUNS {
@@ -77,11 +103,17 @@ async fn main() {
             let (api, event) = (api.clone(), event.clone());
             tokio::spawn(async move {
                 loop {
-                    let Ok((stream, _)) = listener.accept().await else { return };
+                    let Ok((stream, _)) = listener.accept().await else {
+                        return;
+                    };
                     let (api, event, tx) = (api.clone(), event.clone(), tx.clone());
                     tokio::spawn(async move {
-                        let service = service_fn(move |req| runtime_api(api.clone(), event.clone(), tx.clone(), req));
-                        let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                        let service = service_fn(move |req| {
+                            runtime_api(api.clone(), event.clone(), tx.clone(), req)
+                        });
+                        let _ = http1::Builder::new()
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await;
                     });
                 }
             })
@@ -98,7 +130,10 @@ async fn main() {
             .kill_on_drop(true)
             .spawn()
             .expect("start the binary");
-        let (answered, what) = tokio::time::timeout(Duration::from_secs(30), rx.recv()).await.expect("answered in time").unwrap();
+        let (answered, what) = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+            .await
+            .expect("answered in time")
+            .unwrap();
         assert!(what.contains("/response"), "run {run}: {what}");
         times.push(answered - started);
         let _ = child.kill().await;

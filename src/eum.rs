@@ -78,7 +78,7 @@ where
 
 #[async_trait]
 impl Sender for EumSender {
-    async fn send(&self, origination: &str, message: &Value) -> Result<String, SendError> {
+    async fn send(&self, origination: &str, message: &Value) -> Result<Option<String>, SendError> {
         let bytes = serde_json::to_vec(message).map_err(|e| SendError::Invalid(e.to_string()))?;
         let out = self
             .client
@@ -89,8 +89,7 @@ impl Sender for EumSender {
             .send()
             .await
             .map_err(map_error)?;
-        out.message_id
-            .ok_or_else(|| SendError::Failed("EUM Social answered without a messageId".into()))
+        Ok(out.message_id)
     }
 
     async fn upload_media(&self, origination: &str, key: &str) -> Result<String, SendError> {

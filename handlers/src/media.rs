@@ -159,7 +159,12 @@ pub struct Uploaded {
 ///
 /// # Errors
 /// The object does not exist (404), or EUM Social's error.
-pub async fn upload(ctx: &Ctx, origination: &str, key: &str) -> Result<Uploaded, HandlerError> {
+pub async fn upload(
+    ctx: &Ctx,
+    origination: &str,
+    key: &str,
+    mime_type: Option<&str>,
+) -> Result<Uploaded, HandlerError> {
     let object = ctx.media().head(key).await?.ok_or_else(|| {
         HandlerError::NotFound(format!(
             "no object `{key}` in the media store ({})",
@@ -175,7 +180,7 @@ pub async fn upload(ctx: &Ctx, origination: &str, key: &str) -> Result<Uploaded,
             "mediaId": media_id,
             "key": key,
             "size": object.size,
-            "mimeType": object.content_type,
+            "mimeType": object.content_type.as_deref().or(mime_type),
             "originationPhoneNumberId": origination,
             "createdAt": now,
         }))

@@ -116,8 +116,10 @@ fn recipient(
     }
 }
 
-/// Sends one message and records it. A refused or failed send is recorded too, as a MESSAGE
-/// with `status = "failed"` and the error, so no send is silently lost.
+/// Sends one message and records it. A send that EUM Social refuses or fails is recorded too,
+/// as a MESSAGE with `status = "failed"` and the error (its id is in the error message), so no
+/// send is silently lost. Requests refused before sending (parameters, the 24-hour window) store
+/// nothing.
 ///
 /// # Errors
 /// Parameter errors (400), the 24-hour window (400), EUM Social's errors mapped to 429/400/404/403/502.
@@ -166,7 +168,13 @@ pub async fn send(
     message.insert(out.kind.into(), out.body.clone());
     let message = Value::Object(message);
 
-    let sent = ctx.sender().send(&origination, &message).await;
+    let sent = match ctx.sender().send(&origination, &message).await {
+        Ok(Some(id)) => Ok(id),
+        Ok(None) => Err(crate::ports::SendError::Failed(
+            "EUM Social answered without a messageId".into(),
+        )),
+        Err(e) => Err(e),
+    };
     let (id, status, error) = match &sent {
         Ok(id) => (id.clone(), "accepted", None),
         Err(e) => (
@@ -222,17 +230,19 @@ pub async fn send(
         now: now.clone(),
         ..Default::default()
     };
-    // A failed send touches no conversation: only the MESSAGE item with its error is kept.
-    if sent.is_ok() {
-        ctx.store().record_message(&item, &touch).await?;
-    } else {
-        let failed_touch = ConversationTouch {
-            preview: format!("(failed) {}", out.preview),
-            ..touch
-        };
-        ctx.store().record_message(&item, &failed_touch).await?;
+    match sent {
+        Ok(_) => {
+            ctx.store().record_message(&item, &touch).await?;
+        }
+        // A failed send is kept as a MESSAGE with its error, but is not the conversation's
+        // last message: the customer never received it.
+        Err(e) => {
+            let record = serde_json::to_value(&item)?;
+            ctx.store().put_record(&record).await?;
+            return Err(HandlerError::Send(e.recorded_as(&id)));
+        }
     }
-    sent?;
+
     Ok(SendOutput {
         wa_message_id: id,
         status: status.into(),
@@ -329,7 +339,9 @@ impl MediaSource {
                 .clone()
                 .or_else(|| ctx.origination_for(Some(&phone)))
                 .ok_or_else(|| HandlerError::MissingParam("originationPhoneNumberId".into()))?;
-            let id = crate::media::upload(ctx, &origination, key).await?.media_id;
+            let id = crate::media::upload(ctx, &origination, key, None)
+                .await?
+                .media_id;
             object.insert("id".into(), json!(id));
             part.id = Some(id);
             part.s3_key = Some(key.clone());

@@ -60,6 +60,19 @@ pub mod lenient {
         }
     }
 
+    /// An optional boolean, or the string `true` / `false`.
+    pub fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+        match Option::<Value>::deserialize(d)? {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(b)),
+            Some(Value::String(s)) if s == "true" => Ok(Some(true)),
+            Some(Value::String(s)) if s == "false" => Ok(Some(false)),
+            Some(other) => Err(D::Error::custom(format!(
+                "expected true or false, got {other}"
+            ))),
+        }
+    }
+
     /// A boolean, or the string `true` / `false`; absent is false.
     pub fn bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
         match Option::<Value>::deserialize(d)? {

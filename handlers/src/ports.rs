@@ -27,6 +27,19 @@ pub enum SendError {
 }
 
 impl SendError {
+    /// The same error, saying under which id the failed send was recorded.
+    pub fn recorded_as(self, id: &str) -> SendError {
+        let note = |m: String| format!("{m} (recorded as failed message {id})");
+        match self {
+            SendError::Throttled(m) => SendError::Throttled(note(m)),
+            SendError::Invalid(m) => SendError::Invalid(note(m)),
+            SendError::NotFound(m) => SendError::NotFound(note(m)),
+            SendError::AccessDenied(m) => SendError::AccessDenied(note(m)),
+            SendError::Failed(m) => SendError::Failed(note(m)),
+            SendError::Unsupported(m) => SendError::Unsupported(note(m)),
+        }
+    }
+
     pub fn status(&self) -> u16 {
         match self {
             SendError::Throttled(_) => 429,
@@ -58,8 +71,9 @@ pub struct FetchedMedia {
 /// Sends WhatsApp messages and moves media through EUM Social.
 #[async_trait]
 pub trait Sender: Send + Sync {
-    /// `SendWhatsAppMessage`: sends Meta's `/messages` JSON; returns the message id.
-    async fn send(&self, origination: &str, message: &Value) -> Result<String, SendError>;
+    /// `SendWhatsAppMessage`: sends Meta's `/messages` JSON; returns the message id (absent
+    /// for requests that create no message, such as a read receipt).
+    async fn send(&self, origination: &str, message: &Value) -> Result<Option<String>, SendError>;
 
     /// `PostWhatsAppMessageMedia` from an object of the media store; returns the media id.
     async fn upload_media(&self, origination: &str, key: &str) -> Result<String, SendError>;

@@ -36,13 +36,17 @@ impl SandboxSender {
 
 #[async_trait]
 impl Sender for SandboxSender {
-    async fn send(&self, _origination: &str, message: &Value) -> Result<String, SendError> {
+    async fn send(&self, _origination: &str, message: &Value) -> Result<Option<String>, SendError> {
         if message.get("messaging_product").and_then(Value::as_str) != Some("whatsapp") {
             return Err(SendError::Invalid(
                 "messaging_product must be whatsapp".into(),
             ));
         }
-        Ok(self.next_id("wamid.SANDBOX"))
+        // A read receipt creates no message.
+        if message.get("status").is_some() && message.get("type").is_none() {
+            return Ok(None);
+        }
+        Ok(Some(self.next_id("wamid.SANDBOX")))
     }
 
     async fn upload_media(&self, _origination: &str, key: &str) -> Result<String, SendError> {

@@ -302,6 +302,14 @@ async fn eum_errors_map_to_clear_statuses_and_failed_sends_are_kept() {
             .iter()
             .all(|m| m.error.as_ref().and_then(|e| e.message.as_ref()).is_some())
     );
+    // not the conversation's last message: the customer never got them
+    let conv = rig
+        .store
+        .get_conversation("CONV#106540352242922#16505551234")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(conv.last_message_id.as_deref(), Some("wamid.OPEN"));
     // a throttle that clears within the retries succeeds
     rig.standin.fail_next(&[standin::THROTTLED]);
     let answer = intake::handle(&rig.ctx, send).await.unwrap();

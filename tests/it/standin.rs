@@ -182,6 +182,8 @@ async fn answer(
             .unwrap());
     }
     let out = match (seen.method.as_str(), seen.path.as_str()) {
+        // A read receipt creates no message: no messageId comes back.
+        ("POST", "/v1/whatsapp/send") if seen.message().get("status").is_some() => json!({}),
         ("POST", "/v1/whatsapp/send") => json!({"messageId": format!("wamid.STANDIN{n:04}")}),
         ("POST", "/v1/whatsapp/media") => json!({"mediaId": format!("77000{n:04}")}),
         ("POST", "/v1/whatsapp/media/get") => {

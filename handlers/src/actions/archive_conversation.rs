@@ -43,18 +43,14 @@ pub const SPEC: ActionSpec = ActionSpec {
 pub struct Params {
     #[serde(flatten)]
     pub conversation: ConversationRef,
-    #[serde(default = "yes")]
-    pub archived: bool,
-}
-
-fn yes() -> bool {
-    true
+    #[serde(default, deserialize_with = "crate::params::lenient::opt_bool")]
+    pub archived: Option<bool>,
 }
 
 pub async fn run(ctx: &Ctx, params: Params) -> Result<ConversationItem, HandlerError> {
     let pk = params.conversation.pk(ctx.default_phone())?;
     ctx.store()
-        .set_archived(&pk, params.archived, &time::now_iso())
+        .set_archived(&pk, params.archived.unwrap_or(true), &time::now_iso())
         .await?
         .ok_or_else(|| HandlerError::NotFound(format!("no conversation `{pk}`")))
 }

@@ -78,11 +78,20 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<Output, HandlerError> {
         })?;
     ctx.sender().delete_media(&origination, &p.media_id).await?;
     let mut deleted_key = None;
+    let already = upload
+        .as_ref()
+        .is_some_and(|u| u["storedObjectDeleted"] == true);
     if p.delete_stored
+        && !already
         && let Some(key) = upload.as_ref().and_then(|u| u["key"].as_str())
     {
         ctx.media().delete(key).await?;
         deleted_key = Some(key.to_string());
+    }
+    if let Some(mut record) = upload {
+        record["deletedAt"] = serde_json::json!(crate::time::now_iso());
+        record["storedObjectDeleted"] = serde_json::json!(deleted_key.is_some());
+        ctx.store().put_record(&record).await?;
     }
     Ok(Output {
         media_id: p.media_id,

@@ -70,14 +70,29 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<Output, HandlerError> {
             })?;
             let media = message.media.unwrap_or_default();
             let key = media.s3_key.ok_or_else(|| {
-                HandlerError::NotFound(format!(
-                    "message `{id}` has no stored media yet; copy it with download_media"
-                ))
+                HandlerError::NotFound(match media.id {
+                    Some(_) => format!("message `{id}` has no stored media yet; copy it with download_media"),
+                    None => format!("message `{id}` has no media in the media store (media sent by link stays at its link)"),
+                })
             })?;
             (key, media.mime_type)
         }
-        (None, Some(key)) => (key.clone(), None),
-        _ => return Err(HandlerError::MissingParam("waMessageId (or key)".into())),
+        (None, Some(key)) => {
+            if key.is_empty() || key.starts_with('/') || key.split('/').any(|part| part == "..") {
+                return Err(HandlerError::invalid(
+                    "key",
+                    "must be a media-store key like media/{phone}/{day}/{file}",
+                ));
+            }
+            (key.clone(), None)
+        }
+        (Some(_), Some(_)) => {
+            return Err(HandlerError::invalid(
+                "key",
+                "give either `waMessageId` or `key`, not both",
+            ));
+        }
+        (None, None) => return Err(HandlerError::MissingParam("waMessageId (or key)".into())),
     };
     if ctx.media().head(&key).await?.is_none() {
         return Err(HandlerError::NotFound(format!(

@@ -59,7 +59,6 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<MessageItem, HandlerError> {
         })?;
     let phone = message.phone_number_id.clone().unwrap_or_default();
     let customer = message.to.clone().unwrap_or_default();
-    let base = chrono::Utc::now().timestamp();
     for (i, status) in p.statuses.iter().enumerate() {
         if !["sent", "delivered", "read", "failed"].contains(&status.as_str()) {
             return Err(HandlerError::invalid(
@@ -67,6 +66,10 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<MessageItem, HandlerError> {
                 "must be sent, delivered, read or failed",
             ));
         }
+    }
+    // One second apart, ending now.
+    let base = chrono::Utc::now().timestamp() - p.statuses.len() as i64;
+    for (i, status) in p.statuses.iter().enumerate() {
         let mut s = json!({"id": p.wa_message_id, "status": status, "timestamp": (base + i as i64).to_string(), "recipient_id": customer});
         if status == "failed" {
             s["errors"] = json!([{"code": 131026, "title": "Message undeliverable (sandbox)", "error_data": {"details": "simulated failure"}}]);

@@ -133,5 +133,5 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<Uploaded, HandlerError> {
         }
         (None, None) => return Err(HandlerError::MissingParam("s3Key (or data)".into())),
     };
-    media::upload(ctx, &origination, &key).await
+    media::upload(ctx, &origination, &key, p.mime_type.as_deref()).await
 }
