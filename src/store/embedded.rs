@@ -157,6 +157,21 @@ impl Inner {
         Ok(())
     }
 
+    /// Writes an item unless the stored one has a newer `statusAt`; keeps the first `createdAt`.
+    fn put_newer<T: Serialize>(&mut self, pk: &str, item: &T) -> Result<bool, StoreError> {
+        let mut value = serde_json::to_value(item).map_err(|e| io_error("put", e))?;
+        if let Some(old) = self.items.get(pk) {
+            if old["statusAt"].as_str() > value["statusAt"].as_str() {
+                return Ok(false);
+            }
+            if let Some(created) = old.get("createdAt") {
+                value["createdAt"] = created.clone();
+            }
+        }
+        self.put(pk, &value)?;
+        Ok(true)
+    }
+
     /// Items whose `partition` attribute equals `value`, sorted by `sort` then pk, newest first,
     /// from after the cursor's position.
     fn query(
@@ -282,43 +297,11 @@ impl Store for EmbeddedStore {
     }
 
     async fn put_template_status(&self, item: &TemplateItem) -> Result<bool, StoreError> {
-        let mut inner = self.lock();
-        let existing: Option<TemplateItem> = inner.get(&item.pk)?;
-        if existing
-            .as_ref()
-            .is_some_and(|old| old.status_at > item.status_at)
-        {
-            return Ok(false);
-        }
-        let created_at = existing.map_or_else(|| item.created_at.clone(), |old| old.created_at);
-        inner.put(
-            &item.pk,
-            &TemplateItem {
-                created_at,
-                ..item.clone()
-            },
-        )?;
-        Ok(true)
+        self.lock().put_newer(&item.pk, item)
     }
 
     async fn put_quality(&self, item: &QualityItem) -> Result<bool, StoreError> {
-        let mut inner = self.lock();
-        let existing: Option<QualityItem> = inner.get(&item.pk)?;
-        if existing
-            .as_ref()
-            .is_some_and(|old| old.status_at > item.status_at)
-        {
-            return Ok(false);
-        }
-        let created_at = existing.map_or_else(|| item.created_at.clone(), |old| old.created_at);
-        inner.put(
-            &item.pk,
-            &QualityItem {
-                created_at,
-                ..item.clone()
-            },
-        )?;
-        Ok(true)
+        self.lock().put_newer(&item.pk, item)
     }
 
     async fn get_message(&self, wa_message_id: &str) -> Result<Option<MessageItem>, StoreError> {
