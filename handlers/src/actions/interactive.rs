@@ -4,7 +4,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::error::HandlerError;
-use crate::outbound::{check_len, non_empty};
+use crate::outbound::{Outgoing, check_len, non_empty};
 
 /// Body (required, ≤1024), header text (≤60) and footer (≤60).
 #[derive(Debug, Clone, Deserialize)]
@@ -52,5 +52,17 @@ impl Frame {
         }
         interactive.insert("action".into(), action);
         Ok(Value::Object(interactive))
+    }
+
+    /// The outgoing `interactive` message of `kind` with this frame and `action`.
+    pub fn outgoing(&self, kind: &str, action: Value) -> Result<Outgoing, HandlerError> {
+        Ok(Outgoing {
+            kind: "interactive",
+            body: self.build(kind, action)?,
+            free_form: true,
+            text: Some(self.body.clone()),
+            preview: format!("[interactive] {}", self.body),
+            media: None,
+        })
     }
 }

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::interactive::Frame;
 use crate::error::HandlerError;
-use crate::outbound::{self, Outgoing, SendCommon, SendOutput, check_len, non_empty};
+use crate::outbound::{self, SendCommon, SendOutput, check_len, non_empty};
 use crate::registry::{ActionSpec, Category, Ctx, Param};
 
 pub const NAME: &str = "send_cta_url";
@@ -64,14 +64,6 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<SendOutput, HandlerError> {
     }
     let action =
         json!({"name": "cta_url", "parameters": {"display_text": p.display_text, "url": p.url}});
-    let body = p.frame.build("cta_url", action)?;
-    let out = Outgoing {
-        kind: "interactive",
-        body,
-        free_form: true,
-        text: Some(p.frame.body.clone()),
-        preview: format!("[interactive] {}", p.frame.body),
-        media: None,
-    };
+    let out = p.frame.outgoing("cta_url", action)?;
     outbound::send(ctx, &p.common, out).await
 }

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::interactive::Frame;
 use crate::error::HandlerError;
-use crate::outbound::{self, Outgoing, SendCommon, SendOutput, check_len, non_empty};
+use crate::outbound::{self, SendCommon, SendOutput, check_len, non_empty};
 use crate::registry::{ActionSpec, Category, Ctx, Param};
 
 pub const NAME: &str = "send_interactive_buttons";
@@ -79,14 +79,6 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<SendOutput, HandlerError> {
         .iter()
         .map(|b| json!({"type": "reply", "reply": {"id": b.id, "title": b.title}}))
         .collect();
-    let body = p.frame.build("button", json!({"buttons": buttons}))?;
-    let out = Outgoing {
-        kind: "interactive",
-        body,
-        free_form: true,
-        text: Some(p.frame.body.clone()),
-        preview: format!("[interactive] {}", p.frame.body),
-        media: None,
-    };
+    let out = p.frame.outgoing("button", json!({"buttons": buttons}))?;
     outbound::send(ctx, &p.common, out).await
 }

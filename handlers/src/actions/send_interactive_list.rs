@@ -5,7 +5,7 @@ use serde_json::{Map, json};
 
 use super::interactive::Frame;
 use crate::error::HandlerError;
-use crate::outbound::{self, Outgoing, SendCommon, SendOutput, check_len, non_empty};
+use crate::outbound::{self, SendCommon, SendOutput, check_len, non_empty};
 use crate::registry::{ActionSpec, Category, Ctx, Param};
 
 pub const NAME: &str = "send_interactive_list";
@@ -132,16 +132,8 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<SendOutput, HandlerError> {
             "a list message takes a text header only",
         ));
     }
-    let body = p
+    let out = p
         .frame
-        .build("list", json!({"button": p.button, "sections": sections}))?;
-    let out = Outgoing {
-        kind: "interactive",
-        body,
-        free_form: true,
-        text: Some(p.frame.body.clone()),
-        preview: format!("[interactive] {}", p.frame.body),
-        media: None,
-    };
+        .outgoing("list", json!({"button": p.button, "sections": sections}))?;
     outbound::send(ctx, &p.common, out).await
 }
