@@ -140,6 +140,17 @@ impl DynamoStore {
         }
     }
 
+    /// An `UpdateItem` of an item that must already exist. `Ok(None)` when it does not.
+    async fn update_existing(
+        &self,
+        pk: &str,
+        mut e: Expr,
+        operation: &'static str,
+    ) -> Result<Option<Item>, StoreError> {
+        let condition = format!("attribute_exists({})", e.name(keys::PK));
+        self.update(pk, e, Some(condition), operation).await
+    }
+
     async fn query(
         &self,
         index: &keys::IndexDef,
@@ -607,11 +618,10 @@ impl Store for DynamoStore {
         let mut e = Expr::default();
         e.set("unreadCount", AttributeValue::N("0".into()));
         e.set_s("updatedAt", now);
-        let condition = format!("attribute_exists({})", e.name(keys::PK));
-        let updated = self
-            .update(pk, e, Some(condition), "UpdateItem(read)")
-            .await?;
-        updated.map(|item| from_item(pk, item)).transpose()
+        self.update_existing(pk, e, "UpdateItem(read)")
+            .await?
+            .map(|item| from_item(pk, item))
+            .transpose()
     }
 
     async fn set_archived(
@@ -632,11 +642,10 @@ impl Store for DynamoStore {
         e.set("archived", AttributeValue::Bool(archived));
         e.set_s("inboxPk", &inbox);
         e.set_s("updatedAt", now);
-        let condition = format!("attribute_exists({})", e.name(keys::PK));
-        let updated = self
-            .update(pk, e, Some(condition), "UpdateItem(archive)")
-            .await?;
-        updated.map(|item| from_item(pk, item)).transpose()
+        self.update_existing(pk, e, "UpdateItem(archive)")
+            .await?
+            .map(|item| from_item(pk, item))
+            .transpose()
     }
 
     async fn set_message_media(
@@ -648,14 +657,8 @@ impl Store for DynamoStore {
         let mut e = Expr::default();
         e.set("media", to_av(media)?);
         e.set_s("updatedAt", now);
-        let condition = format!("attribute_exists({})", e.name(keys::PK));
         let updated = self
-            .update(
-                &keys::message(wa_message_id),
-                e,
-                Some(condition),
-                "UpdateItem(media)",
-            )
+            .update_existing(&keys::message(wa_message_id), e, "UpdateItem(media)")
             .await?;
         Ok(updated.is_some())
     }
