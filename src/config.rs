@@ -154,7 +154,7 @@ impl Config {
                 origination_phone_number_id: origination,
                 phone_numbers,
                 meta_api_version: non_empty("META_API_VERSION")
-                    .unwrap_or_else(|| handlers::registry::DEFAULT_META_API_VERSION.into()),
+                    .unwrap_or_else(|| handlers::ctx::DEFAULT_META_API_VERSION.into()),
                 auto_download_media,
                 inbound: InboundSettings { audit_ttl_days },
             },

@@ -9,13 +9,13 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use tracing::{debug, info, warn};
 
+use crate::ctx::Ctx;
 use crate::keys;
 use crate::model::{
     self, Arrival, Entry, Envelope, MessagesValue, QualityItem, Status, TemplateItem,
     WebhookEventItem,
 };
 use crate::redact::mask;
-use crate::registry::Ctx;
 use crate::store::{
     ConversationTouch, Recorded, StatusApplied, StatusUpdate, Store, StoreError, status_rank,
 };
@@ -32,17 +32,7 @@ pub struct Delivery<'a> {
     pub body: &'a str,
 }
 
-/// How long audit items are kept before DynamoDB's TTL removes them.
-#[derive(Debug, Clone, Copy)]
-pub struct InboundSettings {
-    pub audit_ttl_days: i64,
-}
-
-impl Default for InboundSettings {
-    fn default() -> Self {
-        Self { audit_ttl_days: 30 }
-    }
-}
+pub use crate::ctx::InboundSettings;
 
 /// What happened to one record.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

@@ -8,7 +8,9 @@
 //! - [`store`]: the storage port ([`Store`]) and its error and paging types.
 //! - [`inbound`]: one delivered record → stored messages, statuses and events, idempotently.
 //! - [`rules`]: the merge rules (exactly once, statuses only forward, conversation threading).
-//! - [`registry`]: the action map, the request context and the response envelope.
+//! - [`ctx`]: the request context ([`Ctx`]: store, ports, settings) every action and the
+//!   inbound path share.
+//! - [`registry`]: the action map and the response envelope.
 //! - [`actions`]: one file per action.
 //! - [`params`]: typed parameters with errors that name the field.
 //! - [`ports`]: the outbound ports ([`ports::Sender`] for EUM Social, [`ports::MediaStore`]).
@@ -18,6 +20,7 @@
 //! - [`error`]: [`HandlerError`] and the HTTP status of each variant.
 
 pub mod actions;
+pub mod ctx;
 pub mod error;
 pub mod inbound;
 pub mod keys;
@@ -33,6 +36,7 @@ pub mod sandbox;
 pub mod store;
 pub mod time;
 
+pub use ctx::{Ctx, Settings};
 pub use error::HandlerError;
-pub use registry::{Ctx, REGISTRY, Settings};
+pub use registry::REGISTRY;
 pub use store::{Store, StoreError};

@@ -3,9 +3,9 @@
 use serde::Serialize;
 use serde_json::json;
 
+use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::keys;
-use crate::registry::Ctx;
 use crate::time;
 
 /// Where an inbound media file was copied.

@@ -1,5 +1,6 @@
 //! Typed action parameters, with errors that name the field.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -88,12 +89,13 @@ pub mod lenient {
 }
 
 /// Page size and token, shared by list actions.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Paging {
-    /// 1 to 100; 20 when absent.
+    /// Page size, 1 to 100; 20 when absent.
     #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub limit: Option<i64>,
+    /// The `nextToken` of the previous page.
     #[serde(default, alias = "next_token")]
     pub next_token: Option<String>,
 }
@@ -123,14 +125,16 @@ impl Paging {
 }
 
 /// A conversation named by its pk, or by business phone and customer.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationRef {
+    /// `CONV#{phoneNumberId}#{customerId}`; or give `customerId`.
     #[serde(default, alias = "conversation_pk")]
     pub conversation_pk: Option<String>,
+    /// The business phone's Meta id; defaults to DEFAULT_PHONE_NUMBER_ID.
     #[serde(default, alias = "phone_number_id")]
     pub phone_number_id: Option<String>,
-    /// The customer's wa_id (phone number without `+`) or BSUID.
+    /// The customer's wa_id (phone number without `+`) or BSUID; or give `conversationPk`.
     #[serde(default, alias = "customer_id", alias = "waId", alias = "wa_id")]
     pub customer_id: Option<String>,
 }
@@ -176,6 +180,27 @@ pub fn phone_number_id(given: Option<&str>, default: Option<&str>) -> Result<Str
                 "phoneNumberId (no DEFAULT_PHONE_NUMBER_ID is configured)".into(),
             )
         })
+}
+
+/// A length limit (Meta's), checked before anything is sent: the error names the field and
+/// the limit.
+pub fn check_len(field: &str, value: &str, max: usize) -> Result<(), HandlerError> {
+    let n = value.chars().count();
+    if n > max {
+        return Err(HandlerError::invalid(
+            field,
+            format!("is {n} characters; WhatsApp allows at most {max}"),
+        ));
+    }
+    Ok(())
+}
+
+/// A required, non-empty string parameter.
+pub fn non_empty(field: &str, value: &str) -> Result<(), HandlerError> {
+    if value.trim().is_empty() {
+        return Err(HandlerError::invalid(field, "must not be empty"));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -5,121 +5,20 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::error::HandlerError;
-use crate::ports::{MediaStore, Sender};
-use crate::store::Store;
+use tracing::Instrument;
+
+use crate::ctx::Ctx;
 
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
 /// The erased handler every action registers.
 pub type HandlerFn = fn(Ctx, Value) -> BoxFuture<Result<Value, HandlerError>>;
-
-/// What every action can use: the store and the core settings.
-#[derive(Clone)]
-pub struct Ctx(Arc<App>);
-
-pub struct App {
-    pub store: Arc<dyn Store>,
-    pub sender: Arc<dyn Sender>,
-    pub media: Arc<dyn MediaStore>,
-    pub settings: Settings,
-}
-
-/// Settings the core needs (read from the environment by the binary).
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Settings {
-    /// The business phone (Meta's phone number id) used when a request names none.
-    pub default_phone_number_id: Option<String>,
-    /// The EUM Social phone (`phone-number-id-...` or its ARN) sends go from by default.
-    pub origination_phone_number_id: Option<String>,
-    /// Meta phone number id → EUM origination id, for businesses with several numbers.
-    pub phone_numbers: Vec<(String, String)>,
-    /// Meta Cloud API version passed to `SendWhatsAppMessage`.
-    pub meta_api_version: String,
-    /// Copy inbound media into the media store as it arrives.
-    pub auto_download_media: bool,
-    pub inbound: crate::inbound::InboundSettings,
-}
-
-/// The Meta Cloud API version used when none is configured.
-pub const DEFAULT_META_API_VERSION: &str = "v24.0";
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            default_phone_number_id: None,
-            origination_phone_number_id: None,
-            phone_numbers: Vec::new(),
-            meta_api_version: DEFAULT_META_API_VERSION.into(),
-            auto_download_media: true,
-            inbound: Default::default(),
-        }
-    }
-}
-
-impl serde::Serialize for crate::inbound::InboundSettings {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        json!({"auditTtlDays": self.audit_ttl_days}).serialize(s)
-    }
-}
-
-impl Ctx {
-    /// A context with the local sandbox sender and an in-memory media store.
-    pub fn new(store: Arc<dyn Store>, settings: Settings) -> Self {
-        let media: Arc<dyn MediaStore> = Arc::new(crate::sandbox::MemoryMedia::default());
-        let sender = Arc::new(crate::sandbox::SandboxSender::new(media.clone()));
-        Self::with(store, sender, media, settings)
-    }
-
-    pub fn with(
-        store: Arc<dyn Store>,
-        sender: Arc<dyn Sender>,
-        media: Arc<dyn MediaStore>,
-        settings: Settings,
-    ) -> Self {
-        Ctx(Arc::new(App {
-            store,
-            sender,
-            media,
-            settings,
-        }))
-    }
-
-    pub fn sender(&self) -> &dyn Sender {
-        self.0.sender.as_ref()
-    }
-
-    pub fn media(&self) -> &dyn MediaStore {
-        self.0.media.as_ref()
-    }
-
-    /// The EUM origination id for a Meta phone number id: the configured mapping, else the
-    /// default origination.
-    pub fn origination_for(&self, meta_phone: Option<&str>) -> Option<String> {
-        let settings = &self.0.settings;
-        meta_phone
-            .and_then(|p| settings.phone_numbers.iter().find(|(meta, _)| meta == p))
-            .map(|(_, origination)| origination.clone())
-            .or_else(|| settings.origination_phone_number_id.clone())
-            // The sandbox needs no real phone.
-            .or_else(|| self.0.sender.is_sandbox().then(|| "sandbox".to_string()))
-    }
-    pub fn store(&self) -> &dyn Store {
-        self.0.store.as_ref()
-    }
-    pub fn settings(&self) -> &Settings {
-        &self.0.settings
-    }
-    pub fn default_phone(&self) -> Option<&str> {
-        self.0.settings.default_phone_number_id.as_deref()
-    }
-}
 
 /// Seed 002's handler categories.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -133,12 +32,73 @@ pub enum Category {
     Utility,
 }
 
-/// One parameter, as `help` describes it.
-#[derive(Debug, Clone, Copy, Serialize)]
+/// One parameter, as `help` describes it: read from the action's `Params` type, so the help
+/// cannot drift from what the action accepts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Param {
-    pub name: &'static str,
+    pub name: String,
     pub required: bool,
-    pub doc: &'static str,
+    /// The JSON type (`string`, `integer`, `boolean`, `array`, `object`, ...).
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    pub doc: String,
+}
+
+/// The parameters of `P` from its JSON schema (field names as serde reads them, `///` docs,
+/// required when the field has no default): what [`ActionSpec::params`] points at.
+pub fn params<P: schemars::JsonSchema>() -> Vec<Param> {
+    let schema = schemars::SchemaGenerator::default().into_root_schema_for::<P>();
+    let mut out = Vec::new();
+    collect_params(schema.as_value(), &mut out);
+    // Required first, then by name: the schema's property map is ordered by name.
+    out.sort_by(|a, b| b.required.cmp(&a.required).then(a.name.cmp(&b.name)));
+    out
+}
+
+fn collect_params(schema: &Value, out: &mut Vec<Param>) {
+    let required: Vec<&str> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
+        for (name, property) in properties {
+            if out.iter().any(|p| &p.name == name) {
+                continue;
+            }
+            let kind = match property.get("type") {
+                Some(Value::String(t)) => Some(t.clone()),
+                // `Option<T>` is `["T", "null"]`.
+                Some(Value::Array(types)) => types
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .find(|t| *t != "null")
+                    .map(str::to_string),
+                _ => None,
+            };
+            out.push(Param {
+                name: name.clone(),
+                required: required.contains(&name.as_str()),
+                kind,
+                doc: property
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .replace('\n', " "),
+            });
+        }
+    }
+    // Flattened structs can arrive as sub-schemas.
+    for key in ["allOf", "anyOf", "oneOf"] {
+        for sub in schema
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            collect_params(sub, out);
+        }
+    }
 }
 
 /// One registered action.
@@ -147,7 +107,8 @@ pub struct ActionSpec {
     pub name: &'static str,
     pub category: Category,
     pub summary: &'static str,
-    pub params: &'static [Param],
+    /// The parameters, generated from the action's `Params` type ([`params`]).
+    pub params: fn() -> Vec<Param>,
     pub handler: HandlerFn,
 }
 
@@ -220,9 +181,9 @@ impl Registry {
                     suggestions: self.suggest(name),
                 }),
                 Some(spec) => {
-                    let span = tracing::info_span!("action", action = spec.name);
-                    let _enter = span.enter();
-                    (spec.handler)(ctx, request).await
+                    (spec.handler)(ctx, request)
+                        .instrument(tracing::info_span!("action", action = spec.name))
+                        .await
                 }
             },
         };
@@ -252,7 +213,7 @@ pub fn respond(operation: &str, result: Result<Value, HandlerError>) -> Value {
 #[macro_export]
 macro_rules! erase {
     ($run:path) => {
-        |ctx: $crate::registry::Ctx,
+        |ctx: $crate::ctx::Ctx,
          request: serde_json::Value|
          -> $crate::registry::BoxFuture<Result<serde_json::Value, $crate::error::HandlerError>> {
             Box::pin(async move {
@@ -277,14 +238,14 @@ mod tests {
             name: "ping",
             category: Category::Utility,
             summary: "",
-            params: &[],
+            params: Vec::new,
             handler: noop,
         },
         ActionSpec {
             name: "ping",
             category: Category::Utility,
             summary: "",
-            params: &[],
+            params: Vec::new,
             handler: noop,
         },
     ];
@@ -307,5 +268,45 @@ mod tests {
                 .suggest("get_mesages")
                 .contains(&"get_messages".to_string())
         );
+    }
+
+    #[test]
+    fn help_is_generated_from_the_params_types() {
+        let send_image = (REGISTRY.get("send_image").unwrap().params)();
+        let names: Vec<&str> = send_image.iter().map(|p| p.name.as_str()).collect();
+        for expected in [
+            "mediaId",
+            "link",
+            "s3Key",
+            "caption",
+            "to",
+            "recipient",
+            "force",
+        ] {
+            assert!(
+                names.contains(&expected),
+                "{expected} missing from {names:?}"
+            );
+        }
+        let text = (REGISTRY.get("send_text").unwrap().params)();
+        let body = text.iter().find(|p| p.name == "text").unwrap();
+        assert!(body.required);
+        assert_eq!(body.kind.as_deref(), Some("string"));
+        let force = text.iter().find(|p| p.name == "force").unwrap();
+        assert!(!force.required);
+    }
+
+    #[test]
+    fn every_parameter_of_every_action_is_documented() {
+        for spec in REGISTRY.actions() {
+            for param in (spec.params)() {
+                assert!(
+                    !param.doc.trim().is_empty(),
+                    "{}.{} has no `///` doc on its Params field",
+                    spec.name,
+                    param.name
+                );
+            }
+        }
     }
 }

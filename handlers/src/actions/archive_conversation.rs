@@ -1,11 +1,13 @@
 //! `archive_conversation`: moves a conversation out of (or back into) the inbox.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
+use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::model::ConversationItem;
 use crate::params::ConversationRef;
-use crate::registry::{ActionSpec, Category, Ctx, Param};
+use crate::registry::{ActionSpec, Category};
 use crate::time;
 
 pub const NAME: &str = "archive_conversation";
@@ -14,35 +16,15 @@ pub const SPEC: ActionSpec = ActionSpec {
     name: NAME,
     category: Category::Conversations,
     summary: "Archives a conversation (archived: false brings it back). A new inbound message unarchives it.",
-    params: &[
-        Param {
-            name: "conversationPk",
-            required: false,
-            doc: "or customerId (+ phoneNumberId)",
-        },
-        Param {
-            name: "customerId",
-            required: false,
-            doc: "the customer's wa_id or BSUID",
-        },
-        Param {
-            name: "phoneNumberId",
-            required: false,
-            doc: "defaults to DEFAULT_PHONE_NUMBER_ID",
-        },
-        Param {
-            name: "archived",
-            required: false,
-            doc: "default true",
-        },
-    ],
+    params: crate::registry::params::<Params>,
     handler: crate::erase!(run),
 };
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct Params {
     #[serde(flatten)]
     pub conversation: ConversationRef,
+    /// Default true.
     #[serde(default, deserialize_with = "crate::params::lenient::opt_bool")]
     pub archived: Option<bool>,
 }

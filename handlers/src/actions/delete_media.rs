@@ -1,11 +1,13 @@
 //! `delete_media`: deletes an uploaded file from WhatsApp's servers (and, on request, from the
 //! media store).
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::ctx::Ctx;
 use crate::error::HandlerError;
-use crate::outbound::non_empty;
-use crate::registry::{ActionSpec, Category, Ctx, Param};
+use crate::params::non_empty;
+use crate::registry::{ActionSpec, Category};
 
 pub const NAME: &str = "delete_media";
 
@@ -13,37 +15,24 @@ pub const SPEC: ActionSpec = ActionSpec {
     name: NAME,
     category: Category::Media,
     summary: "Deletes a media id from WhatsApp (DeleteWhatsAppMessageMedia); deleteStored also removes the stored file.",
-    params: &[
-        Param {
-            name: "mediaId",
-            required: true,
-            doc: "the WhatsApp media id",
-        },
-        Param {
-            name: "deleteStored",
-            required: false,
-            doc: "true also deletes its media-store object (from MEDIA_UPLOAD)",
-        },
-        Param {
-            name: "originationPhoneNumberId",
-            required: false,
-            doc: "EUM phone id or ARN; defaults from the configuration",
-        },
-    ],
+    params: crate::registry::params::<Params>,
     handler: crate::erase!(run),
 };
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Params {
+    /// The WhatsApp media id.
     #[serde(alias = "media_id")]
     pub media_id: String,
+    /// True also deletes its media-store object (from MEDIA_UPLOAD).
     #[serde(
         default,
         alias = "delete_stored",
         deserialize_with = "crate::params::lenient::bool"
     )]
     pub delete_stored: bool,
+    /// EUM phone id or ARN; defaults from the configuration.
     #[serde(default, alias = "origination_phone_number_id")]
     pub origination_phone_number_id: Option<String>,
 }

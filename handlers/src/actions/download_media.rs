@@ -1,11 +1,13 @@
 //! `download_media`: copies an inbound message's media into the media store (retries a failed
 //! automatic copy).
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
+use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::media::{self, Downloaded};
-use crate::registry::{ActionSpec, Category, Ctx, Param};
+use crate::registry::{ActionSpec, Category};
 
 pub const NAME: &str = "download_media";
 
@@ -13,26 +15,17 @@ pub const SPEC: ActionSpec = ActionSpec {
     name: NAME,
     category: Category::Media,
     summary: "Copies a message's WhatsApp media into the media store (GetWhatsAppMessageMedia) and records where.",
-    params: &[
-        Param {
-            name: "waMessageId",
-            required: true,
-            doc: "the message whose media to copy",
-        },
-        Param {
-            name: "originationPhoneNumberId",
-            required: false,
-            doc: "EUM phone id or ARN; defaults from the configuration",
-        },
-    ],
+    params: crate::registry::params::<Params>,
     handler: crate::erase!(run),
 };
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Params {
+    /// The message whose media to copy.
     #[serde(alias = "wa_message_id", alias = "messageId")]
     pub wa_message_id: String,
+    /// EUM phone id or ARN; defaults from the configuration.
     #[serde(default, alias = "origination_phone_number_id")]
     pub origination_phone_number_id: Option<String>,
 }

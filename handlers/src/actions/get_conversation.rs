@@ -1,11 +1,13 @@
 //! `get_conversation`: one conversation.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
+use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::model::ConversationItem;
 use crate::params::ConversationRef;
-use crate::registry::{ActionSpec, Category, Ctx, Param};
+use crate::registry::{ActionSpec, Category};
 
 pub const NAME: &str = "get_conversation";
 
@@ -13,27 +15,11 @@ pub const SPEC: ActionSpec = ActionSpec {
     name: NAME,
     category: Category::Conversations,
     summary: "Returns one conversation: customer, last message, unread count, 24-hour window start.",
-    params: &[
-        Param {
-            name: "conversationPk",
-            required: false,
-            doc: "CONV#{phoneNumberId}#{customerId}; or give customerId",
-        },
-        Param {
-            name: "customerId",
-            required: false,
-            doc: "the customer's wa_id or BSUID",
-        },
-        Param {
-            name: "phoneNumberId",
-            required: false,
-            doc: "defaults to DEFAULT_PHONE_NUMBER_ID",
-        },
-    ],
+    params: crate::registry::params::<Params>,
     handler: crate::erase!(run),
 };
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct Params {
     #[serde(flatten)]
     pub conversation: ConversationRef,

@@ -1,12 +1,14 @@
 //! `get_conversations`: one business phone's conversations, most recent first, paginated.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::keys;
 use crate::model::ConversationItem;
 use crate::params::{self, Paging};
-use crate::registry::{ActionSpec, Category, Ctx, Param};
+use crate::registry::{ActionSpec, Category};
 
 pub const NAME: &str = "get_conversations";
 
@@ -14,36 +16,17 @@ pub const SPEC: ActionSpec = ActionSpec {
     name: NAME,
     category: Category::Conversations,
     summary: "Lists a business phone's conversations, most recent message first.",
-    params: &[
-        Param {
-            name: "phoneNumberId",
-            required: false,
-            doc: "the business phone's Meta id; defaults to DEFAULT_PHONE_NUMBER_ID",
-        },
-        Param {
-            name: "archived",
-            required: false,
-            doc: "true lists the archived conversations instead",
-        },
-        Param {
-            name: "limit",
-            required: false,
-            doc: "1-100, default 20",
-        },
-        Param {
-            name: "nextToken",
-            required: false,
-            doc: "from the previous page",
-        },
-    ],
+    params: crate::registry::params::<Params>,
     handler: crate::erase!(run),
 };
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Params {
+    /// The business phone's Meta id; defaults to DEFAULT_PHONE_NUMBER_ID.
     #[serde(default, alias = "phone_number_id")]
     pub phone_number_id: Option<String>,
+    /// True lists the archived conversations instead.
     #[serde(default, deserialize_with = "crate::params::lenient::bool")]
     pub archived: bool,
     #[serde(flatten)]

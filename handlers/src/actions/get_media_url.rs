@@ -1,9 +1,11 @@
 //! `get_media_url`: a time-limited URL to fetch a stored media file.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::ctx::Ctx;
 use crate::error::HandlerError;
-use crate::registry::{ActionSpec, Category, Ctx, Param};
+use crate::registry::{ActionSpec, Category};
 
 pub const NAME: &str = "get_media_url";
 
@@ -11,33 +13,20 @@ pub const SPEC: ActionSpec = ActionSpec {
     name: NAME,
     category: Category::Media,
     summary: "Returns a presigned GET URL for a message's stored media (or a media-store key).",
-    params: &[
-        Param {
-            name: "waMessageId",
-            required: false,
-            doc: "a message whose media was copied (or give key)",
-        },
-        Param {
-            name: "key",
-            required: false,
-            doc: "a media-store key",
-        },
-        Param {
-            name: "expiresIn",
-            required: false,
-            doc: "seconds, 1 to 604800 (7 days), default 3600",
-        },
-    ],
+    params: crate::registry::params::<Params>,
     handler: crate::erase!(run),
 };
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Params {
+    /// A message whose media was copied (or give key).
     #[serde(default, alias = "wa_message_id", alias = "messageId")]
     pub wa_message_id: Option<String>,
+    /// A media-store key.
     #[serde(default, alias = "s3Key")]
     pub key: Option<String>,
+    /// Seconds, 1 to 604800 (7 days), default 3600.
     #[serde(
         default,
         alias = "expires_in",

@@ -1,10 +1,12 @@
 //! `get_message`: one message by its WhatsApp message id.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
+use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::model::MessageItem;
-use crate::registry::{ActionSpec, Category, Ctx, Param};
+use crate::registry::{ActionSpec, Category};
 
 pub const NAME: &str = "get_message";
 
@@ -12,17 +14,14 @@ pub const SPEC: ActionSpec = ActionSpec {
     name: NAME,
     category: Category::Conversations,
     summary: "Returns one stored message (inbound or outbound) with its status history.",
-    params: &[Param {
-        name: "waMessageId",
-        required: true,
-        doc: "the wamid.… id",
-    }],
+    params: crate::registry::params::<Params>,
     handler: crate::erase!(run),
 };
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Params {
+    /// The wamid.… id.
     #[serde(alias = "wa_message_id", alias = "messageId", alias = "message_id")]
     pub wa_message_id: String,
 }

@@ -1,11 +1,13 @@
 //! `get_messages`: one conversation's messages, newest first, paginated.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::model::MessageItem;
 use crate::params::{ConversationRef, Paging};
-use crate::registry::{ActionSpec, Category, Ctx, Param};
+use crate::registry::{ActionSpec, Category};
 
 pub const NAME: &str = "get_messages";
 
@@ -13,37 +15,11 @@ pub const SPEC: ActionSpec = ActionSpec {
     name: NAME,
     category: Category::Conversations,
     summary: "Lists one conversation's messages, newest first.",
-    params: &[
-        Param {
-            name: "conversationPk",
-            required: false,
-            doc: "CONV#{phoneNumberId}#{customerId}; or give customerId",
-        },
-        Param {
-            name: "customerId",
-            required: false,
-            doc: "the customer's wa_id or BSUID (with phoneNumberId or the default phone)",
-        },
-        Param {
-            name: "phoneNumberId",
-            required: false,
-            doc: "the business phone's Meta id; defaults to DEFAULT_PHONE_NUMBER_ID",
-        },
-        Param {
-            name: "limit",
-            required: false,
-            doc: "1-100, default 20",
-        },
-        Param {
-            name: "nextToken",
-            required: false,
-            doc: "from the previous page",
-        },
-    ],
+    params: crate::registry::params::<Params>,
     handler: crate::erase!(run),
 };
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct Params {
     #[serde(flatten)]
     pub conversation: ConversationRef,

@@ -4,13 +4,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Duration, Utc};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::keys;
 use crate::model::{INBOUND, OUTBOUND};
 use crate::params;
-use crate::registry::{ActionSpec, Category, Ctx, Param};
+use crate::registry::{ActionSpec, Category};
 use crate::store::PageRequest;
 use crate::time;
 
@@ -20,29 +22,20 @@ pub const SPEC: ActionSpec = ActionSpec {
     name: NAME,
     category: Category::Config,
     summary: "Counts messages in and out (by type and status), active conversations and failed webhook records over the last hours.",
-    params: &[
-        Param {
-            name: "phoneNumberId",
-            required: false,
-            doc: "defaults to DEFAULT_PHONE_NUMBER_ID",
-        },
-        Param {
-            name: "hours",
-            required: false,
-            doc: "1 to 168, default 24",
-        },
-    ],
+    params: crate::registry::params::<Params>,
     handler: crate::erase!(run),
 };
 
 /// At most this many messages are read per call; past it the counts say `truncated`.
 const MAX_ITEMS: usize = 20_000;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Params {
+    /// Defaults to DEFAULT_PHONE_NUMBER_ID.
     #[serde(default, alias = "phone_number_id")]
     pub phone_number_id: Option<String>,
+    /// 1 to 168, default 24.
     #[serde(default, deserialize_with = "params::lenient::opt_i64")]
     pub hours: Option<i64>,
 }

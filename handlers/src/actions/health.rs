@@ -1,9 +1,11 @@
 //! `health`: is the store reachable, is the configuration complete, and what is missing.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::ctx::Ctx;
 use crate::error::HandlerError;
-use crate::registry::{ActionSpec, Category, Ctx};
+use crate::registry::{ActionSpec, Category};
 
 pub const NAME: &str = "health";
 
@@ -11,11 +13,11 @@ pub const SPEC: ActionSpec = ActionSpec {
     name: NAME,
     category: Category::Config,
     summary: "Checks the store and media store answer and the configuration is complete; lists what is missing.",
-    params: &[],
+    params: crate::registry::params::<Params>,
     handler: crate::erase!(run),
 };
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct Params {}
 
 #[derive(Debug, Serialize)]

@@ -1,9 +1,11 @@
 //! `help`: every action with its summary and parameters, or one action in detail.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::ctx::Ctx;
 use crate::error::HandlerError;
-use crate::registry::{ActionSpec, Category, Ctx, Param, REGISTRY};
+use crate::registry::{ActionSpec, Category, Param, REGISTRY};
 
 pub const NAME: &str = "help";
 
@@ -11,16 +13,13 @@ pub const SPEC: ActionSpec = ActionSpec {
     name: NAME,
     category: Category::Utility,
     summary: "Describes the actions and their parameters; `topic` narrows it to one action.",
-    params: &[Param {
-        name: "topic",
-        required: false,
-        doc: "an action name",
-    }],
+    params: crate::registry::params::<Params>,
     handler: crate::erase!(run),
 };
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct Params {
+    /// An action name.
     #[serde(default)]
     pub topic: Option<String>,
 }
@@ -30,7 +29,7 @@ pub struct ActionHelp {
     pub action: &'static str,
     pub category: Category,
     pub summary: &'static str,
-    pub params: &'static [Param],
+    pub params: Vec<Param>,
 }
 
 #[derive(Debug, Serialize)]
@@ -45,7 +44,7 @@ pub async fn run(_ctx: &Ctx, params: Params) -> Result<Output, HandlerError> {
         action: s.name,
         category: s.category,
         summary: s.summary,
-        params: s.params,
+        params: (s.params)(),
     };
     let actions = match params.topic.as_deref().filter(|t| !t.is_empty()) {
         None => REGISTRY.actions().iter().map(describe).collect(),

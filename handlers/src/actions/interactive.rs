@@ -1,20 +1,25 @@
 //! What the interactive sends share (not an action): header, body and footer with Meta's limits.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::error::HandlerError;
-use crate::outbound::{Outgoing, check_len, non_empty};
+use crate::outbound::Outgoing;
+use crate::params::{check_len, non_empty};
 
 /// Body (required, ≤1024), header text (≤60) and footer (≤60).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Frame {
+    /// The message body, at most 1024 characters.
     #[serde(alias = "text")]
     pub body: String,
-    /// A text header, or a Meta header object (`{"type": "image", "image": {...}}`).
+    /// A text header (at most 60 characters), or a Meta header object
+    /// (`{"type": "image", "image": {...}}`).
     #[serde(default)]
     pub header: Option<Value>,
+    /// At most 60 characters.
     #[serde(default)]
     pub footer: Option<String>,
 }

@@ -2,10 +2,12 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::ctx::Ctx;
 use crate::error::HandlerError;
-use crate::registry::{ActionSpec, Category, Ctx, REGISTRY};
+use crate::registry::{ActionSpec, Category, REGISTRY};
 
 pub const NAME: &str = "list_actions";
 
@@ -13,11 +15,11 @@ pub const SPEC: ActionSpec = ActionSpec {
     name: NAME,
     category: Category::Utility,
     summary: "Lists every action, grouped by category.",
-    params: &[],
+    params: crate::registry::params::<Params>,
     handler: crate::erase!(run),
 };
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct Params {}
 
 #[derive(Debug, Serialize)]

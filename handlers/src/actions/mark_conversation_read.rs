@@ -1,11 +1,13 @@
 //! `mark_conversation_read`: sets the conversation's unread count to zero.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
+use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::model::ConversationItem;
 use crate::params::ConversationRef;
-use crate::registry::{ActionSpec, Category, Ctx, Param};
+use crate::registry::{ActionSpec, Category};
 use crate::time;
 
 pub const NAME: &str = "mark_conversation_read";
@@ -14,27 +16,11 @@ pub const SPEC: ActionSpec = ActionSpec {
     name: NAME,
     category: Category::Conversations,
     summary: "Sets a conversation's unreadCount to 0 (in the table only; no WhatsApp read receipt).",
-    params: &[
-        Param {
-            name: "conversationPk",
-            required: false,
-            doc: "or customerId (+ phoneNumberId)",
-        },
-        Param {
-            name: "customerId",
-            required: false,
-            doc: "the customer's wa_id or BSUID",
-        },
-        Param {
-            name: "phoneNumberId",
-            required: false,
-            doc: "defaults to DEFAULT_PHONE_NUMBER_ID",
-        },
-    ],
+    params: crate::registry::params::<Params>,
     handler: crate::erase!(run),
 };
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct Params {
     #[serde(flatten)]
     pub conversation: ConversationRef,

@@ -1,13 +1,15 @@
 //! `mark_read`: the WhatsApp read receipt (blue ticks) for a message, optionally with the typing
 //! indicator; also zeroes the conversation's unread count.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::ctx::Ctx;
 use crate::error::HandlerError;
-use crate::outbound::non_empty;
 use crate::params;
-use crate::registry::{ActionSpec, Category, Ctx, Param};
+use crate::params::non_empty;
+use crate::registry::{ActionSpec, Category};
 use crate::time;
 
 pub const NAME: &str = "mark_read";
@@ -16,44 +18,27 @@ pub const SPEC: ActionSpec = ActionSpec {
     name: NAME,
     category: Category::Messaging,
     summary: "Sends the read receipt for an inbound message (optionally a typing indicator) and zeroes the unread count.",
-    params: &[
-        Param {
-            name: "messageId",
-            required: true,
-            doc: "the inbound wamid",
-        },
-        Param {
-            name: "typingIndicator",
-            required: false,
-            doc: "true also shows \"typing…\" for up to 25 seconds",
-        },
-        Param {
-            name: "phoneNumberId",
-            required: false,
-            doc: "defaults to the message's phone",
-        },
-        Param {
-            name: "originationPhoneNumberId",
-            required: false,
-            doc: "EUM phone id or ARN; defaults from the configuration",
-        },
-    ],
+    params: crate::registry::params::<Params>,
     handler: crate::erase!(run),
 };
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Params {
+    /// The inbound wamid.
     #[serde(alias = "message_id", alias = "waMessageId")]
     pub message_id: String,
+    /// True also shows "typing…" for up to 25 seconds.
     #[serde(
         default,
         alias = "typing_indicator",
         deserialize_with = "params::lenient::bool"
     )]
     pub typing_indicator: bool,
+    /// Defaults to the message's phone.
     #[serde(default, alias = "phone_number_id")]
     pub phone_number_id: Option<String>,
+    /// EUM phone id or ARN; defaults from the configuration.
     #[serde(default, alias = "origination_phone_number_id")]
     pub origination_phone_number_id: Option<String>,
 }

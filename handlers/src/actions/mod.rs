@@ -1,23 +1,6 @@
 //! One action, one file. Each file holds `NAME`, typed `Params`/`Output`, a typed `run`, and the
 //! `SPEC` the registry stores. To add an action, add its file and one line to [`ALL`].
 
-/// The parameters every send takes, after the action's own.
-macro_rules! send_params {
-    ($($param:expr),* $(,)?) => {
-        &[
-            $($param,)*
-            $crate::registry::Param { name: "to", required: false, doc: "the customer's phone number in international format (or recipient)" },
-            $crate::registry::Param { name: "recipient", required: false, doc: "the customer's business-scoped user id (BSUID), instead of to" },
-            $crate::registry::Param { name: "phoneNumberId", required: false, doc: "the business phone (Meta id); defaults to DEFAULT_PHONE_NUMBER_ID" },
-            $crate::registry::Param { name: "originationPhoneNumberId", required: false, doc: "EUM phone-number-id-… or ARN; defaults from the configuration" },
-            $crate::registry::Param { name: "replyTo", required: false, doc: "a wamid to quote" },
-            $crate::registry::Param { name: "bizOpaqueCallbackData", required: false, doc: "echoed back in this message's statuses (≤512)" },
-            $crate::registry::Param { name: "force", required: false, doc: "true sends a free-form message outside the 24-hour window" },
-        ]
-    };
-}
-pub(crate) use send_params;
-
 pub mod archive_conversation;
 pub mod delete_media;
 pub mod download_media;

@@ -1,9 +1,11 @@
 //! `ping`: answers without touching anything.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::ctx::Ctx;
 use crate::error::HandlerError;
-use crate::registry::{ActionSpec, Category, Ctx};
+use crate::registry::{ActionSpec, Category};
 
 pub const NAME: &str = "ping";
 
@@ -11,11 +13,11 @@ pub const SPEC: ActionSpec = ActionSpec {
     name: NAME,
     category: Category::Utility,
     summary: "Answers pong: the function is up and the request reached it.",
-    params: &[],
+    params: crate::registry::params::<Params>,
     handler: crate::erase!(run),
 };
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct Params {}
 
 #[derive(Debug, Serialize, PartialEq)]

@@ -1,11 +1,13 @@
 //! `send_contacts`: one or more contact cards, in Meta's contact format.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::outbound::{self, Outgoing, SendCommon, SendOutput};
-use crate::registry::{ActionSpec, Category, Ctx, Param};
+use crate::registry::{ActionSpec, Category};
 
 pub const NAME: &str = "send_contacts";
 
@@ -13,16 +15,13 @@ pub const SPEC: ActionSpec = ActionSpec {
     name: NAME,
     category: Category::Messaging,
     summary: "Sends contact cards (Meta's contacts objects: name.formatted_name required, phones, emails, ...).",
-    params: super::send_params!(Param {
-        name: "contacts",
-        required: true,
-        doc: "a list of Meta contact objects"
-    }),
+    params: crate::registry::params::<Params>,
     handler: crate::erase!(run),
 };
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct Params {
+    /// A list of Meta contact objects.
     pub contacts: Vec<Value>,
     #[serde(flatten)]
     pub common: SendCommon,

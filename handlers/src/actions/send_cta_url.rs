@@ -1,12 +1,15 @@
 //! `send_cta_url`: a message with one call-to-action URL button.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 
 use super::interactive::Frame;
+use crate::ctx::Ctx;
 use crate::error::HandlerError;
-use crate::outbound::{self, SendCommon, SendOutput, check_len, non_empty};
-use crate::registry::{ActionSpec, Category, Ctx, Param};
+use crate::outbound::{self, SendCommon, SendOutput};
+use crate::params::{check_len, non_empty};
+use crate::registry::{ActionSpec, Category};
 
 pub const NAME: &str = "send_cta_url";
 
@@ -14,43 +17,19 @@ pub const SPEC: ActionSpec = ActionSpec {
     name: NAME,
     category: Category::Messaging,
     summary: "Sends a message with a call-to-action button that opens a URL.",
-    params: super::send_params!(
-        Param {
-            name: "body",
-            required: true,
-            doc: "at most 1024 characters"
-        },
-        Param {
-            name: "displayText",
-            required: true,
-            doc: "the button's text, at most 20 characters"
-        },
-        Param {
-            name: "url",
-            required: true,
-            doc: "an http(s) URL"
-        },
-        Param {
-            name: "header",
-            required: false,
-            doc: "text ≤60, or a Meta header object"
-        },
-        Param {
-            name: "footer",
-            required: false,
-            doc: "at most 60 characters"
-        },
-    ),
+    params: crate::registry::params::<Params>,
     handler: crate::erase!(run),
 };
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Params {
     #[serde(flatten)]
     pub frame: Frame,
+    /// The button's text, at most 20 characters.
     #[serde(alias = "display_text")]
     pub display_text: String,
+    /// An http(s) URL.
     pub url: String,
     #[serde(flatten)]
     pub common: SendCommon,

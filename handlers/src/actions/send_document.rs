@@ -1,10 +1,9 @@
-//! `send_document`: a document (up to 100 MB) with its filename.
+//! `send_document`: a document (up to 100 MB) with its filename. The media sends share their body in [`super::send_media`].
 
-use serde::Deserialize;
-
+use crate::ctx::Ctx;
 use crate::error::HandlerError;
-use crate::outbound::{MediaSource, SendCommon, SendOutput};
-use crate::registry::{ActionSpec, Category, Ctx, Param};
+use crate::outbound::SendOutput;
+use crate::registry::{ActionSpec, Category};
 
 pub const NAME: &str = "send_document";
 
@@ -12,56 +11,12 @@ pub const SPEC: ActionSpec = ActionSpec {
     name: NAME,
     category: Category::Messaging,
     summary: "Sends a document (up to 100 MB) with its filename, by media id, link or media-store key.",
-    params: super::send_params!(
-        Param {
-            name: "mediaId",
-            required: false,
-            doc: "a WhatsApp media id (one of mediaId, link, s3Key)"
-        },
-        Param {
-            name: "link",
-            required: false,
-            doc: "a public https URL"
-        },
-        Param {
-            name: "s3Key",
-            required: false,
-            doc: "a key in the media store, uploaded first"
-        },
-        Param {
-            name: "caption",
-            required: false,
-            doc: "at most 1024 characters"
-        },
-        Param {
-            name: "filename",
-            required: false,
-            doc: "the name the customer sees"
-        },
-    ),
+    params: crate::registry::params::<Params>,
     handler: crate::erase!(run),
 };
 
-#[derive(Debug, Deserialize)]
-pub struct Params {
-    #[serde(flatten)]
-    pub source: MediaSource,
-    #[serde(default)]
-    pub caption: Option<String>,
-    #[serde(default)]
-    pub filename: Option<String>,
-    #[serde(flatten)]
-    pub common: SendCommon,
-}
+pub type Params = super::send_media::Document;
 
 pub async fn run(ctx: &Ctx, p: Params) -> Result<SendOutput, HandlerError> {
-    super::send_media::send(
-        ctx,
-        "document",
-        &p.source,
-        p.caption.clone(),
-        p.filename.clone(),
-        &p.common,
-    )
-    .await
+    super::send_media::send(ctx, "document", p.into()).await
 }

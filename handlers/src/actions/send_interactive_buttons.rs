@@ -1,12 +1,15 @@
 //! `send_interactive_buttons`: up to three reply buttons.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 
 use super::interactive::Frame;
+use crate::ctx::Ctx;
 use crate::error::HandlerError;
-use crate::outbound::{self, SendCommon, SendOutput, check_len, non_empty};
-use crate::registry::{ActionSpec, Category, Ctx, Param};
+use crate::outbound::{self, SendCommon, SendOutput};
+use crate::params::{check_len, non_empty};
+use crate::registry::{ActionSpec, Category};
 
 pub const NAME: &str = "send_interactive_buttons";
 
@@ -14,41 +17,21 @@ pub const SPEC: ActionSpec = ActionSpec {
     name: NAME,
     category: Category::Messaging,
     summary: "Sends a message with up to 3 reply buttons (title ≤20, id ≤256).",
-    params: super::send_params!(
-        Param {
-            name: "body",
-            required: true,
-            doc: "at most 1024 characters"
-        },
-        Param {
-            name: "buttons",
-            required: true,
-            doc: "1-3 of {\"id\", \"title\"}"
-        },
-        Param {
-            name: "header",
-            required: false,
-            doc: "text ≤60, or a Meta header object"
-        },
-        Param {
-            name: "footer",
-            required: false,
-            doc: "at most 60 characters"
-        },
-    ),
+    params: crate::registry::params::<Params>,
     handler: crate::erase!(run),
 };
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct Button {
     pub id: String,
     pub title: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct Params {
     #[serde(flatten)]
     pub frame: Frame,
+    /// 1-3 of {"id", "title"}.
     pub buttons: Vec<Button>,
     #[serde(flatten)]
     pub common: SendCommon,

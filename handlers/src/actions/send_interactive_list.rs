@@ -1,12 +1,15 @@
 //! `send_interactive_list`: a list menu of sections and rows.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, json};
 
 use super::interactive::Frame;
+use crate::ctx::Ctx;
 use crate::error::HandlerError;
-use crate::outbound::{self, SendCommon, SendOutput, check_len, non_empty};
-use crate::registry::{ActionSpec, Category, Ctx, Param};
+use crate::outbound::{self, SendCommon, SendOutput};
+use crate::params::{check_len, non_empty};
+use crate::registry::{ActionSpec, Category};
 
 pub const NAME: &str = "send_interactive_list";
 
@@ -14,37 +17,11 @@ pub const SPEC: ActionSpec = ActionSpec {
     name: NAME,
     category: Category::Messaging,
     summary: "Sends a list menu: up to 10 sections and 10 rows in all (row title ≤24, description ≤72).",
-    params: super::send_params!(
-        Param {
-            name: "body",
-            required: true,
-            doc: "at most 1024 characters"
-        },
-        Param {
-            name: "button",
-            required: true,
-            doc: "the menu button's text, at most 20 characters"
-        },
-        Param {
-            name: "sections",
-            required: true,
-            doc: "[{\"title\", \"rows\": [{\"id\", \"title\", \"description\"}]}]"
-        },
-        Param {
-            name: "header",
-            required: false,
-            doc: "text, at most 60 characters"
-        },
-        Param {
-            name: "footer",
-            required: false,
-            doc: "at most 60 characters"
-        },
-    ),
+    params: crate::registry::params::<Params>,
     handler: crate::erase!(run),
 };
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct Row {
     pub id: String,
     pub title: String,
@@ -52,18 +29,20 @@ pub struct Row {
     pub description: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct Section {
     #[serde(default)]
     pub title: Option<String>,
     pub rows: Vec<Row>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct Params {
     #[serde(flatten)]
     pub frame: Frame,
+    /// The menu button's text, at most 20 characters.
     pub button: String,
+    /// [{"title", "rows": [{"id", "title", "description"}]}].
     pub sections: Vec<Section>,
     #[serde(flatten)]
     pub common: SendCommon,

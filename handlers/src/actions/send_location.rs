@@ -1,11 +1,13 @@
 //! `send_location`: a map pin.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::outbound::{self, Outgoing, SendCommon, SendOutput};
-use crate::registry::{ActionSpec, Category, Ctx, Param};
+use crate::registry::{ActionSpec, Category};
 
 pub const NAME: &str = "send_location";
 
@@ -13,37 +15,20 @@ pub const SPEC: ActionSpec = ActionSpec {
     name: NAME,
     category: Category::Messaging,
     summary: "Sends a location pin with an optional name and address.",
-    params: super::send_params!(
-        Param {
-            name: "latitude",
-            required: true,
-            doc: "-90 to 90"
-        },
-        Param {
-            name: "longitude",
-            required: true,
-            doc: "-180 to 180"
-        },
-        Param {
-            name: "name",
-            required: false,
-            doc: "the place's name"
-        },
-        Param {
-            name: "address",
-            required: false,
-            doc: "the place's address"
-        },
-    ),
+    params: crate::registry::params::<Params>,
     handler: crate::erase!(run),
 };
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct Params {
+    /// -90 to 90.
     pub latitude: f64,
+    /// -180 to 180.
     pub longitude: f64,
+    /// The place's name.
     #[serde(default)]
     pub name: Option<String>,
+    /// The place's address.
     #[serde(default)]
     pub address: Option<String>,
     #[serde(flatten)]

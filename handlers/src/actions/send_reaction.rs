@@ -1,11 +1,14 @@
 //! `send_reaction`: react to a message with an emoji; an empty emoji removes the reaction.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::outbound::{self, Outgoing, SendCommon, SendOutput};
-use crate::registry::{ActionSpec, Category, Ctx, Param};
+use crate::params;
+use crate::registry::{ActionSpec, Category};
 
 pub const NAME: &str = "send_reaction";
 
@@ -13,33 +16,24 @@ pub const SPEC: ActionSpec = ActionSpec {
     name: NAME,
     category: Category::Messaging,
     summary: "Reacts to a message with an emoji; an empty emoji removes the reaction.",
-    params: super::send_params!(
-        Param {
-            name: "messageId",
-            required: true,
-            doc: "the wamid reacted to"
-        },
-        Param {
-            name: "emoji",
-            required: true,
-            doc: "one emoji, or \"\" to remove"
-        },
-    ),
+    params: crate::registry::params::<Params>,
     handler: crate::erase!(run),
 };
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Params {
+    /// The wamid reacted to.
     #[serde(alias = "message_id", alias = "waMessageId")]
     pub message_id: String,
+    /// One emoji, or "" to remove.
     pub emoji: String,
     #[serde(flatten)]
     pub common: SendCommon,
 }
 
 pub async fn run(ctx: &Ctx, p: Params) -> Result<SendOutput, HandlerError> {
-    outbound::non_empty("messageId", &p.message_id)?;
+    params::non_empty("messageId", &p.message_id)?;
     if p.emoji.chars().count() > 10 {
         return Err(HandlerError::invalid(
             "emoji",

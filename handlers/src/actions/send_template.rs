@@ -1,12 +1,15 @@
 //! `send_template`: an approved message template, the one kind of message allowed outside
 //! the 24-hour window.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::ctx::Ctx;
 use crate::error::HandlerError;
-use crate::outbound::{self, Outgoing, SendCommon, SendOutput, check_len, non_empty};
-use crate::registry::{ActionSpec, Category, Ctx, Param};
+use crate::outbound::{self, Outgoing, SendCommon, SendOutput};
+use crate::params::{check_len, non_empty};
+use crate::registry::{ActionSpec, Category};
 
 pub const NAME: &str = "send_template";
 
@@ -14,42 +17,11 @@ pub const SPEC: ActionSpec = ActionSpec {
     name: NAME,
     category: Category::Messaging,
     summary: "Sends an approved template (any time); parameters as strings or Meta parameter objects.",
-    params: super::send_params!(
-        Param {
-            name: "name",
-            required: true,
-            doc: "the template's name"
-        },
-        Param {
-            name: "language",
-            required: false,
-            doc: "its language code, default en_US"
-        },
-        Param {
-            name: "header",
-            required: false,
-            doc: "header parameters: a list, or one Meta parameter object (image, document, ...)"
-        },
-        Param {
-            name: "body",
-            required: false,
-            doc: "body parameters, in order: [\"Kerry\", \"#1234\"]"
-        },
-        Param {
-            name: "buttons",
-            required: false,
-            doc: "[{\"index\": 0, \"subType\": \"quick_reply\"|\"url\", \"parameters\": [...]}]"
-        },
-        Param {
-            name: "components",
-            required: false,
-            doc: "Meta's components list as is (instead of header/body/buttons)"
-        },
-    ),
+    params: crate::registry::params::<Params>,
     handler: crate::erase!(run),
 };
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TemplateButton {
     pub index: u32,
@@ -63,18 +35,24 @@ fn quick_reply() -> String {
     "quick_reply".into()
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct Params {
+    /// The template's name.
     #[serde(alias = "templateName")]
     pub name: String,
+    /// Its language code, default en_US.
     #[serde(default = "english", alias = "languageCode")]
     pub language: String,
+    /// Header parameters: a list, or one Meta parameter object (image, document, ...).
     #[serde(default)]
     pub header: Option<Value>,
+    /// Body parameters, in order: ["Kerry", "#1234"].
     #[serde(default)]
     pub body: Vec<Value>,
+    /// [{"index": 0, "subType": "quick_reply"|"url", "parameters": [...]}].
     #[serde(default)]
     pub buttons: Vec<TemplateButton>,
+    /// Meta's components list as is (instead of header/body/buttons).
     #[serde(default)]
     pub components: Option<Vec<Value>>,
     #[serde(flatten)]

@@ -1,11 +1,14 @@
 //! `send_text`: a text message (with link preview on request).
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::outbound::{self, Outgoing, SendCommon, SendOutput};
-use crate::registry::{ActionSpec, Category, Ctx, Param};
+use crate::params;
+use crate::registry::{ActionSpec, Category};
 
 pub const NAME: &str = "send_text";
 
@@ -13,26 +16,17 @@ pub const SPEC: ActionSpec = ActionSpec {
     name: NAME,
     category: Category::Messaging,
     summary: "Sends a text message (at most 4096 characters) inside the 24-hour window.",
-    params: super::send_params!(
-        Param {
-            name: "text",
-            required: true,
-            doc: "the message, at most 4096 characters"
-        },
-        Param {
-            name: "previewUrl",
-            required: false,
-            doc: "true renders a preview of the first URL"
-        },
-    ),
+    params: crate::registry::params::<Params>,
     handler: crate::erase!(run),
 };
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Params {
+    /// The message, at most 4096 characters.
     #[serde(alias = "body", alias = "message")]
     pub text: String,
+    /// True renders a preview of the first URL.
     #[serde(
         default,
         alias = "preview_url",
@@ -44,8 +38,8 @@ pub struct Params {
 }
 
 pub async fn run(ctx: &Ctx, p: Params) -> Result<SendOutput, HandlerError> {
-    outbound::non_empty("text", &p.text)?;
-    outbound::check_len("text", &p.text, 4096)?;
+    params::non_empty("text", &p.text)?;
+    params::check_len("text", &p.text, 4096)?;
     let out = Outgoing {
         kind: "text",
         body: json!({"preview_url": p.preview_url, "body": p.text}),

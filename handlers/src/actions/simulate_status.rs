@@ -1,13 +1,15 @@
 //! `simulate_status`: local mode only. Plays sent, delivered and read statuses for a sandbox
 //! send through the real inbound path, as EUM Social would publish them.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::inbound::{Delivery, process_delivery};
 use crate::model::MessageItem;
-use crate::registry::{ActionSpec, Category, Ctx, Param};
+use crate::registry::{ActionSpec, Category};
 
 pub const NAME: &str = "simulate_status";
 
@@ -15,26 +17,17 @@ pub const SPEC: ActionSpec = ActionSpec {
     name: NAME,
     category: Category::Utility,
     summary: "Sandbox only: plays back statuses (default sent, delivered, read) for a sent message through the inbound path.",
-    params: &[
-        Param {
-            name: "waMessageId",
-            required: true,
-            doc: "a message sent with the sandbox sender",
-        },
-        Param {
-            name: "statuses",
-            required: false,
-            doc: "in order, default [\"sent\", \"delivered\", \"read\"]; \"failed\" too",
-        },
-    ],
+    params: crate::registry::params::<Params>,
     handler: crate::erase!(run),
 };
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Params {
+    /// A message sent with the sandbox sender.
     #[serde(alias = "wa_message_id", alias = "messageId")]
     pub wa_message_id: String,
+    /// In order, default ["sent", "delivered", "read"]; "failed" too.
     #[serde(default = "all")]
     pub statuses: Vec<String>,
 }

@@ -2,13 +2,15 @@
 //! and returns its media id.
 
 use base64::Engine;
+use schemars::JsonSchema;
 use serde::Deserialize;
 
+use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::keys;
 use crate::media::{self, Uploaded};
-use crate::outbound::{check_len, non_empty};
-use crate::registry::{ActionSpec, Category, Ctx, Param};
+use crate::params::{check_len, non_empty};
+use crate::registry::{ActionSpec, Category};
 use crate::time;
 
 pub const NAME: &str = "upload_media";
@@ -17,57 +19,32 @@ pub const SPEC: ActionSpec = ActionSpec {
     name: NAME,
     category: Category::Media,
     summary: "Uploads a file (media-store key, or base64 bytes stored first) with PostWhatsAppMessageMedia; returns the media id.",
-    params: &[
-        Param {
-            name: "s3Key",
-            required: false,
-            doc: "a key in the media store (or give data)",
-        },
-        Param {
-            name: "data",
-            required: false,
-            doc: "the file's bytes, base64",
-        },
-        Param {
-            name: "filename",
-            required: false,
-            doc: "with data: the file's name",
-        },
-        Param {
-            name: "mimeType",
-            required: false,
-            doc: "with data: its type, e.g. image/jpeg",
-        },
-        Param {
-            name: "phoneNumberId",
-            required: false,
-            doc: "the business phone; defaults to DEFAULT_PHONE_NUMBER_ID",
-        },
-        Param {
-            name: "originationPhoneNumberId",
-            required: false,
-            doc: "EUM phone id or ARN (media can only be sent from the phone that uploaded it)",
-        },
-    ],
+    params: crate::registry::params::<Params>,
     handler: crate::erase!(run),
 };
 
 /// Meta's largest media file (documents).
 const MAX_BYTES: usize = 100 * 1024 * 1024;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Params {
+    /// A key in the media store (or give data).
     #[serde(default, alias = "s3_key", alias = "key")]
     pub s3_key: Option<String>,
+    /// The file's bytes, base64.
     #[serde(default)]
     pub data: Option<String>,
+    /// With data: the file's name.
     #[serde(default)]
     pub filename: Option<String>,
+    /// With data: its type, e.g. image/jpeg.
     #[serde(default, alias = "mime_type")]
     pub mime_type: Option<String>,
+    /// The business phone; defaults to DEFAULT_PHONE_NUMBER_ID.
     #[serde(default, alias = "phone_number_id")]
     pub phone_number_id: Option<String>,
+    /// EUM phone id or ARN (media can only be sent from the phone that uploaded it).
     #[serde(default, alias = "origination_phone_number_id")]
     pub origination_phone_number_id: Option<String>,
 }

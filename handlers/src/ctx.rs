@@ -1,0 +1,141 @@
+//! The request context every action and the inbound path share: the store, the outbound ports
+//! and the settings. It lives apart from the registry so that code which needs the context does
+//! not depend on the action map.
+
+use std::sync::Arc;
+
+use crate::error::HandlerError;
+use crate::ports::{MediaStore, Sender};
+use crate::store::Store;
+
+/// What every action can use: the store, the ports and the core settings. Cheap to clone.
+#[derive(Clone)]
+pub struct Ctx(Arc<App>);
+
+struct App {
+    store: Arc<dyn Store>,
+    sender: Arc<dyn Sender>,
+    media: Arc<dyn MediaStore>,
+    settings: Settings,
+}
+
+/// Settings the core needs (read from the environment by the binary).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The business phone (Meta's phone number id) used when a request names none.
+    pub default_phone_number_id: Option<String>,
+    /// The EUM Social phone (`phone-number-id-...` or its ARN) sends go from by default.
+    pub origination_phone_number_id: Option<String>,
+    /// Meta phone number id → EUM origination id, for businesses with several numbers.
+    pub phone_numbers: Vec<(String, String)>,
+    /// Meta Cloud API version passed to `SendWhatsAppMessage`.
+    pub meta_api_version: String,
+    /// Copy inbound media into the media store as it arrives.
+    pub auto_download_media: bool,
+    pub inbound: InboundSettings,
+}
+
+/// How long audit items are kept before DynamoDB's TTL removes them.
+#[derive(Debug, Clone, Copy)]
+pub struct InboundSettings {
+    pub audit_ttl_days: i64,
+}
+
+impl Default for InboundSettings {
+    fn default() -> Self {
+        Self { audit_ttl_days: 30 }
+    }
+}
+
+/// The Meta Cloud API version used when none is configured.
+pub const DEFAULT_META_API_VERSION: &str = "v24.0";
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            default_phone_number_id: None,
+            origination_phone_number_id: None,
+            phone_numbers: Vec::new(),
+            meta_api_version: DEFAULT_META_API_VERSION.into(),
+            auto_download_media: true,
+            inbound: InboundSettings::default(),
+        }
+    }
+}
+
+impl Ctx {
+    /// A context with the local sandbox sender and an in-memory media store.
+    pub fn new(store: Arc<dyn Store>, settings: Settings) -> Self {
+        let media: Arc<dyn MediaStore> = Arc::new(crate::sandbox::MemoryMedia::default());
+        let sender = Arc::new(crate::sandbox::SandboxSender::new(media.clone()));
+        Self::with(store, sender, media, settings)
+    }
+
+    pub fn with(
+        store: Arc<dyn Store>,
+        sender: Arc<dyn Sender>,
+        media: Arc<dyn MediaStore>,
+        settings: Settings,
+    ) -> Self {
+        Ctx(Arc::new(App {
+            store,
+            sender,
+            media,
+            settings,
+        }))
+    }
+
+    pub fn store(&self) -> &dyn Store {
+        self.0.store.as_ref()
+    }
+
+    pub fn sender(&self) -> &dyn Sender {
+        self.0.sender.as_ref()
+    }
+
+    pub fn media(&self) -> &dyn MediaStore {
+        self.0.media.as_ref()
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.0.settings
+    }
+
+    pub fn default_phone(&self) -> Option<&str> {
+        self.0.settings.default_phone_number_id.as_deref()
+    }
+
+    /// The EUM origination id for a Meta phone number id, when one can be found: the
+    /// configured mapping, else the default origination (the sandbox needs no real phone).
+    pub fn origination_for(&self, meta_phone: Option<&str>) -> Option<String> {
+        let settings = &self.0.settings;
+        meta_phone
+            .and_then(|p| settings.phone_numbers.iter().find(|(meta, _)| meta == p))
+            .map(|(_, origination)| origination.clone())
+            .or_else(|| settings.origination_phone_number_id.clone())
+            .or_else(|| self.0.sender.is_sandbox().then(|| "sandbox".to_string()))
+    }
+
+    /// The EUM origination phone a request goes from: the one the caller gave, else the one
+    /// configured for `meta_phone`, else the default.
+    ///
+    /// # Errors
+    /// [`HandlerError::MissingParam`] naming `originationPhoneNumberId` when none is given or
+    /// configured.
+    pub fn origination(
+        &self,
+        given: Option<&str>,
+        meta_phone: Option<&str>,
+    ) -> Result<String, HandlerError> {
+        given
+            .filter(|o| !o.trim().is_empty())
+            .map(str::to_string)
+            .or_else(|| self.origination_for(meta_phone))
+            .ok_or_else(|| {
+                HandlerError::MissingParam(
+                    "originationPhoneNumberId (no ORIGINATION_PHONE_NUMBER_ID is configured)"
+                        .into(),
+                )
+            })
+    }
+}

@@ -1,0 +1,76 @@
+//! Media named by WhatsApp media id, public link, or a key of the media store.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::SendCommon;
+use crate::ctx::Ctx;
+use crate::error::HandlerError;
+use crate::model;
+use crate::params::{self, non_empty};
+
+/// Media given by WhatsApp media id, public link, or a key of the media store (uploaded first).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MediaSource {
+    /// A WhatsApp media id (give one of `mediaId`, `link`, `s3Key`).
+    #[serde(default, alias = "media_id")]
+    pub media_id: Option<String>,
+    /// A public https URL WhatsApp fetches the file from.
+    #[serde(default, alias = "url")]
+    pub link: Option<String>,
+    /// A key in the media store, uploaded to WhatsApp first.
+    #[serde(default, alias = "s3_key", alias = "key")]
+    pub s3_key: Option<String>,
+}
+
+impl MediaSource {
+    /// Meta's media object (`{"id"}` or `{"link"}`) and the stored media part. An S3 key is
+    /// uploaded with `PostWhatsAppMessageMedia` first.
+    pub async fn resolve(
+        &self,
+        ctx: &Ctx,
+        common: &SendCommon,
+    ) -> Result<(Map<String, Value>, model::MediaPart), HandlerError> {
+        let given = [
+            self.media_id.is_some(),
+            self.link.is_some(),
+            self.s3_key.is_some(),
+        ]
+        .iter()
+        .filter(|g| **g)
+        .count();
+        if given != 1 {
+            return Err(HandlerError::InvalidParam {
+                field: "mediaId".into(),
+                reason: "give exactly one of `mediaId`, `link` or `s3Key`".into(),
+            });
+        }
+        let mut object = Map::new();
+        let mut part = model::MediaPart::default();
+        if let Some(id) = &self.media_id {
+            non_empty("mediaId", id)?;
+            object.insert("id".into(), json!(id));
+            part.id = Some(id.clone());
+        } else if let Some(link) = &self.link {
+            if !(link.starts_with("https://") || link.starts_with("http://")) {
+                return Err(HandlerError::invalid("link", "must be an http(s) URL"));
+            }
+            object.insert("link".into(), json!(link));
+        } else if let Some(key) = &self.s3_key {
+            non_empty("s3Key", key)?;
+            let phone =
+                params::phone_number_id(common.phone_number_id.as_deref(), ctx.default_phone())?;
+            let origination =
+                ctx.origination(common.origination_phone_number_id.as_deref(), Some(&phone))?;
+            let id = crate::media::upload(ctx, &origination, key, None)
+                .await?
+                .media_id;
+            object.insert("id".into(), json!(id));
+            part.id = Some(id);
+            part.s3_key = Some(key.clone());
+        }
+        Ok((object, part))
+    }
+}
