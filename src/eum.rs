@@ -7,7 +7,7 @@ use aws_sdk_socialmessaging::Client;
 use aws_sdk_socialmessaging::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_socialmessaging::primitives::Blob;
 use aws_sdk_socialmessaging::types::S3File;
-use handlers::ports::{FetchedMedia, SendError, Sender};
+use handlers::ports::{FetchedMedia, SendError, SendFailure, Sender};
 use serde_json::Value;
 
 /// See the module documentation.
@@ -33,8 +33,9 @@ impl EumSender {
 
     fn bucket(&self) -> Result<&str, SendError> {
         self.bucket.as_deref().ok_or_else(|| {
-            SendError::Unsupported(
-                "MEDIA_BUCKET is not set: EUM Social moves media through an S3 bucket".into(),
+            SendError::new(
+                SendFailure::Unsupported,
+                "MEDIA_BUCKET is not set: EUM Social moves media through an S3 bucket",
             )
         })
     }
@@ -44,42 +45,51 @@ impl EumSender {
             .bucket_name(self.bucket()?)
             .key(key)
             .build()
-            .map_err(|e| SendError::Invalid(e.to_string()))
+            .map_err(|e| {
+                SendError::new(SendFailure::Invalid, format!("media key `{key}`: {e}"))
+                    .with_source(e)
+            })
     }
 }
 
-/// Maps EUM Social's errors to what the caller can do about them.
+/// Maps EUM Social's errors to what the caller can do about them. The caller is told EUM's
+/// own message (or, when the service was not reached, that it was not); the SDK error is kept
+/// as the source for logs.
 fn map_error<E, R>(err: SdkError<E, R>) -> SendError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + Send + Sync + 'static,
 {
+    let code = err.as_service_error().and_then(|e| e.code());
+    let kind = match code {
+        Some("ThrottledRequestException" | "ThrottlingException") => SendFailure::Throttled,
+        Some("ValidationException" | "InvalidParametersException") => SendFailure::Invalid,
+        Some("ResourceNotFoundException") => SendFailure::NotFound,
+        Some("AccessDeniedException" | "AccessDeniedByMetaException") => SendFailure::AccessDenied,
+        _ => SendFailure::Failed,
+    };
     let message = match &err {
         SdkError::ServiceError(service) => {
-            service.err().message().unwrap_or("no message").to_string()
+            let message = service.err().message().unwrap_or("no message");
+            match (kind, code) {
+                (SendFailure::Failed, Some(code)) => format!("{code}: {message}"),
+                _ => message.to_string(),
+            }
         }
-        other => aws_sdk_socialmessaging::error::DisplayErrorContext(other).to_string(),
+        SdkError::TimeoutError(_) => "EUM Social did not answer in time".into(),
+        SdkError::DispatchFailure(_) => "EUM Social could not be reached".into(),
+        SdkError::ResponseError(_) => "EUM Social's answer could not be read".into(),
+        _ => "the request could not be built".into(),
     };
-    let code = err
-        .as_service_error()
-        .and_then(|e| e.code())
-        .map(str::to_string);
-    match code.as_deref() {
-        Some("ThrottledRequestException" | "ThrottlingException") => SendError::Throttled(message),
-        Some("ValidationException" | "InvalidParametersException") => SendError::Invalid(message),
-        Some("ResourceNotFoundException") => SendError::NotFound(message),
-        Some("AccessDeniedException" | "AccessDeniedByMetaException") => {
-            SendError::AccessDenied(message)
-        }
-        Some(code) => SendError::Failed(format!("{code}: {message}")),
-        None => SendError::Failed(message),
-    }
+    SendError::new(kind, message).with_source(err)
 }
 
 #[async_trait]
 impl Sender for EumSender {
     async fn send(&self, origination: &str, message: &Value) -> Result<Option<String>, SendError> {
-        let bytes = serde_json::to_vec(message).map_err(|e| SendError::Invalid(e.to_string()))?;
+        let bytes = serde_json::to_vec(message).map_err(|e| {
+            SendError::new(SendFailure::Invalid, "the message is not valid JSON").with_source(e)
+        })?;
         let out = self
             .client
             .send_whats_app_message()
@@ -101,8 +111,9 @@ impl Sender for EumSender {
             .send()
             .await
             .map_err(map_error)?;
-        out.media_id
-            .ok_or_else(|| SendError::Failed("EUM Social answered without a mediaId".into()))
+        out.media_id.ok_or_else(|| {
+            SendError::new(SendFailure::Failed, "EUM Social answered without a mediaId")
+        })
     }
 
     async fn fetch_media(

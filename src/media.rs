@@ -5,16 +5,34 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_s3::Client;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use handlers::ports::{MediaError, MediaObject, MediaStore};
 
-fn err(operation: &'static str, e: impl std::fmt::Display) -> MediaError {
-    MediaError {
-        operation,
-        message: e.to_string(),
-        not_found: false,
-    }
+/// A file-system error: its own text names the cause (no internals to hide).
+fn io_err(operation: &'static str, e: std::io::Error) -> MediaError {
+    MediaError::new(operation, e.to_string()).with_source(e)
+}
+
+/// An S3 error: the caller is told S3's code and message (or that S3 was not reached); the SDK
+/// error is kept as the source for logs.
+fn s3_err<E, R>(operation: &'static str, e: SdkError<E, R>) -> MediaError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let message = match &e {
+        SdkError::ServiceError(service) => format!(
+            "{}: {}",
+            service.err().code().unwrap_or("error"),
+            service.err().message().unwrap_or("no message")
+        ),
+        SdkError::TimeoutError(_) => "S3 did not answer in time".into(),
+        SdkError::DispatchFailure(_) => "S3 could not be reached".into(),
+        _ => "the S3 request failed".into(),
+    };
+    MediaError::new(operation, message).with_source(e)
 }
 
 /// Media in an S3 bucket.
@@ -49,7 +67,7 @@ impl MediaStore for S3Media {
             .body(ByteStream::from(bytes))
             .send()
             .await
-            .map_err(|e| err("PutObject", aws_sdk_s3::error::DisplayErrorContext(e)))?;
+            .map_err(|e| s3_err("PutObject", e))?;
         Ok(MediaObject {
             key: key.to_string(),
             size: Some(size),
@@ -66,7 +84,7 @@ impl MediaStore for S3Media {
             .max_keys(1)
             .send()
             .await
-            .map_err(|e| err("ListObjectsV2", aws_sdk_s3::error::DisplayErrorContext(e)))?;
+            .map_err(|e| s3_err("ListObjectsV2", e))?;
         Ok(out.contents().first().and_then(|o| {
             Some(MediaObject {
                 key: o.key()?.to_string(),
@@ -91,13 +109,13 @@ impl MediaStore for S3Media {
                 content_type: out.content_type().map(str::to_string),
             })),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
-            Err(e) => Err(err("HeadObject", aws_sdk_s3::error::DisplayErrorContext(e))),
+            Err(e) => Err(s3_err("HeadObject", e)),
         }
     }
 
     async fn presign_get(&self, key: &str, expires_secs: u64) -> Result<String, MediaError> {
         let config = PresigningConfig::expires_in(Duration::from_secs(expires_secs))
-            .map_err(|e| err("presign", e))?;
+            .map_err(|e| MediaError::new("presign", e.to_string()).with_source(e))?;
         let request = self
             .client
             .get_object()
@@ -105,7 +123,7 @@ impl MediaStore for S3Media {
             .key(key)
             .presigned(config)
             .await
-            .map_err(|e| err("presign", aws_sdk_s3::error::DisplayErrorContext(e)))?;
+            .map_err(|e| s3_err("presign", e))?;
         Ok(request.uri().to_string())
     }
 
@@ -116,7 +134,7 @@ impl MediaStore for S3Media {
             .key(key)
             .send()
             .await
-            .map_err(|e| err("DeleteObject", aws_sdk_s3::error::DisplayErrorContext(e)))?;
+            .map_err(|e| s3_err("DeleteObject", e))?;
         Ok(())
     }
 
@@ -144,11 +162,10 @@ impl LocalMedia {
                 .components()
                 .any(|c| matches!(c, std::path::Component::ParentDir))
         {
-            return Err(MediaError {
-                operation: "path",
-                message: format!("`{key}` is not a media key"),
-                not_found: false,
-            });
+            return Err(MediaError::new(
+                "path",
+                format!("`{key}` is not a media key"),
+            ));
         }
         Ok(self.root.join(relative))
     }
@@ -175,12 +192,12 @@ impl MediaStore for LocalMedia {
         if let Some(parent) = path.parent() {
             tokio::fs::create_dir_all(parent)
                 .await
-                .map_err(|e| err("put", e))?;
+                .map_err(|e| io_err("put", e))?;
         }
         let size = bytes.len() as u64;
         tokio::fs::write(&path, bytes)
             .await
-            .map_err(|e| err("put", e))?;
+            .map_err(|e| io_err("put", e))?;
         Ok(MediaObject {
             key: key.to_string(),
             size: Some(size),
@@ -222,10 +239,8 @@ impl MediaStore for LocalMedia {
 
     async fn presign_get(&self, key: &str, _expires_secs: u64) -> Result<String, MediaError> {
         let path = self.path(key)?;
-        let absolute = std::fs::canonicalize(&path).map_err(|_| MediaError {
-            operation: "presign",
-            message: format!("no media `{key}`"),
-            not_found: true,
+        let absolute = std::fs::canonicalize(&path).map_err(|e| {
+            MediaError::not_found("presign", format!("no media `{key}`")).with_source(e)
         })?;
         Ok(format!("file://{}", absolute.display()))
     }
@@ -234,7 +249,7 @@ impl MediaStore for LocalMedia {
         match tokio::fs::remove_file(self.path(key)?).await {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(err("delete", e)),
+            Err(e) => Err(io_err("delete", e)),
         }
     }
 

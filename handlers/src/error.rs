@@ -1,5 +1,6 @@
 //! Errors of the action layer, each with the HTTP status it answers.
 
+use crate::ports::SendFailure;
 use crate::store::StoreError;
 
 /// Why an action did not succeed.
@@ -29,6 +30,9 @@ pub enum HandlerError {
     WindowClosed(String),
     #[error("internal error: {0}")]
     Internal(String),
+    /// A value that could not be encoded or decoded as JSON (a bug, not the caller's fault).
+    #[error("internal error: a value could not be encoded as JSON")]
+    Json(#[from] serde_json::Error),
 }
 
 fn suggestion_text(suggestions: &[String]) -> String {
@@ -56,8 +60,14 @@ impl HandlerError {
             HandlerError::NotFound(_) => 404,
             HandlerError::Store(StoreError::BadCursor(_)) => 400,
             HandlerError::Store(e) if e.is_retryable() => 503,
-            HandlerError::Store(_) | HandlerError::Internal(_) => 500,
-            HandlerError::Send(e) => e.status(),
+            HandlerError::Store(_) | HandlerError::Internal(_) | HandlerError::Json(_) => 500,
+            HandlerError::Send(e) => match e.kind {
+                SendFailure::Throttled => 429,
+                SendFailure::Invalid | SendFailure::Unsupported => 400,
+                SendFailure::NotFound => 404,
+                SendFailure::AccessDenied => 403,
+                SendFailure::Failed => 502,
+            },
             HandlerError::Media(e) if e.not_found => 404,
             HandlerError::Media(_) => 502,
             HandlerError::WindowClosed(_) => 400,
@@ -72,8 +82,69 @@ impl HandlerError {
     }
 }
 
-impl From<serde_json::Error> for HandlerError {
-    fn from(e: serde_json::Error) -> Self {
-        HandlerError::Internal(e.to_string())
+/// The error and each of its sources, joined with `: `, for logs (the caller sees only the
+/// error's own message).
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        // `#[error(transparent)]` repeats its source's text.
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::{MediaError, SendError};
+
+    #[test]
+    fn each_error_answers_its_status() {
+        let send = |kind| HandlerError::Send(SendError::new(kind, "m")).status();
+        assert_eq!(send(SendFailure::Throttled), 429);
+        assert_eq!(send(SendFailure::Invalid), 400);
+        assert_eq!(send(SendFailure::Unsupported), 400);
+        assert_eq!(send(SendFailure::NotFound), 404);
+        assert_eq!(send(SendFailure::AccessDenied), 403);
+        assert_eq!(send(SendFailure::Failed), 502);
+        assert_eq!(
+            HandlerError::Media(MediaError::not_found("head", "m")).status(),
+            404
+        );
+        assert_eq!(
+            HandlerError::Media(MediaError::new("put", "m")).status(),
+            502
+        );
+        assert_eq!(HandlerError::MissingParam("x".into()).status(), 400);
+        let json = serde_json::from_str::<u8>("x").unwrap_err();
+        assert_eq!(HandlerError::from(json).status(), 500);
+    }
+
+    #[test]
+    fn the_caller_sees_the_cause_and_logs_see_the_source() {
+        // GIVEN an SDK-like error kept as the source of a send error
+        let sdk = std::io::Error::other("dispatch failure: connection refused (os error 111)");
+        let err = HandlerError::Send(
+            SendError::new(SendFailure::Failed, "could not reach EUM Social")
+                .with_source(sdk)
+                .recorded_as("failed.1"),
+        );
+        // THEN the message names the cause and the recorded id, without the internals
+        assert_eq!(
+            err.to_string(),
+            "EUM Social failed: could not reach EUM Social (recorded as failed message failed.1)"
+        );
+        // AND the log line keeps the source
+        assert!(
+            chain(&err).ends_with("connection refused (os error 111)"),
+            "{}",
+            chain(&err)
+        );
     }
 }

@@ -53,14 +53,7 @@ pub async fn download(
         .phone_number_id
         .clone()
         .unwrap_or_else(|| "unknown-phone".into());
-    let origination = origination
-        .map(str::to_string)
-        .or_else(|| ctx.origination_for(Some(&phone)))
-        .ok_or_else(|| {
-            HandlerError::MissingParam(
-                "originationPhoneNumberId (no ORIGINATION_PHONE_NUMBER_ID is configured)".into(),
-            )
-        })?;
+    let origination = ctx.origination(origination, Some(&phone))?;
     let prefix = keys::media_prefix(&phone, &message.received_at);
     let now = time::now_iso();
 

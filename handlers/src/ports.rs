@@ -5,49 +5,79 @@ use async_trait::async_trait;
 use serde::Serialize;
 use serde_json::Value;
 
-/// Why EUM Social (or the sandbox) refused or failed a request.
-#[derive(Debug, thiserror::Error)]
-pub enum SendError {
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// What kind of failure EUM Social (or the sandbox) answered: what the caller can do about it.
+/// [`crate::HandlerError::status`] maps each kind to its HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendFailure {
     /// Throttled even after the SDK's retries with backoff.
-    #[error("EUM Social throttled the request (retried with backoff): {0}")]
-    Throttled(String),
+    Throttled,
     /// EUM Social or Meta refused the parameters.
-    #[error("EUM Social rejected the request: {0}")]
-    Invalid(String),
-    #[error("EUM Social resource not found: {0}")]
-    NotFound(String),
-    #[error("access denied by EUM Social or Meta: {0}")]
-    AccessDenied(String),
+    Invalid,
+    NotFound,
+    /// Access denied by EUM Social (IAM) or by Meta.
+    AccessDenied,
     /// Anything else: the service failed or could not be reached.
-    #[error("EUM Social failed: {0}")]
-    Failed(String),
+    Failed,
     /// The operation is not available with this sender (the sandbox cannot fetch real media).
-    #[error("{0}")]
-    Unsupported(String),
+    Unsupported,
+}
+
+impl SendFailure {
+    fn describe(self) -> &'static str {
+        match self {
+            SendFailure::Throttled => "EUM Social throttled the request (retried with backoff)",
+            SendFailure::Invalid => "EUM Social rejected the request",
+            SendFailure::NotFound => "EUM Social resource not found",
+            SendFailure::AccessDenied => "access denied by EUM Social or Meta",
+            SendFailure::Failed => "EUM Social failed",
+            SendFailure::Unsupported => "not supported",
+        }
+    }
+}
+
+/// Why EUM Social (or the sandbox) refused or failed a request. The message is what the caller
+/// is told (EUM's or Meta's own words, never SDK internals); the SDK error stays as the source,
+/// for logs.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {message}{}", kind.describe(), recorded_note(recorded_as.as_deref()))]
+pub struct SendError {
+    pub kind: SendFailure,
+    pub message: String,
+    /// The id a failed send was recorded under, once it was.
+    pub recorded_as: Option<String>,
+    #[source]
+    pub source: Option<BoxError>,
+}
+
+fn recorded_note(id: Option<&str>) -> String {
+    id.map(|id| format!(" (recorded as failed message {id})"))
+        .unwrap_or_default()
 }
 
 impl SendError {
-    /// The same error, saying under which id the failed send was recorded.
-    pub fn recorded_as(self, id: &str) -> SendError {
-        let note = |m: String| format!("{m} (recorded as failed message {id})");
-        match self {
-            SendError::Throttled(m) => SendError::Throttled(note(m)),
-            SendError::Invalid(m) => SendError::Invalid(note(m)),
-            SendError::NotFound(m) => SendError::NotFound(note(m)),
-            SendError::AccessDenied(m) => SendError::AccessDenied(note(m)),
-            SendError::Failed(m) => SendError::Failed(note(m)),
-            SendError::Unsupported(m) => SendError::Unsupported(note(m)),
+    pub fn new(kind: SendFailure, message: impl Into<String>) -> Self {
+        SendError {
+            kind,
+            message: message.into(),
+            recorded_as: None,
+            source: None,
         }
     }
 
-    pub fn status(&self) -> u16 {
-        match self {
-            SendError::Throttled(_) => 429,
-            SendError::Invalid(_) | SendError::Unsupported(_) => 400,
-            SendError::NotFound(_) => 404,
-            SendError::AccessDenied(_) => 403,
-            SendError::Failed(_) => 502,
-        }
+    /// Keeps the underlying error (an SDK error) for logs and retry decisions.
+    #[must_use]
+    pub fn with_source(mut self, source: impl Into<BoxError>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
+    /// The same error, saying under which id the failed send was recorded.
+    #[must_use]
+    pub fn recorded_as(mut self, id: &str) -> Self {
+        self.recorded_as = Some(id.to_string());
+        self
     }
 }
 
@@ -98,7 +128,8 @@ pub trait Sender: Send + Sync {
     fn describe(&self) -> String;
 }
 
-/// Why the media store failed.
+/// Why the media store failed. The message names the cause for the caller; the underlying
+/// error (S3's, the file system's) stays as the source, for logs.
 #[derive(Debug, thiserror::Error)]
 #[error("media store ({operation}): {message}")]
 pub struct MediaError {
@@ -106,6 +137,33 @@ pub struct MediaError {
     pub message: String,
     /// True when the object does not exist.
     pub not_found: bool,
+    #[source]
+    pub source: Option<BoxError>,
+}
+
+impl MediaError {
+    pub fn new(operation: &'static str, message: impl Into<String>) -> Self {
+        MediaError {
+            operation,
+            message: message.into(),
+            not_found: false,
+            source: None,
+        }
+    }
+
+    /// The object does not exist.
+    pub fn not_found(operation: &'static str, message: impl Into<String>) -> Self {
+        MediaError {
+            not_found: true,
+            ..Self::new(operation, message)
+        }
+    }
+
+    #[must_use]
+    pub fn with_source(mut self, source: impl Into<BoxError>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
 }
 
 /// Keeps media bytes: S3 (`MEDIA_BUCKET`) or a local directory.

@@ -198,7 +198,7 @@ pub fn respond(operation: &str, result: Result<Value, HandlerError>) -> Value {
         Err(e) => {
             let status = e.status();
             if status >= 500 {
-                tracing::error!(operation, error = %e, "action failed");
+                tracing::error!(operation, error = %crate::error::chain(&e), "action failed");
             }
             let mut body = json!({"statusCode": status, "error": e.to_string()});
             if let HandlerError::UnknownAction { suggestions, .. } = &e {

@@ -3,34 +3,28 @@
 //! `simulate_status` plays sent, delivered and read back through the inbound path.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use serde_json::Value;
 
-use crate::ports::{FetchedMedia, MediaError, MediaObject, MediaStore, SendError, Sender};
+use crate::ports::{
+    FetchedMedia, MediaError, MediaObject, MediaStore, SendError, SendFailure, Sender,
+};
 
 /// See the module documentation.
 pub struct SandboxSender {
     media: Arc<dyn MediaStore>,
-    counter: AtomicU64,
 }
 
 impl SandboxSender {
     pub fn new(media: Arc<dyn MediaStore>) -> Self {
-        SandboxSender {
-            media,
-            counter: AtomicU64::new(0),
-        }
+        SandboxSender { media }
     }
 
+    /// A new id: the prefix and a time-ordered UUID, so ids sort by creation.
     fn next_id(&self, prefix: &str) -> String {
-        let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        format!("{prefix}{nanos:x}{n:04x}")
+        format!("{prefix}{}", uuid::Uuid::now_v7().simple())
     }
 }
 
@@ -38,8 +32,9 @@ impl SandboxSender {
 impl Sender for SandboxSender {
     async fn send(&self, _origination: &str, message: &Value) -> Result<Option<String>, SendError> {
         if message.get("messaging_product").and_then(Value::as_str) != Some("whatsapp") {
-            return Err(SendError::Invalid(
-                "messaging_product must be whatsapp".into(),
+            return Err(SendError::new(
+                SendFailure::Invalid,
+                "messaging_product must be whatsapp",
             ));
         }
         // A read receipt creates no message.
@@ -52,10 +47,11 @@ impl Sender for SandboxSender {
     async fn upload_media(&self, _origination: &str, key: &str) -> Result<String, SendError> {
         match self.media.head(key).await {
             Ok(Some(_)) => Ok(self.next_id("sandbox-media-")),
-            Ok(None) => Err(SendError::NotFound(format!(
-                "no media object `{key}` to upload"
-            ))),
-            Err(e) => Err(SendError::Failed(e.to_string())),
+            Ok(None) => Err(SendError::new(
+                SendFailure::NotFound,
+                format!("no media object `{key}` to upload"),
+            )),
+            Err(e) => Err(SendError::new(SendFailure::Failed, e.to_string()).with_source(e)),
         }
     }
 
@@ -72,7 +68,7 @@ impl Sender for SandboxSender {
         self.media
             .put(&format!("{key_prefix}{media_id}.txt"), bytes, "text/plain")
             .await
-            .map_err(|e| SendError::Failed(e.to_string()))?;
+            .map_err(|e| SendError::new(SendFailure::Failed, e.to_string()).with_source(e))?;
         Ok(FetchedMedia {
             mime_type: Some("text/plain".into()),
             size: Some(size),
@@ -116,11 +112,7 @@ impl MediaStore for MemoryMedia {
         let size = bytes.len() as u64;
         self.objects
             .lock()
-            .map_err(|_| MediaError {
-                operation: "put",
-                message: "lock poisoned".into(),
-                not_found: false,
-            })?
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(key.to_string(), (bytes, content_type.to_string()));
         Ok(MediaObject {
             key: key.to_string(),
@@ -130,11 +122,10 @@ impl MediaStore for MemoryMedia {
     }
 
     async fn find(&self, prefix: &str) -> Result<Option<MediaObject>, MediaError> {
-        let objects = self.objects.lock().map_err(|_| MediaError {
-            operation: "find",
-            message: "lock poisoned".into(),
-            not_found: false,
-        })?;
+        let objects = self
+            .objects
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         Ok(objects
             .range(prefix.to_string()..)
             .next()
@@ -147,11 +138,10 @@ impl MediaStore for MemoryMedia {
     }
 
     async fn head(&self, key: &str) -> Result<Option<MediaObject>, MediaError> {
-        let objects = self.objects.lock().map_err(|_| MediaError {
-            operation: "head",
-            message: "lock poisoned".into(),
-            not_found: false,
-        })?;
+        let objects = self
+            .objects
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         Ok(objects.get(key).map(|(b, t)| MediaObject {
             key: key.to_string(),
             size: Some(b.len() as u64),

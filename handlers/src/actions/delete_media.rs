@@ -51,20 +51,14 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<Output, HandlerError> {
         .store()
         .get_item(&crate::keys::media_upload(&p.media_id))
         .await?;
-    let origination = p
-        .origination_phone_number_id
-        .clone()
-        .or_else(|| {
-            upload
-                .as_ref()
-                .and_then(|u| u["originationPhoneNumberId"].as_str().map(str::to_string))
-        })
-        .or_else(|| ctx.origination_for(ctx.default_phone()))
-        .ok_or_else(|| {
-            HandlerError::MissingParam(
-                "originationPhoneNumberId (no ORIGINATION_PHONE_NUMBER_ID is configured)".into(),
-            )
-        })?;
+    // The phone the file was uploaded from, unless the caller names one.
+    let uploaded_from = upload
+        .as_ref()
+        .and_then(|u| u["originationPhoneNumberId"].as_str());
+    let origination = ctx.origination(
+        p.origination_phone_number_id.as_deref().or(uploaded_from),
+        ctx.default_phone(),
+    )?;
     ctx.sender().delete_media(&origination, &p.media_id).await?;
     let mut deleted_key = None;
     let already = upload

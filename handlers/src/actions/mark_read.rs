@@ -59,15 +59,8 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<Output, HandlerError> {
         .phone_number_id
         .clone()
         .or_else(|| stored.as_ref().and_then(|m| m.phone_number_id.clone()));
-    let origination = p
-        .origination_phone_number_id
-        .clone()
-        .or_else(|| ctx.origination_for(phone.as_deref()))
-        .ok_or_else(|| {
-            HandlerError::MissingParam(
-                "originationPhoneNumberId (no ORIGINATION_PHONE_NUMBER_ID is configured)".into(),
-            )
-        })?;
+    let origination =
+        ctx.origination(p.origination_phone_number_id.as_deref(), phone.as_deref())?;
     let mut receipt =
         json!({"messaging_product": "whatsapp", "status": "read", "message_id": p.message_id});
     if p.typing_indicator {

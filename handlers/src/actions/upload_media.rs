@@ -54,15 +54,8 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<Uploaded, HandlerError> {
         .phone_number_id
         .clone()
         .or_else(|| ctx.default_phone().map(str::to_string));
-    let origination = p
-        .origination_phone_number_id
-        .clone()
-        .or_else(|| ctx.origination_for(phone.as_deref()))
-        .ok_or_else(|| {
-            HandlerError::MissingParam(
-                "originationPhoneNumberId (no ORIGINATION_PHONE_NUMBER_ID is configured)".into(),
-            )
-        })?;
+    let origination =
+        ctx.origination(p.origination_phone_number_id.as_deref(), phone.as_deref())?;
     let key = match (&p.s3_key, &p.data) {
         (Some(key), None) => {
             non_empty("s3Key", key)?;

@@ -13,6 +13,7 @@ use crate::error::HandlerError;
 use crate::keys;
 use crate::model::{self, MessageItem, MetaError};
 use crate::params::{self, check_len};
+use crate::ports::{SendError, SendFailure};
 use crate::store::{ConversationTouch, status_rank};
 use crate::time;
 
@@ -90,8 +91,9 @@ pub async fn send(
 
     let sent = match ctx.sender().send(&origination, &message).await {
         Ok(Some(id)) => Ok(id),
-        Ok(None) => Err(crate::ports::SendError::Failed(
-            "EUM Social answered without a messageId".into(),
+        Ok(None) => Err(SendError::new(
+            SendFailure::Failed,
+            "EUM Social answered without a messageId",
         )),
         Err(e) => Err(e),
     };
