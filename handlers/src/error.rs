@@ -74,6 +74,11 @@ impl HandlerError {
         }
     }
 
+    /// A conversation that is not stored (404).
+    pub fn no_conversation(pk: &str) -> Self {
+        HandlerError::NotFound(format!("no conversation `{pk}`"))
+    }
+
     pub fn invalid(field: &str, reason: impl Into<String>) -> Self {
         HandlerError::InvalidParam {
             field: field.into(),

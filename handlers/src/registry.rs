@@ -209,6 +209,21 @@ pub fn respond(operation: &str, result: Result<Value, HandlerError>) -> Value {
     }
 }
 
+/// The registry entry of the action file it is written in, from that file's `NAME`, `Params`
+/// and `run`: `pub const SPEC: ActionSpec = crate::action_spec!(Messaging, "Sends ...");`.
+#[macro_export]
+macro_rules! action_spec {
+    ($category:ident, $summary:expr $(,)?) => {
+        $crate::registry::ActionSpec {
+            name: NAME,
+            category: $crate::registry::Category::$category,
+            summary: $summary,
+            params: $crate::registry::params::<Params>,
+            handler: $crate::erase!(run),
+        }
+    };
+}
+
 /// Wraps a typed action (`Params` → `Output`) as the erased [`HandlerFn`] shape.
 #[macro_export]
 macro_rules! erase {

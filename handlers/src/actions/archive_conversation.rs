@@ -7,18 +7,15 @@ use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::model::ConversationItem;
 use crate::params::ConversationRef;
-use crate::registry::{ActionSpec, Category};
+use crate::registry::ActionSpec;
 use crate::time;
 
 pub const NAME: &str = "archive_conversation";
 
-pub const SPEC: ActionSpec = ActionSpec {
-    name: NAME,
-    category: Category::Conversations,
-    summary: "Archives a conversation (archived: false brings it back). A new inbound message unarchives it.",
-    params: crate::registry::params::<Params>,
-    handler: crate::erase!(run),
-};
+pub const SPEC: ActionSpec = crate::action_spec!(
+    Conversations,
+    "Archives a conversation (archived: false brings it back). A new inbound message unarchives it."
+);
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Params {
@@ -34,5 +31,5 @@ pub async fn run(ctx: &Ctx, params: Params) -> Result<ConversationItem, HandlerE
     ctx.store()
         .set_archived(&pk, params.archived.unwrap_or(true), &time::now_iso())
         .await?
-        .ok_or_else(|| HandlerError::NotFound(format!("no conversation `{pk}`")))
+        .ok_or_else(|| HandlerError::no_conversation(&pk))
 }

@@ -7,17 +7,14 @@ use serde::{Deserialize, Serialize};
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::params::non_empty;
-use crate::registry::{ActionSpec, Category};
+use crate::registry::ActionSpec;
 
 pub const NAME: &str = "delete_media";
 
-pub const SPEC: ActionSpec = ActionSpec {
-    name: NAME,
-    category: Category::Media,
-    summary: "Deletes a media id from WhatsApp (DeleteWhatsAppMessageMedia); deleteStored also removes the stored file.",
-    params: crate::registry::params::<Params>,
-    handler: crate::erase!(run),
-};
+pub const SPEC: ActionSpec = crate::action_spec!(
+    Media,
+    "Deletes a media id from WhatsApp (DeleteWhatsAppMessageMedia); deleteStored also removes the stored file."
+);
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]

@@ -7,17 +7,14 @@ use serde::Deserialize;
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::media::{self, Downloaded};
-use crate::registry::{ActionSpec, Category};
+use crate::registry::ActionSpec;
 
 pub const NAME: &str = "download_media";
 
-pub const SPEC: ActionSpec = ActionSpec {
-    name: NAME,
-    category: Category::Media,
-    summary: "Copies a message's WhatsApp media into the media store (GetWhatsAppMessageMedia) and records where.",
-    params: crate::registry::params::<Params>,
-    handler: crate::erase!(run),
-};
+pub const SPEC: ActionSpec = crate::action_spec!(
+    Media,
+    "Copies a message's WhatsApp media into the media store (GetWhatsAppMessageMedia) and records where."
+);
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]

@@ -8,17 +8,14 @@ use crate::error::HandlerError;
 use crate::keys;
 use crate::model::ConversationItem;
 use crate::params::{self, Paging};
-use crate::registry::{ActionSpec, Category};
+use crate::registry::ActionSpec;
 
 pub const NAME: &str = "get_conversations";
 
-pub const SPEC: ActionSpec = ActionSpec {
-    name: NAME,
-    category: Category::Conversations,
-    summary: "Lists a business phone's conversations, most recent message first.",
-    params: crate::registry::params::<Params>,
-    handler: crate::erase!(run),
-};
+pub const SPEC: ActionSpec = crate::action_spec!(
+    Conversations,
+    "Lists a business phone's conversations, most recent message first."
+);
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]

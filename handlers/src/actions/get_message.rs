@@ -6,17 +6,14 @@ use serde::Deserialize;
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::model::MessageItem;
-use crate::registry::{ActionSpec, Category};
+use crate::registry::ActionSpec;
 
 pub const NAME: &str = "get_message";
 
-pub const SPEC: ActionSpec = ActionSpec {
-    name: NAME,
-    category: Category::Conversations,
-    summary: "Returns one stored message (inbound or outbound) with its status history.",
-    params: crate::registry::params::<Params>,
-    handler: crate::erase!(run),
-};
+pub const SPEC: ActionSpec = crate::action_spec!(
+    Conversations,
+    "Returns one stored message (inbound or outbound) with its status history."
+);
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]

@@ -7,17 +7,14 @@ use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::model::MessageItem;
 use crate::params::{ConversationRef, Paging};
-use crate::registry::{ActionSpec, Category};
+use crate::registry::ActionSpec;
 
 pub const NAME: &str = "get_messages";
 
-pub const SPEC: ActionSpec = ActionSpec {
-    name: NAME,
-    category: Category::Conversations,
-    summary: "Lists one conversation's messages, newest first.",
-    params: crate::registry::params::<Params>,
-    handler: crate::erase!(run),
-};
+pub const SPEC: ActionSpec = crate::action_spec!(
+    Conversations,
+    "Lists one conversation's messages, newest first."
+);
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Params {

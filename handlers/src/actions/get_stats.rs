@@ -12,19 +12,16 @@ use crate::error::HandlerError;
 use crate::keys;
 use crate::model::{INBOUND, OUTBOUND};
 use crate::params;
-use crate::registry::{ActionSpec, Category};
+use crate::registry::ActionSpec;
 use crate::store::PageRequest;
 use crate::time;
 
 pub const NAME: &str = "get_stats";
 
-pub const SPEC: ActionSpec = ActionSpec {
-    name: NAME,
-    category: Category::Config,
-    summary: "Counts messages in and out (by type and status), active conversations and failed webhook records over the last hours.",
-    params: crate::registry::params::<Params>,
-    handler: crate::erase!(run),
-};
+pub const SPEC: ActionSpec = crate::action_spec!(
+    Config,
+    "Counts messages in and out (by type and status), active conversations and failed webhook records over the last hours."
+);
 
 /// At most this many messages are read per call; past it the counts say `truncated`.
 const MAX_ITEMS: usize = 20_000;

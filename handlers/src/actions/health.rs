@@ -5,17 +5,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
-use crate::registry::{ActionSpec, Category};
+use crate::registry::ActionSpec;
 
 pub const NAME: &str = "health";
 
-pub const SPEC: ActionSpec = ActionSpec {
-    name: NAME,
-    category: Category::Config,
-    summary: "Checks the store and media store answer and the configuration is complete; lists what is missing.",
-    params: crate::registry::params::<Params>,
-    handler: crate::erase!(run),
-};
+pub const SPEC: ActionSpec = crate::action_spec!(
+    Config,
+    "Checks the store and media store answer and the configuration is complete; lists what is missing."
+);
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Params {}

@@ -9,13 +9,10 @@ use crate::registry::{ActionSpec, Category, Param, REGISTRY};
 
 pub const NAME: &str = "help";
 
-pub const SPEC: ActionSpec = ActionSpec {
-    name: NAME,
-    category: Category::Utility,
-    summary: "Describes the actions and their parameters; `topic` narrows it to one action.",
-    params: crate::registry::params::<Params>,
-    handler: crate::erase!(run),
-};
+pub const SPEC: ActionSpec = crate::action_spec!(
+    Utility,
+    "Describes the actions and their parameters; `topic` narrows it to one action."
+);
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Params {

@@ -11,13 +11,8 @@ use crate::registry::{ActionSpec, Category, REGISTRY};
 
 pub const NAME: &str = "list_actions";
 
-pub const SPEC: ActionSpec = ActionSpec {
-    name: NAME,
-    category: Category::Utility,
-    summary: "Lists every action, grouped by category.",
-    params: crate::registry::params::<Params>,
-    handler: crate::erase!(run),
-};
+pub const SPEC: ActionSpec =
+    crate::action_spec!(Utility, "Lists every action, grouped by category.");
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Params {}

@@ -9,18 +9,15 @@ use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::params;
 use crate::params::non_empty;
-use crate::registry::{ActionSpec, Category};
+use crate::registry::ActionSpec;
 use crate::time;
 
 pub const NAME: &str = "mark_read";
 
-pub const SPEC: ActionSpec = ActionSpec {
-    name: NAME,
-    category: Category::Messaging,
-    summary: "Sends the read receipt for an inbound message (optionally a typing indicator) and zeroes the unread count.",
-    params: crate::registry::params::<Params>,
-    handler: crate::erase!(run),
-};
+pub const SPEC: ActionSpec = crate::action_spec!(
+    Messaging,
+    "Sends the read receipt for an inbound message (optionally a typing indicator) and zeroes the unread count."
+);
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]

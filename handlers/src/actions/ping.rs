@@ -5,17 +5,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
-use crate::registry::{ActionSpec, Category};
+use crate::registry::ActionSpec;
 
 pub const NAME: &str = "ping";
 
-pub const SPEC: ActionSpec = ActionSpec {
-    name: NAME,
-    category: Category::Utility,
-    summary: "Answers pong: the function is up and the request reached it.",
-    params: crate::registry::params::<Params>,
-    handler: crate::erase!(run),
-};
+pub const SPEC: ActionSpec = crate::action_spec!(
+    Utility,
+    "Answers pong: the function is up and the request reached it."
+);
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Params {}

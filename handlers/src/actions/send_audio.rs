@@ -3,17 +3,14 @@
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::outbound::SendOutput;
-use crate::registry::{ActionSpec, Category};
+use crate::registry::ActionSpec;
 
 pub const NAME: &str = "send_audio";
 
-pub const SPEC: ActionSpec = ActionSpec {
-    name: NAME,
-    category: Category::Messaging,
-    summary: "Sends an audio file or voice note (up to 16 MB), by media id, link or media-store key.",
-    params: crate::registry::params::<Params>,
-    handler: crate::erase!(run),
-};
+pub const SPEC: ActionSpec = crate::action_spec!(
+    Messaging,
+    "Sends an audio file or voice note (up to 16 MB), by media id, link or media-store key."
+);
 
 pub type Params = super::send_media::Plain;
 

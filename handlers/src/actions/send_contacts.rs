@@ -7,17 +7,14 @@ use serde_json::Value;
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::outbound::{self, Outgoing, SendCommon, SendOutput};
-use crate::registry::{ActionSpec, Category};
+use crate::registry::ActionSpec;
 
 pub const NAME: &str = "send_contacts";
 
-pub const SPEC: ActionSpec = ActionSpec {
-    name: NAME,
-    category: Category::Messaging,
-    summary: "Sends contact cards (Meta's contacts objects: name.formatted_name required, phones, emails, ...).",
-    params: crate::registry::params::<Params>,
-    handler: crate::erase!(run),
-};
+pub const SPEC: ActionSpec = crate::action_spec!(
+    Messaging,
+    "Sends contact cards (Meta's contacts objects: name.formatted_name required, phones, emails, ...)."
+);
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Params {

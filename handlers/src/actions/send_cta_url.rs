@@ -9,17 +9,14 @@ use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::outbound::{self, SendCommon, SendOutput};
 use crate::params::{check_len, non_empty};
-use crate::registry::{ActionSpec, Category};
+use crate::registry::ActionSpec;
 
 pub const NAME: &str = "send_cta_url";
 
-pub const SPEC: ActionSpec = ActionSpec {
-    name: NAME,
-    category: Category::Messaging,
-    summary: "Sends a message with a call-to-action button that opens a URL.",
-    params: crate::registry::params::<Params>,
-    handler: crate::erase!(run),
-};
+pub const SPEC: ActionSpec = crate::action_spec!(
+    Messaging,
+    "Sends a message with a call-to-action button that opens a URL."
+);
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]

@@ -9,17 +9,14 @@ use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::outbound::{self, SendCommon, SendOutput};
 use crate::params::{check_len, non_empty};
-use crate::registry::{ActionSpec, Category};
+use crate::registry::ActionSpec;
 
 pub const NAME: &str = "send_interactive_list";
 
-pub const SPEC: ActionSpec = ActionSpec {
-    name: NAME,
-    category: Category::Messaging,
-    summary: "Sends a list menu: up to 10 sections and 10 rows in all (row title ≤24, description ≤72).",
-    params: crate::registry::params::<Params>,
-    handler: crate::erase!(run),
-};
+pub const SPEC: ActionSpec = crate::action_spec!(
+    Messaging,
+    "Sends a list menu: up to 10 sections and 10 rows in all (row title ≤24, description ≤72)."
+);
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Row {

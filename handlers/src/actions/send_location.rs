@@ -7,17 +7,14 @@ use serde_json::{Map, Value, json};
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::outbound::{self, Outgoing, SendCommon, SendOutput};
-use crate::registry::{ActionSpec, Category};
+use crate::registry::ActionSpec;
 
 pub const NAME: &str = "send_location";
 
-pub const SPEC: ActionSpec = ActionSpec {
-    name: NAME,
-    category: Category::Messaging,
-    summary: "Sends a location pin with an optional name and address.",
-    params: crate::registry::params::<Params>,
-    handler: crate::erase!(run),
-};
+pub const SPEC: ActionSpec = crate::action_spec!(
+    Messaging,
+    "Sends a location pin with an optional name and address."
+);
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Params {

@@ -8,17 +8,14 @@ use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::outbound::{self, Outgoing, SendCommon, SendOutput};
 use crate::params;
-use crate::registry::{ActionSpec, Category};
+use crate::registry::ActionSpec;
 
 pub const NAME: &str = "send_reaction";
 
-pub const SPEC: ActionSpec = ActionSpec {
-    name: NAME,
-    category: Category::Messaging,
-    summary: "Reacts to a message with an emoji; an empty emoji removes the reaction.",
-    params: crate::registry::params::<Params>,
-    handler: crate::erase!(run),
-};
+pub const SPEC: ActionSpec = crate::action_spec!(
+    Messaging,
+    "Reacts to a message with an emoji; an empty emoji removes the reaction."
+);
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]

@@ -8,17 +8,14 @@ use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::outbound::{self, Outgoing, SendCommon, SendOutput};
 use crate::params;
-use crate::registry::{ActionSpec, Category};
+use crate::registry::ActionSpec;
 
 pub const NAME: &str = "send_text";
 
-pub const SPEC: ActionSpec = ActionSpec {
-    name: NAME,
-    category: Category::Messaging,
-    summary: "Sends a text message (at most 4096 characters) inside the 24-hour window.",
-    params: crate::registry::params::<Params>,
-    handler: crate::erase!(run),
-};
+pub const SPEC: ActionSpec = crate::action_spec!(
+    Messaging,
+    "Sends a text message (at most 4096 characters) inside the 24-hour window."
+);
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]

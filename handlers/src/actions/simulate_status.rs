@@ -9,17 +9,14 @@ use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::inbound::{Delivery, process_delivery};
 use crate::model::MessageItem;
-use crate::registry::{ActionSpec, Category};
+use crate::registry::ActionSpec;
 
 pub const NAME: &str = "simulate_status";
 
-pub const SPEC: ActionSpec = ActionSpec {
-    name: NAME,
-    category: Category::Utility,
-    summary: "Sandbox only: plays back statuses (default sent, delivered, read) for a sent message through the inbound path.",
-    params: crate::registry::params::<Params>,
-    handler: crate::erase!(run),
-};
+pub const SPEC: ActionSpec = crate::action_spec!(
+    Utility,
+    "Sandbox only: plays back statuses (default sent, delivered, read) for a sent message through the inbound path."
+);
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]

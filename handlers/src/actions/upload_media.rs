@@ -10,18 +10,15 @@ use crate::error::HandlerError;
 use crate::keys;
 use crate::media::{self, Uploaded};
 use crate::params::{check_len, non_empty};
-use crate::registry::{ActionSpec, Category};
+use crate::registry::ActionSpec;
 use crate::time;
 
 pub const NAME: &str = "upload_media";
 
-pub const SPEC: ActionSpec = ActionSpec {
-    name: NAME,
-    category: Category::Media,
-    summary: "Uploads a file (media-store key, or base64 bytes stored first) with PostWhatsAppMessageMedia; returns the media id.",
-    params: crate::registry::params::<Params>,
-    handler: crate::erase!(run),
-};
+pub const SPEC: ActionSpec = crate::action_spec!(
+    Media,
+    "Uploads a file (media-store key, or base64 bytes stored first) with PostWhatsAppMessageMedia; returns the media id."
+);
 
 /// Meta's largest media file (documents).
 const MAX_BYTES: usize = 100 * 1024 * 1024;
