@@ -93,14 +93,7 @@ async fn answer(
             headers.insert(name.as_str().to_string(), Value::String(v.to_string()));
         }
     }
-    let params: Map<String, Value> = query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (percent_decode(k), Value::String(percent_decode(v)))
-        })
-        .collect();
+    let params = query_parameters(&query);
     let event = json!({
         "version": "2.0",
         "routeKey": "$default",
@@ -151,32 +144,24 @@ fn json_response(status: StatusCode, body: &Value) -> Response<Full<Bytes>> {
         .expect("static response parts")
 }
 
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'+', _) => out.push(b' '),
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 2;
-            }
-            (b, _) => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+/// `k=v&...` as a browser encodes it (`+` is a space, `%XX` a byte; an invalid escape is kept
+/// as written); a repeated key keeps its last value.
+fn query_parameters(query: &str) -> Map<String, Value> {
+    form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     #[test]
     fn query_values_are_percent_decoded() {
-        assert_eq!(super::percent_decode("a%20b+c%2"), "a b c%2");
+        let params = super::query_parameters("text=a%20b+c%2&&flag&x%3Dy=%zz&text2=caf%C3%A9");
+        assert_eq!(
+            serde_json::Value::Object(params),
+            json!({"text": "a b c%2", "flag": "", "x=y": "%zz", "text2": "café"})
+        );
     }
 }
