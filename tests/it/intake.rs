@@ -201,8 +201,20 @@ async fn api_gateway_answers_with_the_body_status() {
     event["body"] = json!(base64::engine::general_purpose::STANDARD.encode(r#"{"action":"ping"}"#));
     event["isBase64Encoded"] = json!(true);
     assert_eq!(
-        intake::handle(&ctx, event).await.unwrap()["statusCode"],
+        intake::handle(&ctx, event.clone()).await.unwrap()["statusCode"],
         200
+    );
+    // an HTTP API event API Gateway could not have sent is named as such
+    event["requestContext"]["http"] = json!({"path": "/"});
+    let answer = intake::handle(&ctx, event).await.unwrap();
+    assert_eq!(answer["statusCode"], 400);
+    let body: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("not an API Gateway HTTP API (v2) proxy event: missing field `method`"),
+        "{body}"
     );
 }
 
