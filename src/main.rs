@@ -1,43 +1,72 @@
 //! The `whatsapp-lambda` binary: the Lambda `bootstrap` under Lambda, a command-line tool
-//! elsewhere (`invoke`, `create-table`, `serve`).
+//! elsewhere (`invoke`, `serve`, `create-table`, `schema`).
 
 use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use clap::{Parser, Subcommand};
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::{Value, json};
 use whatsapp_lambda::{Config, build_ctx, config::StoreConfig, intake, serve, store};
 
-const USAGE: &str = "\
-whatsapp-lambda — WhatsApp on AWS End User Messaging Social
-
-Usage:
-  whatsapp-lambda invoke FILE|-            run one Lambda event (SNS, SQS, API Gateway or
-                                           {\"action\": ...}) and print the response JSON
-  whatsapp-lambda serve [--addr ADDR]      local HTTP: POST / with {\"action\": ...} (as API
-                                           Gateway), POST /events with a raw Lambda event
-                                           (default ADDR 127.0.0.1:3000)
-  whatsapp-lambda create-table             create the DynamoDB table and its indexes (TABLE_NAME)
-  whatsapp-lambda schema                   print the table definition (CloudFormation terms)
-
-Under Lambda (AWS_LAMBDA_RUNTIME_API set) it runs the Lambda runtime.
+const ENVIRONMENT: &str = "\
+Under Lambda (AWS_LAMBDA_RUNTIME_API set) and without arguments it runs the Lambda runtime.
 
 Environment:
-  TABLE_NAME                 DynamoDB table; unset = embedded store under DATA_DIR
-  DATA_DIR                   embedded store directory (default .whatsapp-lambda)
-  DEFAULT_PHONE_NUMBER_ID    business phone used when a request names none
-  AUDIT_TTL_DAYS             days audit items are kept (default 30)
-  AWS_ENDPOINT_URL_DYNAMODB  DynamoDB endpoint override (DynamoDB Local)
-  RUST_LOG                   log level (logs go to stderr outside Lambda)
-";
+  TABLE_NAME                   DynamoDB table; unset = embedded store under DATA_DIR
+  DATA_DIR                     embedded store directory (default .whatsapp-lambda)
+  DEFAULT_PHONE_NUMBER_ID      business phone used when a request names none
+  ORIGINATION_PHONE_NUMBER_ID  EUM Social phone-number-id-... sends go from (selects SENDER=eum)
+  PHONE_NUMBERS                several numbers: metaPhoneNumberId=phone-number-id-...,...
+  SENDER                       eum or sandbox (default: eum under Lambda or with an origination)
+  MEDIA_BUCKET                 S3 bucket for media; unset = files under DATA_DIR
+  META_API_VERSION             Meta Cloud API version for sends
+  AUTO_DOWNLOAD_MEDIA          copy inbound media on arrival (default true)
+  AUDIT_TTL_DAYS               days audit items are kept (default 30)
+  AWS_ENDPOINT_URL_DYNAMODB    DynamoDB endpoint override (DynamoDB Local)
+  RUST_LOG                     log level (logs go to stderr outside Lambda)";
+
+/// WhatsApp on AWS End User Messaging Social.
+#[derive(Debug, Parser)]
+#[command(name = "whatsapp-lambda", version, after_help = ENVIRONMENT)]
+// Without a command the help goes to stderr with exit code 2, as for any usage error.
+#[command(arg_required_else_help = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run one Lambda event (SNS, SQS, API Gateway or {"action": ...}) and print the response JSON
+    ///
+    /// Stdout carries the response alone; logs go to stderr. A failed invocation (one Lambda
+    /// would retry) prints {"errorType": "RetryableFailure", ...} and exits 1.
+    Invoke {
+        /// The event: a JSON file, or - to read it from stdin
+        #[arg(value_name = "FILE|-")]
+        file: PathBuf,
+    },
+    /// Local HTTP server: POST / with {"action": ...} (as API Gateway), POST /events with a raw
+    /// Lambda event
+    Serve {
+        /// Address to listen on
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:3000")]
+        addr: String,
+    },
+    /// Create the DynamoDB table and its indexes (needs TABLE_NAME); idempotent
+    CreateTable,
+    /// Print the table definition (CloudFormation terms)
+    Schema,
+}
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
     let under_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
-    if under_lambda && args.is_empty() {
+    if under_lambda && std::env::args_os().len() <= 1 {
         lambda_runtime::tracing::init_default_subscriber();
         whatsapp_lambda::metrics::init(whatsapp_lambda::metrics::Sink::Stdout);
         return match run_lambda().await {
@@ -48,30 +77,20 @@ async fn main() -> ExitCode {
             }
         };
     }
+    // Usage errors exit 2 and --help / --version exit 0, both with clap's message.
+    let cli = Cli::parse();
     // Outside Lambda, stdout is for the response alone: logs go to stderr.
     lambda_runtime::tracing::init_default_subscriber_with_writer(std::io::stderr);
-    let result = match args.first().map(String::as_str) {
-        Some("invoke") => invoke(args.get(1).map(String::as_str)).await,
-        Some("serve") => serve_cmd(&args[1..]).await,
-        Some("create-table") => create_table().await,
-        Some("schema") => {
+    let result = match cli.command {
+        Command::Invoke { file } => invoke(&file).await,
+        Command::Serve { addr } => serve_cmd(&addr).await,
+        Command::CreateTable => create_table().await,
+        Command::Schema => {
             println!(
                 "{}",
                 serde_json::to_string_pretty(&store::schema::describe()).unwrap_or_default()
             );
             Ok(ExitCode::SUCCESS)
-        }
-        Some("help" | "--help" | "-h") => {
-            print!("{USAGE}");
-            Ok(ExitCode::SUCCESS)
-        }
-        Some(other) => {
-            eprintln!("unknown command `{other}`\n\n{USAGE}");
-            Ok(ExitCode::from(2))
-        }
-        None => {
-            eprint!("{USAGE}");
-            Ok(ExitCode::from(2))
         }
     };
     result.unwrap_or_else(|e| {
@@ -98,20 +117,17 @@ async fn run_lambda() -> Result<(), BoxError> {
     .await
 }
 
-async fn invoke(path: Option<&str>) -> Result<ExitCode, BoxError> {
-    let Some(path) = path else {
-        eprintln!("invoke needs a FILE (or - for stdin)\n\n{USAGE}");
-        return Ok(ExitCode::from(2));
-    };
-    let text = if path == "-" {
+async fn invoke(path: &Path) -> Result<ExitCode, BoxError> {
+    let name = path.display();
+    let text = if path.as_os_str() == "-" {
         let mut s = String::new();
         std::io::stdin().read_to_string(&mut s)?;
         s
     } else {
-        std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?
+        std::fs::read_to_string(path).map_err(|e| format!("cannot read {name}: {e}"))?
     };
     let event: Value =
-        serde_json::from_str(&text).map_err(|e| format!("{path} is not JSON: {e}"))?;
+        serde_json::from_str(&text).map_err(|e| format!("{name} is not JSON: {e}"))?;
     let config = Config::from_env()?;
     let ctx = build_ctx(&config).await?;
     match intake::handle(&ctx, event).await {
@@ -129,26 +145,10 @@ async fn invoke(path: Option<&str>) -> Result<ExitCode, BoxError> {
     }
 }
 
-async fn serve_cmd(args: &[String]) -> Result<ExitCode, BoxError> {
-    let mut addr = "127.0.0.1:3000".to_string();
-    let mut rest = args.iter();
-    while let Some(arg) = rest.next() {
-        match arg.as_str() {
-            "--addr" => {
-                addr = rest
-                    .next()
-                    .ok_or("--addr needs a value like 127.0.0.1:3000")?
-                    .clone()
-            }
-            other => {
-                eprintln!("unknown option `{other}`\n\n{USAGE}");
-                return Ok(ExitCode::from(2));
-            }
-        }
-    }
+async fn serve_cmd(addr: &str) -> Result<ExitCode, BoxError> {
     let config = Config::from_env()?;
     let ctx = build_ctx(&config).await?;
-    serve::run(ctx, &addr).await?;
+    serve::run(ctx, addr).await?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,50 +1,116 @@
 //! API Gateway proxy events (REST v1 and HTTP API v2) → the action registry → a proxy response
 //! whose HTTP status equals the body's `statusCode`.
+//!
+//! Both payload versions are read as `aws_lambda_events` types and answered by one function,
+//! [`answer`]. `serve` builds an [`ApiGatewayV2httpRequest`] for each local HTTP request and
+//! calls [`handle_http_api`], so a request to the local server takes the same path as one
+//! behind API Gateway, without a JSON round trip.
 
 use aws_lambda_events::encodings::Body;
-use aws_lambda_events::event::apigw::{ApiGatewayProxyResponse, ApiGatewayV2httpResponse};
+use aws_lambda_events::event::apigw::{
+    ApiGatewayProxyRequest, ApiGatewayProxyResponse, ApiGatewayV2httpRequest,
+    ApiGatewayV2httpResponse,
+};
+use aws_lambda_events::query_map::QueryMap;
 use base64::Engine;
 use handlers::Ctx;
 use http::HeaderMap;
 use http::header::{CONTENT_TYPE, HeaderValue};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
-pub async fn handle(ctx: &Ctx, event: Value, v2: bool) -> Value {
-    let answer = match request_of(&event) {
+/// Handles a proxy event Lambda delivered, `v2` for an HTTP API payload.
+pub(super) async fn handle(ctx: &Ctx, event: Value, v2: bool) -> Value {
+    let response = if v2 {
+        let response = match serde_json::from_value::<ApiGatewayV2httpRequest>(event) {
+            Ok(request) => handle_http_api(ctx, &request).await,
+            Err(e) => http_api_response(not_a_proxy_event("HTTP API (v2)", &e)),
+        };
+        serde_json::to_value(response)
+    } else {
+        let response = match serde_json::from_value::<ApiGatewayProxyRequest>(event) {
+            Ok(request) => rest_api_response(
+                answer(
+                    ctx,
+                    request.body.as_deref(),
+                    request.is_base64_encoded,
+                    &request.query_string_parameters,
+                )
+                .await,
+            ),
+            Err(e) => rest_api_response(not_a_proxy_event("REST API (v1)", &e)),
+        };
+        serde_json::to_value(response)
+    };
+    // Serializing a status, a header map and a string cannot fail; say so if it ever does.
+    response.unwrap_or_else(|e| json!({"statusCode": 500, "error": e.to_string()}))
+}
+
+/// Answers an API Gateway HTTP API (v2) request: the action in its body (or, for a bodiless
+/// request, its query string) goes through the registry, and the response's status is the
+/// answer's `statusCode`.
+pub async fn handle_http_api(
+    ctx: &Ctx,
+    request: &ApiGatewayV2httpRequest,
+) -> ApiGatewayV2httpResponse {
+    http_api_response(
+        answer(
+            ctx,
+            request.body.as_deref(),
+            request.is_base64_encoded,
+            &request.query_string_parameters,
+        )
+        .await,
+    )
+}
+
+/// The registry's answer to a proxy request, or a 400 naming what is wrong with it.
+async fn answer(ctx: &Ctx, body: Option<&str>, base64: bool, query: &QueryMap) -> Value {
+    match request_of(body, base64, query) {
         Ok(request) => super::dispatch(ctx, request).await,
         Err(error) => json!({"statusCode": 400, "error": error}),
-    };
+    }
+}
+
+fn not_a_proxy_event(kind: &str, error: &serde_json::Error) -> Value {
+    json!({
+        "statusCode": 400,
+        "error": format!("not an API Gateway {kind} proxy event: {error}"),
+    })
+}
+
+/// The status, JSON content type and body both payload versions answer with.
+fn response_parts(answer: &Value) -> (i64, HeaderMap, Option<Body>) {
     let status = answer
         .get("statusCode")
         .and_then(Value::as_i64)
         .unwrap_or(200);
     let mut headers = HeaderMap::new();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    let body = Some(Body::Text(answer.to_string()));
-    let response = if v2 {
-        let mut r = ApiGatewayV2httpResponse::default();
-        r.status_code = status;
-        r.headers = headers;
-        r.body = body;
-        serde_json::to_value(r)
-    } else {
-        let mut r = ApiGatewayProxyResponse::default();
-        r.status_code = status;
-        r.headers = headers;
-        r.body = body;
-        serde_json::to_value(r)
-    };
-    response.unwrap_or(answer)
+    (status, headers, Some(Body::Text(answer.to_string())))
+}
+
+fn http_api_response(answer: Value) -> ApiGatewayV2httpResponse {
+    let (status, headers, body) = response_parts(&answer);
+    let mut response = ApiGatewayV2httpResponse::default();
+    response.status_code = status;
+    response.headers = headers;
+    response.body = body;
+    response
+}
+
+fn rest_api_response(answer: Value) -> ApiGatewayProxyResponse {
+    let (status, headers, body) = response_parts(&answer);
+    let mut response = ApiGatewayProxyResponse::default();
+    response.status_code = status;
+    response.headers = headers;
+    response.body = body;
+    response
 }
 
 /// The action request: the JSON body (base64 or not), or for a bodiless request the query
-/// string (`GET /?action=ping`).
-fn request_of(event: &Value) -> Result<Value, String> {
-    let raw = event.get("body").and_then(Value::as_str).unwrap_or("");
-    let base64 = event
-        .get("isBase64Encoded")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
+/// string (`GET /?action=ping`), a repeated parameter joined with commas as API Gateway does.
+fn request_of(body: Option<&str>, base64: bool, query: &QueryMap) -> Result<Value, String> {
+    let raw = body.unwrap_or("");
     let text = if base64 {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(raw.trim())
@@ -54,18 +120,53 @@ fn request_of(event: &Value) -> Result<Value, String> {
         raw.to_string()
     };
     if text.trim().is_empty() {
-        let query = event
-            .get("queryStringParameters")
-            .cloned()
-            .unwrap_or(Value::Null);
-        return match query {
-            Value::Object(map) if !map.is_empty() => Ok(Value::Object(map)),
-            _ => Err("the request has no body; send JSON like {\"action\": \"help\"}".into()),
-        };
+        if query.is_empty() {
+            return Err("the request has no body; send JSON like {\"action\": \"help\"}".into());
+        }
+        let mut params = Map::new();
+        for (key, value) in query.iter() {
+            match params.get_mut(key) {
+                Some(Value::String(joined)) => {
+                    joined.push(',');
+                    joined.push_str(value);
+                }
+                _ => {
+                    params.insert(key.to_string(), Value::String(value.to_string()));
+                }
+            }
+        }
+        return Ok(Value::Object(params));
     }
     match serde_json::from_str::<Value>(&text) {
         Ok(Value::Object(map)) => Ok(Value::Object(map)),
         Ok(_) => Err("the body must be a JSON object like {\"action\": \"help\"}".into()),
         Err(e) => Err(format!("the body is not JSON: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    #[test]
+    fn a_bodiless_request_is_its_query_string() {
+        let query = QueryMap::from(HashMap::from([
+            ("action".to_string(), vec!["get_conversations".to_string()]),
+            ("to".to_string(), vec!["a".to_string(), "b".to_string()]),
+        ]));
+        assert_eq!(
+            request_of(None, false, &query),
+            Ok(json!({"action": "get_conversations", "to": "a,b"}))
+        );
+        assert_eq!(
+            request_of(Some(" "), false, &QueryMap::default()).unwrap_err(),
+            "the request has no body; send JSON like {\"action\": \"help\"}"
+        );
+        assert_eq!(
+            request_of(Some("[1]"), false, &query).unwrap_err(),
+            "the body must be a JSON object like {\"action\": \"help\"}"
+        );
     }
 }

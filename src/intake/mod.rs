@@ -5,11 +5,14 @@
 //! - SNS records (`Records[].EventSource == "aws:sns"`): EUM Social webhooks.
 //! - SQS records (`"aws:sqs"`) whose body is an SNS notification or, with raw message
 //!   delivery, the EUM event itself: failed records are answered in `batchItemFailures`.
-//! - API Gateway REST (v1) and HTTP API (v2) proxy events carrying `{"action": ...}`.
+//! - API Gateway REST (v1) and HTTP API (v2) proxy events carrying `{"action": ...}`
+//!   ([`handle_http_api`] is also what `serve` calls for each local HTTP request).
 //! - Direct invocation `{"action": ...}` (Lambda console test events).
 
 mod apigw;
 mod records;
+
+pub use apigw::handle_http_api;
 
 use handlers::{Ctx, REGISTRY, StoreError};
 use serde_json::{Value, json};

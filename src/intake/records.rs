@@ -5,7 +5,7 @@ use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsMessa
 use handlers::Ctx;
 use handlers::inbound::{Delivery, RecordReport, process_delivery};
 use serde_json::{Value, json};
-use tracing::{Instrument, error, info_span};
+use tracing::{Instrument, error, info_span, warn};
 
 use super::RetryableFailure;
 
@@ -24,6 +24,24 @@ fn sns_parts(record: &Value) -> Option<(String, String)> {
         .unwrap_or("unknown")
         .to_string();
     Some((id, message))
+}
+
+/// The SQS `messageId` and `body` of a record. Typed with `aws_lambda_events` when the record
+/// parses; a record that does not (a malformed attribute, say) is read leniently, so that it is
+/// still processed with the body that arrived. A record without a body is processed as poison
+/// whose payload is the whole record, so the audit item keeps what came.
+fn sqs_parts(record: &Value, index: usize) -> (String, String) {
+    let (id, body) = match serde_json::from_value::<SqsMessage>(record.clone()) {
+        Ok(typed) => (typed.message_id, typed.body),
+        Err(e) => {
+            warn!(error = %e, "SQS record does not parse as SqsMessage: reading messageId and body leniently");
+            let field = |name| record.get(name).and_then(Value::as_str).map(str::to_string);
+            (field("messageId"), field("body"))
+        }
+    };
+    let body = body.unwrap_or_else(|| record.to_string());
+    let id = id.unwrap_or_else(|| content_id(&format!("sqs-record-{index}"), &body));
+    (id, body)
 }
 
 pub async fn handle_sns(ctx: &Ctx, event: Value) -> Result<Value, RetryableFailure> {
@@ -63,12 +81,7 @@ pub async fn handle_sqs(ctx: &Ctx, event: Value) -> Value {
         .unwrap_or_default();
     let mut response = SqsBatchResponse::default();
     for (index, record) in records.iter().enumerate() {
-        let message: SqsMessage = serde_json::from_value(record.clone()).unwrap_or_default();
-        let body = message.body.clone().unwrap_or_default();
-        let sqs_id = message
-            .message_id
-            .clone()
-            .unwrap_or_else(|| content_id(&format!("sqs-record-{index}"), &body));
+        let (sqs_id, body) = sqs_parts(record, index);
         let (id, body) = unwrap_sns_notification(&body).unwrap_or((sqs_id.clone(), body));
         if process(ctx, "sqs", &id, &body).await.is_err() {
             let mut failure = BatchItemFailure::default();

@@ -203,3 +203,47 @@ async fn invoke_with_eum_social_and_s3_configured_from_the_environment() {
     assert_eq!(seen.message()["text"]["body"], "hi");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn help_lists_the_commands_and_the_environment() {
+    let out = run(&["--help"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&out.stdout);
+    for expected in [
+        "invoke",
+        "serve",
+        "create-table",
+        "schema",
+        "TABLE_NAME",
+        "AWS_LAMBDA_RUNTIME_API",
+    ] {
+        assert!(help.contains(expected), "`{expected}` in:\n{help}");
+    }
+    let serve = run(&["serve", "--help"], &[]);
+    assert_eq!(serve.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&serve.stdout);
+    assert!(help.contains("--addr <ADDR>"), "{help}");
+    assert!(
+        help.contains("127.0.0.1:3000"),
+        "the default address: {help}"
+    );
+}
+
+#[test]
+fn usage_errors_exit_2_with_a_message_on_stderr() {
+    for (args, expected) in [
+        (&["invoice"][..], "unrecognized subcommand 'invoice'"),
+        (&["invoke"][..], "<FILE|->"),
+        (
+            &["serve", "--port", "1"][..],
+            "unexpected argument '--port'",
+        ),
+        (&[][..], "Usage:"),
+    ] {
+        let out = run(args, &[]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?}: stdout stays empty");
+    }
+}

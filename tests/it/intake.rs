@@ -168,6 +168,80 @@ async fn sqs_reports_only_the_failed_records() {
 }
 
 #[tokio::test]
+async fn an_sqs_record_that_does_not_parse_keeps_its_body() {
+    let store = embedded_store();
+    let ctx = ctx(store.clone());
+    let body = |wamid: &str| {
+        envelope(messages_change(
+            CUSTOMER,
+            json!([text_message(wamid, CUSTOMER, 1_763_632_800, "still here")]),
+            json!([]),
+        ))
+    };
+    // GIVEN records whose attributes are malformed but whose bodies are good EUM events, and
+    // one record that came without a body
+    let no_body = json!({"messageId": "sqs-no-body", "eventSource": "aws:sqs", "attributes": {}});
+    let event = json!({"Records": [
+        {"messageId": "sqs-bad-attributes", "eventSource": "aws:sqs", "attributes": "oops", "body": body("wamid.SQSATTR")},
+        {"messageId": "sqs-bad-message-attributes", "eventSource": "aws:sqs", "messageAttributes": 5, "body": body("wamid.SQSMSGATTR")},
+        no_body.clone(),
+    ]});
+    // WHEN the batch is handled
+    let answer = intake::handle(&ctx, event).await.unwrap();
+    // THEN nothing is retried, both messages are stored under their SQS ids ...
+    assert_eq!(answer, json!({"batchItemFailures": []}));
+    for (sqs_id, wamid) in [
+        ("sqs-bad-attributes", "wamid.SQSATTR"),
+        ("sqs-bad-message-attributes", "wamid.SQSMSGATTR"),
+    ] {
+        let message = store.get_message(wamid).await.unwrap();
+        assert_eq!(
+            message.and_then(|m| m.text).as_deref(),
+            Some("still here"),
+            "{wamid}"
+        );
+        let audit = store
+            .get_item(&keys::webhook_audit(sqs_id))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(audit["outcome"], "processed", "{audit}");
+    }
+    // ... and the bodiless record is poison whose audit item keeps the whole record
+    let audit = store
+        .get_item(&keys::webhook_audit("sqs-no-body"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(audit["outcome"], "failed", "{audit}");
+    let payload: Value = serde_json::from_str(audit["payload"].as_str().unwrap()).unwrap();
+    assert_eq!(payload, no_body);
+}
+
+#[tokio::test]
+async fn a_failed_sqs_record_that_does_not_parse_is_answered_under_its_message_id() {
+    let body = envelope(messages_change(
+        CUSTOMER,
+        json!([text_message(
+            "wamid.SQSDEAD",
+            CUSTOMER,
+            1_763_632_800,
+            "retry"
+        )]),
+        json!([]),
+    ));
+    let event = json!({"Records": [
+        {"messageId": "sqs-dead-attributes", "eventSource": "aws:sqs", "attributes": "oops", "body": body},
+    ]});
+    let dead = ctx(dead_dynamo_store().await);
+    let answer = intake::handle(&dead, event).await.unwrap();
+    assert_eq!(
+        answer,
+        json!({"batchItemFailures": [{"itemIdentifier": "sqs-dead-attributes"}]})
+    );
+}
+
+#[tokio::test]
 async fn api_gateway_answers_with_the_body_status() {
     let ctx = ctx(embedded_store());
     intake::handle(&ctx, load("events/inbound/text.json"))
@@ -201,8 +275,20 @@ async fn api_gateway_answers_with_the_body_status() {
     event["body"] = json!(base64::engine::general_purpose::STANDARD.encode(r#"{"action":"ping"}"#));
     event["isBase64Encoded"] = json!(true);
     assert_eq!(
-        intake::handle(&ctx, event).await.unwrap()["statusCode"],
+        intake::handle(&ctx, event.clone()).await.unwrap()["statusCode"],
         200
+    );
+    // an HTTP API event API Gateway could not have sent is named as such
+    event["requestContext"]["http"] = json!({"path": "/"});
+    let answer = intake::handle(&ctx, event).await.unwrap();
+    assert_eq!(answer["statusCode"], 400);
+    let body: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("not an API Gateway HTTP API (v2) proxy event: missing field `method`"),
+        "{body}"
     );
 }
 

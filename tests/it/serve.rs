@@ -63,3 +63,48 @@ async fn serve_answers_actions_and_raw_events() {
     assert!(raw.contains(r#""count":1"#), "{raw}");
     server.abort();
 }
+
+async fn raw_request(addr: std::net::SocketAddr, request: &[u8]) -> String {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    String::from_utf8_lossy(&raw).into_owned()
+}
+
+#[tokio::test]
+async fn serve_answers_as_api_gateway_would() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(whatsapp_lambda::serve::serve(
+        ctx(embedded_store()),
+        listener,
+    ));
+    // a body that is not UTF-8 reaches the action path base64-encoded, and is refused there
+    let mut request =
+        b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\nConnection: close\r\n\r\n"
+            .to_vec();
+    request.extend_from_slice(&[0xff, 0xfe]);
+    let raw = raw_request(addr, &request).await;
+    assert!(raw.starts_with("HTTP/1.1 400"), "{raw}");
+    assert!(raw.contains("content-type: application/json"), "{raw}");
+    assert!(raw.contains("the body is not UTF-8 text"), "{raw}");
+    // a percent-encoded query value is decoded before the action sees it
+    let raw = raw_request(
+        addr,
+        b"GET /?action=get_conversations&limit=%35 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(raw.starts_with("HTTP/1.1 200"), "{raw}");
+    let raw = raw_request(
+        addr,
+        b"GET /?action=get_conversations&limit=5%20x HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(raw.starts_with("HTTP/1.1 400"), "{raw}");
+    assert!(
+        raw.contains(r#"\"5 x\""#),
+        "the decoded value is named: {raw}"
+    );
+    server.abort();
+}
