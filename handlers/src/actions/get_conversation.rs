@@ -13,13 +13,10 @@ pub const SPEC: ActionSpec = crate::action_spec!(
     "Returns one conversation: customer, last message, unread count, 24-hour window start."
 );
 
-/// The conversation, by `conversationPk` or by `customerId` (and `phoneNumberId`).
 pub type Params = ConversationRef;
 
 pub async fn run(ctx: &Ctx, conversation: Params) -> Result<ConversationItem, HandlerError> {
     let pk = conversation.pk(ctx.default_phone())?;
-    ctx.store()
-        .get_conversation(&pk)
-        .await?
-        .ok_or_else(|| HandlerError::no_conversation(&pk))
+    let found = ctx.store().get_conversation(&pk).await?;
+    found.ok_or_else(|| HandlerError::no_conversation(&pk))
 }

@@ -14,7 +14,6 @@ pub const SPEC: ActionSpec = crate::action_spec!(
     "Sets a conversation's unreadCount to 0 (in the table only; no WhatsApp read receipt)."
 );
 
-/// The conversation, by `conversationPk` or by `customerId` (and `phoneNumberId`).
 pub type Params = ConversationRef;
 
 pub async fn run(ctx: &Ctx, conversation: Params) -> Result<ConversationItem, HandlerError> {

@@ -1,8 +1,5 @@
 //! `send_audio`: an audio file or voice note (up to 16 MB). The media sends share their body in [`super::send_media`].
 
-use crate::ctx::Ctx;
-use crate::error::HandlerError;
-use crate::outbound::SendOutput;
 use crate::registry::ActionSpec;
 
 pub const NAME: &str = "send_audio";
@@ -14,6 +11,4 @@ pub const SPEC: ActionSpec = crate::action_spec!(
 
 pub type Params = super::send_media::Plain;
 
-pub async fn run(ctx: &Ctx, p: Params) -> Result<SendOutput, HandlerError> {
-    super::send_media::send(ctx, "audio", p.into()).await
-}
+pub use super::send_media::audio as run;

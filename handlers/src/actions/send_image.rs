@@ -1,8 +1,5 @@
 //! `send_image`: an image (JPEG/PNG, up to 5 MB). The media sends share their body in [`super::send_media`].
 
-use crate::ctx::Ctx;
-use crate::error::HandlerError;
-use crate::outbound::SendOutput;
 use crate::registry::ActionSpec;
 
 pub const NAME: &str = "send_image";
@@ -14,6 +11,4 @@ pub const SPEC: ActionSpec = crate::action_spec!(
 
 pub type Params = super::send_media::Captioned;
 
-pub async fn run(ctx: &Ctx, p: Params) -> Result<SendOutput, HandlerError> {
-    super::send_media::send(ctx, "image", p.into()).await
-}
+pub use super::send_media::image as run;

@@ -114,6 +114,31 @@ pub async fn send(ctx: &Ctx, kind: &'static str, p: MediaSend) -> Result<SendOut
     outbound::send(ctx, &p.common, out).await
 }
 
+/// `send_image`'s `run`.
+pub async fn image(ctx: &Ctx, p: Captioned) -> Result<SendOutput, HandlerError> {
+    send(ctx, "image", p.into()).await
+}
+
+/// `send_video`'s `run`.
+pub async fn video(ctx: &Ctx, p: Captioned) -> Result<SendOutput, HandlerError> {
+    send(ctx, "video", p.into()).await
+}
+
+/// `send_audio`'s `run`.
+pub async fn audio(ctx: &Ctx, p: Plain) -> Result<SendOutput, HandlerError> {
+    send(ctx, "audio", p.into()).await
+}
+
+/// `send_sticker`'s `run`.
+pub async fn sticker(ctx: &Ctx, p: Plain) -> Result<SendOutput, HandlerError> {
+    send(ctx, "sticker", p.into()).await
+}
+
+/// `send_document`'s `run`.
+pub async fn document(ctx: &Ctx, p: Document) -> Result<SendOutput, HandlerError> {
+    send(ctx, "document", p.into()).await
+}
+
 fn check(p: &MediaSend) -> Result<(), HandlerError> {
     if let Some(c) = &p.caption {
         check_len("caption", c, 1024)?;
