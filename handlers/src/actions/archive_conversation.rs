@@ -7,6 +7,7 @@ use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::model::ConversationItem;
 use crate::params::ConversationRef;
+use crate::params::lenient;
 use crate::registry::ActionSpec;
 use crate::time;
 
@@ -22,7 +23,7 @@ pub struct Params {
     #[serde(flatten)]
     pub conversation: ConversationRef,
     /// Default true.
-    #[serde(default, deserialize_with = "crate::params::lenient::opt_bool")]
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
     pub archived: Option<bool>,
 }
 

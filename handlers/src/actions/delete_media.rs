@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
+use crate::params::lenient;
 use crate::params::non_empty;
 use crate::registry::ActionSpec;
 
@@ -23,11 +24,7 @@ pub struct Params {
     #[serde(alias = "media_id")]
     pub media_id: String,
     /// True also deletes its media-store object (from MEDIA_UPLOAD).
-    #[serde(
-        default,
-        alias = "delete_stored",
-        deserialize_with = "crate::params::lenient::bool"
-    )]
+    #[serde(default, alias = "delete_stored", deserialize_with = "lenient::bool")]
     pub delete_stored: bool,
     /// EUM phone id or ARN; defaults from the configuration.
     #[serde(default, alias = "origination_phone_number_id")]

@@ -7,6 +7,7 @@ use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::keys;
 use crate::model::ConversationItem;
+use crate::params::lenient;
 use crate::params::{self, Paging};
 use crate::registry::ActionSpec;
 
@@ -24,7 +25,7 @@ pub struct Params {
     #[serde(default, alias = "phone_number_id")]
     pub phone_number_id: Option<String>,
     /// True lists the archived conversations instead.
-    #[serde(default, deserialize_with = "crate::params::lenient::bool")]
+    #[serde(default, deserialize_with = "lenient::bool")]
     pub archived: bool,
     #[serde(flatten)]
     pub paging: Paging,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
+use crate::params::lenient;
 use crate::registry::ActionSpec;
 
 pub const NAME: &str = "get_media_url";
@@ -24,11 +25,7 @@ pub struct Params {
     #[serde(default, alias = "s3Key")]
     pub key: Option<String>,
     /// Seconds, 1 to 604800 (7 days), default 3600.
-    #[serde(
-        default,
-        alias = "expires_in",
-        deserialize_with = "crate::params::lenient::opt_i64"
-    )]
+    #[serde(default, alias = "expires_in", deserialize_with = "lenient::opt_i64")]
     pub expires_in: Option<i64>,
 }
 

@@ -12,6 +12,7 @@ use crate::error::HandlerError;
 use crate::keys;
 use crate::model::{INBOUND, OUTBOUND};
 use crate::params;
+use crate::params::lenient;
 use crate::registry::ActionSpec;
 use crate::store::PageRequest;
 use crate::time;
@@ -33,7 +34,7 @@ pub struct Params {
     #[serde(default, alias = "phone_number_id")]
     pub phone_number_id: Option<String>,
     /// 1 to 168, default 24.
-    #[serde(default, deserialize_with = "params::lenient::opt_i64")]
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub hours: Option<i64>,
 }
 

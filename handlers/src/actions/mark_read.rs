@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
-use crate::params;
+use crate::params::lenient;
 use crate::params::non_empty;
 use crate::registry::ActionSpec;
 use crate::time;
@@ -29,7 +29,7 @@ pub struct Params {
     #[serde(
         default,
         alias = "typing_indicator",
-        deserialize_with = "params::lenient::bool"
+        deserialize_with = "lenient::bool"
     )]
     pub typing_indicator: bool,
     /// Defaults to the message's phone.

@@ -8,6 +8,7 @@ use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::outbound::{self, Outgoing, SendCommon, SendOutput};
 use crate::params;
+use crate::params::lenient;
 use crate::registry::ActionSpec;
 
 pub const NAME: &str = "send_text";
@@ -24,11 +25,7 @@ pub struct Params {
     #[serde(alias = "body", alias = "message")]
     pub text: String,
     /// True renders a preview of the first URL.
-    #[serde(
-        default,
-        alias = "preview_url",
-        deserialize_with = "crate::params::lenient::bool"
-    )]
+    #[serde(default, alias = "preview_url", deserialize_with = "lenient::bool")]
     pub preview_url: bool,
     #[serde(flatten)]
     pub common: SendCommon,

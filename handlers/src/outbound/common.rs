@@ -4,7 +4,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::error::HandlerError;
-use crate::params;
+use crate::params::lenient;
 
 /// Parameters every send accepts.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
@@ -30,7 +30,7 @@ pub struct SendCommon {
     #[serde(default)]
     pub biz_opaque_callback_data: Option<String>,
     /// `true` sends a free-form message even outside the 24-hour window.
-    #[serde(default, deserialize_with = "params::lenient::bool")]
+    #[serde(default, deserialize_with = "lenient::bool")]
     pub force: bool,
 }
 
