@@ -34,6 +34,8 @@ pub mod registry;
 pub mod rules;
 pub mod sandbox;
 pub mod store;
+#[cfg(test)]
+mod testing;
 pub mod time;
 
 pub use ctx::{Ctx, Settings};

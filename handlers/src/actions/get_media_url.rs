@@ -91,3 +91,52 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<Output, HandlerError> {
         mime_type,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{ctx, params};
+    use serde_json::json;
+
+    #[tokio::test]
+    async fn presigns_a_stored_key() {
+        let ctx = ctx();
+        ctx.media()
+            .put("media/p/f.jpg", vec![1, 2, 3], "image/jpeg")
+            .await
+            .unwrap();
+        let out = run(
+            &ctx,
+            params(json!({"key": "media/p/f.jpg", "expiresIn": "60"})),
+        )
+        .await
+        .unwrap();
+        assert_eq!((out.key.as_str(), out.expires_in), ("media/p/f.jpg", 60));
+        assert!(!out.url.is_empty());
+    }
+
+    #[tokio::test]
+    async fn refuses_bad_requests_before_touching_the_store() {
+        let err = run(&ctx(), params(json!({"key": "k", "expiresIn": 604_801})))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("`expiresIn`"), "{err}");
+        let err = run(&ctx(), params(json!({"key": "../etc/passwd"})))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("`key`"), "{err}");
+        let err = run(&ctx(), params(json!({"key": "a", "waMessageId": "w"})))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("not both"), "{err}");
+        let err = run(&ctx(), params(json!({}))).await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "missing required parameter `waMessageId (or key)`"
+        );
+        let err = run(&ctx(), params(json!({"key": "media/none"})))
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), 404);
+    }
+}

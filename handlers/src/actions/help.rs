@@ -60,3 +60,36 @@ pub async fn run(_ctx: &Ctx, params: Params) -> Result<Output, HandlerError> {
         actions,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{ctx, params};
+    use serde_json::json;
+
+    #[tokio::test]
+    async fn one_topic_lists_its_parameters() {
+        let out = run(&ctx(), params(json!({"topic": "send_text"})))
+            .await
+            .unwrap();
+        assert_eq!(out.actions.len(), 1);
+        let names: Vec<_> = out.actions[0]
+            .params
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect();
+        assert_eq!(names[0], "text", "required first: {names:?}");
+        assert!(
+            names.contains(&"previewUrl") && names.contains(&"to"),
+            "{names:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unknown_topic_suggests_names() {
+        let err = run(&ctx(), params(json!({"topic": "send_txt"})))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("`send_text`"), "{err}");
+    }
+}

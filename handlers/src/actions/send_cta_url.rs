@@ -43,3 +43,34 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<SendOutput, HandlerError> {
     let out = p.frame.outgoing("cta_url", action)?;
     outbound::send(ctx, &p.common, out).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{ctx, params, send_request};
+    use serde_json::json;
+
+    #[tokio::test]
+    async fn sends_the_cta_url_action() {
+        let p = params(send_request(
+            json!({"body": "Track it", "displayText": "Track", "url": "https://example.com/t/1"}),
+        ));
+        let out = run(&ctx(), p).await.unwrap();
+        assert_eq!(
+            out.message["interactive"]["action"],
+            json!({"name": "cta_url", "parameters": {"display_text": "Track", "url": "https://example.com/t/1"}})
+        );
+    }
+
+    #[tokio::test]
+    async fn the_url_is_http() {
+        let p = params(send_request(
+            json!({"body": "b", "displayText": "Go", "url": "ftp://x"}),
+        ));
+        let err = run(&ctx(), p).await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid parameter `url`: must be an http(s) URL"
+        );
+    }
+}

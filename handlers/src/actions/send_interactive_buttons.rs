@@ -62,3 +62,54 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<SendOutput, HandlerError> {
     let out = p.frame.outgoing("button", json!({"buttons": buttons}))?;
     outbound::send(ctx, &p.common, out).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{ctx, params, send_request};
+    use serde_json::json;
+
+    fn request(buttons: serde_json::Value) -> Params {
+        params(send_request(
+            json!({"body": "Pick one", "buttons": buttons}),
+        ))
+    }
+
+    #[tokio::test]
+    async fn sends_meta_reply_buttons() {
+        let out = run(
+            &ctx(),
+            request(json!([{"id": "yes", "title": "Yes"}, {"id": "no", "title": "No"}])),
+        )
+        .await
+        .unwrap();
+        assert_eq!(out.message["type"], "interactive");
+        assert_eq!(out.message["interactive"]["type"], "button");
+        assert_eq!(
+            out.message["interactive"]["body"],
+            json!({"text": "Pick one"})
+        );
+        assert_eq!(
+            out.message["interactive"]["action"]["buttons"][1],
+            json!({"type": "reply", "reply": {"id": "no", "title": "No"}})
+        );
+    }
+
+    #[tokio::test]
+    async fn refuses_what_whatsapp_would() {
+        let four = json!([{"id": "a", "title": "A"}, {"id": "b", "title": "B"}, {"id": "c", "title": "C"}, {"id": "d", "title": "D"}]);
+        let err = run(&ctx(), request(four)).await.unwrap_err();
+        assert!(err.to_string().contains("has 4 buttons"), "{err}");
+        let twice = json!([{"id": "a", "title": "A"}, {"id": "a", "title": "B"}]);
+        let err = run(&ctx(), request(twice)).await.unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("`buttons[1].id`: button ids must be unique"),
+            "{err}"
+        );
+        let long = json!([{"id": "a", "title": "x".repeat(21)}]);
+        let err = run(&ctx(), request(long)).await.unwrap_err();
+        assert!(err.to_string().contains("`buttons[0].title`"), "{err}");
+        assert_eq!(err.status(), 400);
+    }
+}

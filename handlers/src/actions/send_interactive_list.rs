@@ -113,3 +113,49 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<SendOutput, HandlerError> {
         .outgoing("list", json!({"button": p.button, "sections": sections}))?;
     outbound::send(ctx, &p.common, out).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{ctx, params, send_request};
+    use serde_json::json;
+
+    fn request(sections: serde_json::Value) -> Params {
+        params(send_request(
+            json!({"body": "Menu", "button": "See options", "sections": sections}),
+        ))
+    }
+
+    #[tokio::test]
+    async fn sends_meta_sections_and_rows() {
+        let sections = json!([{"title": "Pizza", "rows": [{"id": "p1", "title": "Margherita", "description": "Tomato"}]}]);
+        let out = run(&ctx(), request(sections)).await.unwrap();
+        let action = &out.message["interactive"]["action"];
+        assert_eq!(action["button"], "See options");
+        assert_eq!(
+            action["sections"][0],
+            json!({"title": "Pizza", "rows": [{"id": "p1", "title": "Margherita", "description": "Tomato"}]})
+        );
+    }
+
+    #[tokio::test]
+    async fn refuses_what_whatsapp_would() {
+        let untitled =
+            json!([{"rows": [{"id": "a", "title": "A"}]}, {"rows": [{"id": "b", "title": "B"}]}]);
+        let err = run(&ctx(), request(untitled)).await.unwrap_err();
+        assert!(err.to_string().contains("needs a title"), "{err}");
+        let rows: Vec<_> = (0..11)
+            .map(|i| json!({"id": format!("r{i}"), "title": "T"}))
+            .collect();
+        let err = run(&ctx(), request(json!([{"rows": rows}])))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("has 11 rows"), "{err}");
+        let same = json!([{"rows": [{"id": "a", "title": "A"}, {"id": "a", "title": "B"}]}]);
+        let err = run(&ctx(), request(same)).await.unwrap_err();
+        assert!(
+            err.to_string().contains("`sections[0].rows[1].id`"),
+            "{err}"
+        );
+    }
+}

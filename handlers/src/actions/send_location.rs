@@ -70,3 +70,35 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<SendOutput, HandlerError> {
     };
     outbound::send(ctx, &p.common, out).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{ctx, params, send_request};
+    use serde_json::json;
+
+    #[tokio::test]
+    async fn sends_the_pin_and_names_it_in_the_preview() {
+        let p = params(send_request(
+            json!({"latitude": 52.52, "longitude": 13.405, "name": "Office"}),
+        ));
+        let out = run(&ctx(), p).await.unwrap();
+        assert_eq!(
+            out.message["location"],
+            json!({"latitude": 52.52, "longitude": 13.405, "name": "Office"})
+        );
+    }
+
+    #[tokio::test]
+    async fn coordinates_are_bounded() {
+        let p = params(send_request(json!({"latitude": 91, "longitude": 0})));
+        let err = run(&ctx(), p).await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid parameter `latitude`: must be between -90 and 90"
+        );
+        let p = params(send_request(json!({"latitude": 0, "longitude": -181})));
+        let err = run(&ctx(), p).await.unwrap_err();
+        assert!(err.to_string().contains("`longitude`"), "{err}");
+    }
+}

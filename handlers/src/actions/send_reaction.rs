@@ -52,3 +52,29 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<SendOutput, HandlerError> {
     };
     outbound::send(ctx, &p.common, out).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{ctx, params, send_request};
+    use serde_json::json;
+
+    #[tokio::test]
+    async fn an_empty_emoji_removes_the_reaction() {
+        let p = params(send_request(json!({"messageId": "wamid.A", "emoji": ""})));
+        let out = run(&ctx(), p).await.unwrap();
+        assert_eq!(
+            out.message["reaction"],
+            json!({"message_id": "wamid.A", "emoji": ""})
+        );
+    }
+
+    #[tokio::test]
+    async fn one_emoji_at_most() {
+        let p = params(send_request(
+            json!({"messageId": "wamid.A", "emoji": "👍".repeat(11)}),
+        ));
+        let err = run(&ctx(), p).await.unwrap_err();
+        assert!(err.to_string().contains("single emoji"), "{err}");
+    }
+}

@@ -146,3 +146,42 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<SendOutput, HandlerError> {
     };
     outbound::send(ctx, &p.common, out).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{ctx, params};
+    use serde_json::json;
+
+    #[tokio::test]
+    async fn shorthand_parameters_become_meta_components() {
+        // GIVEN no window at all (templates are exempt), string parameters and a URL button
+        let p = params(json!({
+            "to": "15550001111", "name": "order_update", "language": "de",
+            "body": ["Kerry", 1234],
+            "buttons": [{"index": 0, "subType": "url", "parameters": ["track/1"]}, {"index": 1, "parameters": ["STOP"]}]
+        }));
+        let out = run(&ctx(), p).await.unwrap();
+        assert_eq!(
+            out.message["template"],
+            json!({"name": "order_update", "language": {"code": "de"}, "components": [
+                {"type": "body", "parameters": [{"type": "text", "text": "Kerry"}, {"type": "text", "text": "1234"}]},
+                {"type": "button", "sub_type": "url", "index": "0", "parameters": [{"type": "text", "text": "track/1"}]},
+                {"type": "button", "sub_type": "quick_reply", "index": "1", "parameters": [{"type": "payload", "payload": "STOP"}]}
+            ]})
+        );
+    }
+
+    #[tokio::test]
+    async fn bad_parameters_are_named() {
+        let p = params(json!({"to": "15550001111", "name": "t", "body": [true]}));
+        let err = run(&ctx(), p).await.unwrap_err();
+        assert!(
+            err.to_string().starts_with("invalid parameter `body[0]`"),
+            "{err}"
+        );
+        let p = params(json!({"to": "15550001111", "name": "t", "buttons": [{"index": 10}]}));
+        let err = run(&ctx(), p).await.unwrap_err();
+        assert!(err.to_string().contains("`buttons[0].index`"), "{err}");
+    }
+}

@@ -102,3 +102,47 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<Uploaded, HandlerError> {
     };
     media::upload(ctx, &origination, &key, p.mime_type.as_deref()).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{ctx, params};
+    use serde_json::json;
+
+    #[tokio::test]
+    async fn base64_bytes_are_stored_then_uploaded() {
+        let ctx = ctx();
+        let p = params(json!({"data": "aGVsbG8=", "filename": "hi.txt", "mimeType": "text/plain"}));
+        let out = run(&ctx, p).await.unwrap();
+        assert!(out.key.ends_with("-hi.txt"), "{}", out.key);
+        let stored = ctx.media().head(&out.key).await.unwrap().unwrap();
+        assert_eq!(stored.size, Some(5));
+        assert!(!out.media_id.is_empty());
+    }
+
+    #[tokio::test]
+    async fn refuses_what_it_cannot_store() {
+        let err = run(
+            &ctx(),
+            params(json!({"data": "%%%", "filename": "a", "mimeType": "t/t"})),
+        )
+        .await
+        .unwrap_err();
+        assert!(err.to_string().contains("`data`: is not base64"), "{err}");
+        let err = run(&ctx(), params(json!({"data": "aGk=", "mimeType": "t/t"})))
+            .await
+            .unwrap_err();
+        assert_eq!(err.to_string(), "missing required parameter `filename`");
+        let err = run(
+            &ctx(),
+            params(json!({"data": "aGk=", "filename": "../x", "mimeType": "t/t"})),
+        )
+        .await
+        .unwrap_err();
+        assert!(err.to_string().contains("plain file name"), "{err}");
+        let err = run(&ctx(), params(json!({"s3Key": "media/missing"})))
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), 404);
+    }
+}
