@@ -13,28 +13,45 @@ use crate::keys;
 /// # Errors
 /// [`HandlerError::MissingParam`] or [`HandlerError::InvalidParam`] naming the field.
 pub fn parse<P: DeserializeOwned>(request: Value) -> Result<P, HandlerError> {
-    serde_path_to_error::deserialize(request).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner().to_string();
-        if let Some(rest) = inner.strip_prefix("missing field `") {
-            let field = rest.split('`').next().unwrap_or(rest);
-            let field = if path == "." {
-                field.to_string()
-            } else {
-                format!("{path}.{field}")
-            };
-            return HandlerError::MissingParam(field);
-        }
+    let error = match serde_path_to_error::deserialize::<_, P>(&request) {
+        Ok(params) => return Ok(params),
+        Err(e) => e,
+    };
+    let path = error.path().to_string();
+    let inner = error.into_inner().to_string();
+    if let Some(rest) = inner.strip_prefix("missing field `") {
+        let field = rest.split('`').next().unwrap_or(rest);
         let field = if path == "." {
-            "request".to_string()
+            field.to_string()
         } else {
-            path
+            format!("{path}.{field}")
         };
-        HandlerError::InvalidParam {
-            field,
-            reason: inner,
-        }
+        return Err(HandlerError::MissingParam(field));
+    }
+    let field = if path == "." {
+        // A field of a `#[serde(flatten)]`ed struct loses its path: find the one to blame.
+        culprit::<P>(&request).unwrap_or_else(|| "request".to_string())
+    } else {
+        path
+    };
+    Err(HandlerError::InvalidParam {
+        field,
+        reason: inner,
     })
+}
+
+/// The top-level key without which the request decodes (only asked after an error whose path
+/// serde lost).
+fn culprit<P: DeserializeOwned>(request: &Value) -> Option<String> {
+    let object = request.as_object()?;
+    object
+        .keys()
+        .find(|key| {
+            let mut without = object.clone();
+            without.remove(key.as_str());
+            P::deserialize(&Value::Object(without)).is_ok()
+        })
+        .cloned()
 }
 
 /// Deserializers that also take the string form a query string gives (`?limit=5&archived=true`).
@@ -226,6 +243,23 @@ mod tests {
             "{err}"
         );
         assert_eq!(err.status(), 400);
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Flattened {
+        id: String,
+        #[serde(flatten)]
+        paging: Paging,
+    }
+
+    #[test]
+    fn a_bad_field_of_a_flattened_struct_is_named() {
+        let err = parse::<Flattened>(json!({"id": "a", "limit": "5 x"})).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid parameter `limit`: expected a whole number, got \"5 x\""
+        );
     }
 
     #[test]
