@@ -6,6 +6,7 @@ use std::io::Write;
 use std::sync::OnceLock;
 
 use handlers::inbound::RecordReport;
+use handlers::model::{MessageStatus, RecordOutcome};
 use serde_json::{Map, Value, json};
 
 /// The CloudWatch namespace of every metric.
@@ -85,7 +86,11 @@ pub fn record_lines(report: &RecordReport, elapsed_ms: f64) -> Vec<Value> {
         ),
         (
             "PoisonRecords",
-            if report.outcome == "failed" { 1.0 } else { 0.0 },
+            if report.outcome == RecordOutcome::Failed {
+                1.0
+            } else {
+                0.0
+            },
             "Count",
         ),
         ("PoisonParts", f64::from(c.poison), "Count"),
@@ -110,16 +115,16 @@ pub fn record_lines(report: &RecordReport, elapsed_ms: f64) -> Vec<Value> {
             &[("MessagesReceived", f64::from(n), "Count")],
         ));
     }
-    let mut by_status: Vec<(&str, u32)> = Vec::new();
+    let mut by_status: Vec<(&MessageStatus, u32)> = Vec::new();
     for s in &report.applied_statuses {
-        match by_status.iter_mut().find(|(k, _)| k == s) {
+        match by_status.iter_mut().find(|(k, _)| *k == s) {
             Some((_, n)) => *n += 1,
             None => by_status.push((s, 1)),
         }
     }
     for (s, n) in by_status {
         lines.push(line(
-            &[("Status", s)],
+            &[("Status", s.as_str())],
             &[("Statuses", f64::from(n), "Count")],
         ));
     }
@@ -174,9 +179,9 @@ mod tests {
     #[test]
     fn a_record_reports_types_and_statuses_on_their_own_dimension() {
         let report = RecordReport {
-            outcome: "processed".into(),
+            outcome: RecordOutcome::Processed,
             new_types: vec!["text".into(), "image".into(), "text".into()],
-            applied_statuses: vec!["read".into()],
+            applied_statuses: vec![MessageStatus::Read],
             lags: vec![1.5, 3.0],
             ..Default::default()
         };

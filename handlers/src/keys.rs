@@ -55,6 +55,18 @@ pub struct IndexDef {
     pub sort: &'static str,
 }
 
+/// The index named `name` (one of the `GSI_*` constants), from [`INDEXES`].
+///
+/// # Panics
+/// When `name` is not in [`INDEXES`]: a programming error that the test below and every store
+/// test catch.
+pub fn index(name: &str) -> &'static IndexDef {
+    INDEXES
+        .iter()
+        .find(|i| i.name == name)
+        .unwrap_or_else(|| panic!("index `{name}` is not in keys::INDEXES"))
+}
+
 /// `MSG#{waMessageId}`
 pub fn message(wa_message_id: &str) -> String {
     format!("MSG#{wa_message_id}")
@@ -159,6 +171,19 @@ mod tests {
             direction("106540352242922", "INBOUND", "2026-11-20T10:00:00Z"),
             "106540352242922#INBOUND#2026-11-20"
         );
+    }
+
+    #[test]
+    fn every_index_name_resolves() {
+        for name in [
+            GSI_INBOX,
+            GSI_CONVERSATION,
+            GSI_DIRECTION,
+            GSI_FROM,
+            GSI_ITEM_TYPE,
+        ] {
+            assert_eq!(index(name).name, name);
+        }
     }
 
     #[test]

@@ -1,11 +1,12 @@
 //! Media: copying inbound media into the media store, and uploading files to WhatsApp.
 
 use serde::Serialize;
-use serde_json::json;
 
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::keys;
+use crate::model::{DownloadOutcome, ItemType, MediaCopy, MediaDownloadItem, MediaUploadItem};
+use crate::store::put_item;
 use crate::time;
 
 /// Where an inbound media file was copied.
@@ -69,7 +70,7 @@ pub async fn download(
                 &media_id,
                 wa_message_id,
                 None,
-                "failed",
+                DownloadOutcome::Failed,
                 Some(&e.to_string()),
                 &now,
             )
@@ -101,7 +102,7 @@ pub async fn download(
         &media_id,
         wa_message_id,
         Some(&out),
-        "downloaded",
+        DownloadOutcome::Downloaded,
         None,
         &now,
     )
@@ -114,28 +115,26 @@ async fn record_download(
     media_id: &str,
     wa_message_id: &str,
     done: Option<&Downloaded>,
-    outcome: &str,
+    outcome: DownloadOutcome,
     error: Option<&str>,
     now: &str,
 ) -> Result<(), HandlerError> {
-    let mut item = json!({
-        "pk": keys::media_download(media_id),
-        "itemType": "MEDIA_DOWNLOAD",
-        "mediaId": media_id,
-        "waMessageId": wa_message_id,
-        "outcome": outcome,
-        "createdAt": now,
-    });
-    if let Some(d) = done {
-        item["key"] = json!(d.key);
-        item["mimeType"] = json!(d.mime_type);
-        item["size"] = json!(d.size);
-        item["store"] = json!(d.store);
-    }
-    if let Some(e) = error {
-        item["error"] = json!(e);
-    }
-    ctx.store().put_record(&item).await?;
+    let item = MediaDownloadItem {
+        pk: keys::media_download(media_id),
+        item_type: ItemType::MediaDownload,
+        media_id: media_id.to_string(),
+        wa_message_id: wa_message_id.to_string(),
+        outcome,
+        created_at: now.to_string(),
+        copy: done.map(|d| MediaCopy {
+            key: d.key.clone(),
+            mime_type: d.mime_type.clone(),
+            size: d.size,
+            store: d.store.clone(),
+        }),
+        error: error.map(str::to_string),
+    };
+    put_item(ctx.store(), &item).await?;
     Ok(())
 }
 
@@ -166,18 +165,21 @@ pub async fn upload(
     })?;
     let media_id = ctx.sender().upload_media(origination, key).await?;
     let now = time::now_iso();
-    ctx.store()
-        .put_record(&json!({
-            "pk": keys::media_upload(&media_id),
-            "itemType": "MEDIA_UPLOAD",
-            "mediaId": media_id,
-            "key": key,
-            "size": object.size,
-            "mimeType": object.content_type.as_deref().or(mime_type),
-            "originationPhoneNumberId": origination,
-            "createdAt": now,
-        }))
-        .await?;
+    let item = MediaUploadItem {
+        pk: keys::media_upload(&media_id),
+        item_type: ItemType::MediaUpload,
+        media_id: media_id.clone(),
+        key: key.to_string(),
+        size: object.size,
+        mime_type: object
+            .content_type
+            .clone()
+            .or(mime_type.map(str::to_string)),
+        origination_phone_number_id: origination.to_string(),
+        created_at: now,
+        ..Default::default()
+    };
+    put_item(ctx.store(), &item).await?;
     Ok(Uploaded {
         media_id,
         key: key.to_string(),

@@ -3,7 +3,7 @@
 //! The embedded store applies them directly; the DynamoDB store expresses the same rules as
 //! condition and update expressions. The conformance suite holds both to the same results.
 
-use crate::model::{self, ConversationItem, MessageItem};
+use crate::model::{ConversationItem, Direction, ItemType, MessageItem, MessageStatus};
 use crate::store::{ConversationTouch, StatusUpdate};
 
 /// The message item after recording `new`, or `None` when the message is already stored (a
@@ -45,30 +45,29 @@ pub fn merge_message(existing: Option<MessageItem>, new: &MessageItem) -> Option
 /// The message item after a status, or `None` when the status is not newer than the stored one.
 /// A status for an unknown message creates the item; its message merges into it later.
 pub fn apply_status(existing: Option<MessageItem>, u: &StatusUpdate) -> Option<MessageItem> {
-    let mut item = existing.unwrap_or_else(|| MessageItem {
-        pk: crate::keys::message(&u.wa_message_id),
-        item_type: model::MESSAGE.into(),
-        wa_message_id: u.wa_message_id.clone(),
-        direction: model::OUTBOUND.into(),
-        received_at: u.at.clone(),
-        created_at: u.now.clone(),
-        status: String::new(),
-        ..Default::default()
-    });
-    let fresh = item.status.is_empty();
-    if !fresh && item.status_rank >= u.rank {
+    let rank = u.status.rank();
+    if existing.as_ref().is_some_and(|old| old.status_rank >= rank) {
         return None;
     }
+    let mut item = existing.unwrap_or_else(|| MessageItem {
+        pk: crate::keys::message(&u.wa_message_id),
+        item_type: ItemType::Message,
+        wa_message_id: u.wa_message_id.clone(),
+        direction: Direction::Outbound,
+        received_at: u.at.clone(),
+        created_at: u.now.clone(),
+        ..Default::default()
+    });
     item.status = u.status.clone();
-    item.status_rank = u.rank;
+    item.status_rank = rank;
     let at = Some(u.at.clone());
-    match u.status.as_str() {
-        "sent" => item.sent_at = at,
-        "delivered" => item.delivered_at = at,
-        "read" => item.read_at = at,
-        "played" => item.played_at = at,
-        "failed" => item.failed_at = at,
-        _ => {}
+    match u.status {
+        MessageStatus::Sent => item.sent_at = at,
+        MessageStatus::Delivered => item.delivered_at = at,
+        MessageStatus::Read => item.read_at = at,
+        MessageStatus::Played => item.played_at = at,
+        MessageStatus::Failed => item.failed_at = at,
+        MessageStatus::Accepted | MessageStatus::Received | MessageStatus::Other(_) => {}
     }
     item.updated_at = Some(u.now.clone());
     item.conversation_pk = item.conversation_pk.or_else(|| u.conversation_pk.clone());
@@ -100,7 +99,7 @@ pub fn merge_conversation(
 ) -> ConversationItem {
     let mut conv = existing.unwrap_or_else(|| ConversationItem {
         pk: touch.pk.clone(),
-        item_type: model::CONVERSATION.into(),
+        item_type: ItemType::Conversation,
         inbox_pk: touch.inbox_pk.clone(),
         phone_number_id: touch.phone_number_id.clone(),
         customer_id: touch.customer_id.clone(),
@@ -113,7 +112,7 @@ pub fn merge_conversation(
         conv.last_message_at = touch.message_at.clone();
         conv.last_message_id = Some(touch.message_id.clone());
         conv.last_message_preview = Some(touch.preview.clone());
-        conv.last_message_direction = Some(touch.direction.clone());
+        conv.last_message_direction = Some(touch.direction);
         conv.waba_id = touch.waba_id.clone().or(conv.waba_id);
         conv.wa_id = touch.wa_id.clone().or(conv.wa_id);
         conv.user_id = touch.user_id.clone().or(conv.user_id);

@@ -5,11 +5,13 @@
 
 use async_trait::async_trait;
 use base64::Engine;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::model::{
-    ConversationItem, MediaPart, MessageItem, MetaError, QualityItem, TemplateItem,
-    WebhookEventItem,
+    ConversationItem, Direction, MediaPart, MessageItem, MessageStatus, MetaError, QualityItem,
+    TemplateItem, WebhookEventItem,
 };
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -76,7 +78,7 @@ pub struct ConversationTouch {
     pub message_at: String,
     pub message_id: String,
     pub preview: String,
-    pub direction: String,
+    pub direction: Direction,
     /// Inbound messages count as unread and open the 24-hour window.
     pub inbound: bool,
     pub now: String,
@@ -86,8 +88,8 @@ pub struct ConversationTouch {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StatusUpdate {
     pub wa_message_id: String,
-    pub status: String,
-    pub rank: u8,
+    /// The new status; its [`MessageStatus::rank`] decides whether it moves the message forward.
+    pub status: MessageStatus,
     /// Meta's time for this status.
     pub at: String,
     pub conversation_pk: Option<String>,
@@ -101,35 +103,6 @@ pub struct StatusUpdate {
     pub billing_conversation: Option<Value>,
     pub biz_opaque_callback_data: Option<String>,
     pub now: String,
-}
-
-impl StatusUpdate {
-    /// The attribute that keeps this status's own time (`sentAt`, `deliveredAt`, ...).
-    pub fn time_attribute(&self) -> Option<&'static str> {
-        match self.status.as_str() {
-            "sent" => Some("sentAt"),
-            "delivered" => Some("deliveredAt"),
-            "read" => Some("readAt"),
-            "played" => Some("playedAt"),
-            "failed" => Some("failedAt"),
-            _ => None,
-        }
-    }
-}
-
-/// Ordering of statuses: a status is applied only when its rank is above the stored one.
-/// `failed` is terminal; an unknown status ranks just above `accepted` so it is kept but never
-/// hides a real delivery state.
-pub fn status_rank(status: &str) -> u8 {
-    match status {
-        "accepted" | "received" => 0,
-        "sent" => 2,
-        "delivered" => 3,
-        "read" => 4,
-        "played" => 5,
-        "failed" => 9,
-        _ => 1,
-    }
 }
 
 /// A page request: at most `limit` items after the position `cursor` names.
@@ -230,9 +203,11 @@ pub trait Store: Send + Sync {
     ) -> Result<bool, StoreError>;
 
     /// Writes (or overwrites) an item given as JSON with its `pk` (MEDIA_DOWNLOAD, MEDIA_UPLOAD).
+    /// Callers with a typed item use [`put_item`].
     async fn put_record(&self, item: &Value) -> Result<(), StoreError>;
 
-    /// Any item by its pk, as JSON (templates, quality, webhook events).
+    /// Any item by its pk, as JSON (templates, quality, webhook events). Callers that know the
+    /// item's type use [`get_item_as`].
     async fn get_item(&self, pk: &str) -> Result<Option<Value>, StoreError>;
 
     /// Items of one `gsi-itemType` partition, newest first.
@@ -258,18 +233,45 @@ pub trait Store: Send + Sync {
     fn describe(&self) -> String;
 }
 
+/// Writes (or overwrites) a typed item through [`Store::put_record`], so that no caller builds
+/// an item's JSON by hand.
+///
+/// # Errors
+/// [`StoreError::Rejected`] when the item does not serialize; the store's own errors.
+pub async fn put_item<T: Serialize + ?Sized>(
+    store: &dyn Store,
+    item: &T,
+) -> Result<(), StoreError> {
+    let value = serde_json::to_value(item).map_err(|e| StoreError::Rejected {
+        operation: "serialize",
+        source: Box::new(e),
+    })?;
+    store.put_record(&value).await
+}
+
+/// Reads an item by its pk as type `T` through [`Store::get_item`].
+///
+/// # Errors
+/// [`StoreError::Corrupt`] when the stored item is not a `T`; the store's own errors.
+pub async fn get_item_as<T: DeserializeOwned>(
+    store: &dyn Store,
+    pk: &str,
+) -> Result<Option<T>, StoreError> {
+    store
+        .get_item(pk)
+        .await?
+        .map(|value| {
+            serde_json::from_value(value).map_err(|e| StoreError::Corrupt {
+                pk: pk.to_string(),
+                reason: e.to_string(),
+            })
+        })
+        .transpose()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn statuses_rank_forward_and_failed_is_terminal() {
-        let order = ["accepted", "sent", "delivered", "read", "failed"];
-        for pair in order.windows(2) {
-            assert!(status_rank(pair[0]) < status_rank(pair[1]), "{pair:?}");
-        }
-        assert!(status_rank("some_new_status") < status_rank("sent"));
-    }
 
     #[test]
     fn cursor_round_trips_and_rejects_garbage() {

@@ -228,7 +228,7 @@ async fn reply_context_bsuid_recipient_and_callback_data_are_sent() {
         .await
         .unwrap();
     let stored = rig.store.get_message(id).await.unwrap().unwrap();
-    assert_eq!(stored.status, "delivered");
+    assert_eq!(stored.status, handlers::model::MessageStatus::Delivered);
     assert_eq!(
         stored.biz_opaque_callback_data.as_deref(),
         Some("order-1234")
@@ -295,7 +295,11 @@ async fn eum_errors_map_to_clear_statuses_and_failed_sends_are_kept() {
         )
         .await
         .unwrap();
-    let failed: Vec<_> = page.items.iter().filter(|m| m.status == "failed").collect();
+    let failed: Vec<_> = page
+        .items
+        .iter()
+        .filter(|m| m.status == handlers::model::MessageStatus::Failed)
+        .collect();
     assert_eq!(failed.len(), 5);
     assert!(
         failed

@@ -77,7 +77,7 @@ async fn run_inbound_events(store: std::sync::Arc<dyn Store>) {
                             .unwrap()
                             .unwrap_or_else(|| panic!("{name}: not stored"));
                         assert_eq!(stored.kind.as_deref(), m["type"].as_str(), "{name}");
-                        assert_eq!(stored.direction, "INBOUND");
+                        assert_eq!(stored.direction, handlers::model::Direction::Inbound);
                         let conv = store
                             .get_conversation(stored.conversation_pk.as_deref().unwrap())
                             .await
@@ -95,7 +95,10 @@ async fn run_inbound_events(store: std::sync::Arc<dyn Store>) {
                             .unwrap();
                         assert!(
                             stored.status_rank
-                                >= handlers::store::status_rank(s["status"].as_str().unwrap()),
+                                >= handlers::model::MessageStatus::from(
+                                    s["status"].as_str().unwrap()
+                                )
+                                .rank(),
                             "{name}"
                         );
                         if s["status"] == "failed" {

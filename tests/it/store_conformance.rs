@@ -4,8 +4,10 @@
 use std::sync::Arc;
 
 use handlers::keys;
-use handlers::model::{self, MessageItem};
-use handlers::store::{ConversationTouch, PageRequest, Recorded, Store, StoreError};
+use handlers::model::{self, Direction, ItemType, MessageItem, MessageStatus};
+use handlers::store::{
+    ConversationTouch, PageRequest, Recorded, Store, StoreError, get_item_as, put_item,
+};
 use serde_json::json;
 use whatsapp_lambda::intake;
 
@@ -34,6 +36,7 @@ conformance!(
     template_and_quality_updates_never_regress,
     foreign_tokens_are_refused,
     stats_count_the_recent_window,
+    stored_attributes_keep_their_text,
 );
 
 const CONV: &str = "CONV#106540352242922#16505551234";
@@ -99,8 +102,8 @@ async fn statuses_only_move_forward<S: Store + 'static>(store: Arc<S>) {
         .await
         .unwrap()
         .expect("status creates the item");
-    assert_eq!(msg.status, "read");
-    assert_eq!(msg.direction, model::OUTBOUND);
+    assert_eq!(msg.status, MessageStatus::Read);
+    assert_eq!(msg.direction, Direction::Outbound);
     assert_eq!(msg.delivered_at.as_deref(), Some("2025-11-20T10:00:20Z"));
     assert_eq!(msg.read_at.as_deref(), Some("2025-11-20T10:00:30Z"));
     // the late `sent` changed nothing
@@ -129,7 +132,7 @@ async fn failed_is_terminal_and_keeps_its_error<S: Store + 'static>(store: Arc<S
     .await
     .unwrap();
     let msg = store.get_message("wamid.OUT2").await.unwrap().unwrap();
-    assert_eq!(msg.status, "failed");
+    assert_eq!(msg.status, MessageStatus::Failed);
     let error = msg.error.expect("failed keeps Meta's error");
     assert_eq!(error.code, Some(131047));
     assert_eq!(error.title.as_deref(), Some("Re-engagement message"));
@@ -152,15 +155,15 @@ async fn status_before_its_message_merges<S: Store + 'static>(store: Arc<S>) {
     // the send is recorded after its status arrived (as the outbound path will do)
     let outbound = MessageItem {
         pk: keys::message("wamid.OUT3"),
-        item_type: model::MESSAGE.into(),
+        item_type: ItemType::Message,
         wa_message_id: "wamid.OUT3".into(),
-        direction: model::OUTBOUND.into(),
+        direction: Direction::Outbound,
         kind: Some("text".into()),
         text: Some("your order shipped".into()),
         conversation_pk: Some(CONV.into()),
         received_at: "2025-11-20T10:00:05Z".into(),
         created_at: "2025-11-20T10:00:05Z".into(),
-        status: "accepted".into(),
+        status: MessageStatus::Accepted,
         ..Default::default()
     };
     let touch = ConversationTouch {
@@ -172,7 +175,7 @@ async fn status_before_its_message_merges<S: Store + 'static>(store: Arc<S>) {
         message_at: outbound.received_at.clone(),
         message_id: "wamid.OUT3".into(),
         preview: "your order shipped".into(),
-        direction: model::OUTBOUND.into(),
+        direction: Direction::Outbound,
         inbound: false,
         now: "2025-11-20T10:00:05Z".into(),
         ..Default::default()
@@ -187,7 +190,11 @@ async fn status_before_its_message_merges<S: Store + 'static>(store: Arc<S>) {
     );
     let msg = store.get_message("wamid.OUT3").await.unwrap().unwrap();
     assert_eq!(msg.kind.as_deref(), Some("text"));
-    assert_eq!(msg.status, "delivered", "the earlier status is kept");
+    assert_eq!(
+        msg.status,
+        MessageStatus::Delivered,
+        "the earlier status is kept"
+    );
     assert_eq!(msg.text.as_deref(), Some("your order shipped"));
     assert_eq!(
         msg.to.as_deref(),
@@ -396,7 +403,7 @@ async fn archive_and_read<S: Store + 'static>(store: Arc<S>) {
 async fn template_and_quality_updates_never_regress<S: Store + 'static>(store: Arc<S>) {
     let newer = model::TemplateItem {
         pk: keys::template(WABA, "order_update", "en_US"),
-        item_type: model::TEMPLATE.into(),
+        item_type: ItemType::Template,
         item_type_pk: keys::item_type::TEMPLATE.into(),
         waba_id: WABA.into(),
         name: "order_update".into(),
@@ -515,4 +522,181 @@ async fn stats_count_the_recent_window<S: Store + 'static>(store: Arc<S>) {
     assert_eq!(data["failedWebhookRecords"], 1);
     let wider = action(&ctx, json!({"action": "get_stats", "hours": 72})).await;
     assert_eq!(wider["data"]["inbound"]["total"], 3);
+}
+
+/// The typed states are stored as exactly the text written before they were enums: items
+/// already in a table, and anything reading the table directly, see no change.
+async fn stored_attributes_keep_their_text<S: Store + 'static>(store: Arc<S>) {
+    let ctx = ctx(store.clone());
+    // GIVEN an inbound message, a status of an unknown message, an unknown status and a kept field
+    intake::handle(
+        &ctx,
+        text_event("raw-1", "wamid.RAW1", CUSTOMER, 1_763_632_800, "hi"),
+    )
+    .await
+    .unwrap();
+    intake::handle(
+        &ctx,
+        status_event("raw-2", "wamid.RAW2", "sent", 1_763_632_801),
+    )
+    .await
+    .unwrap();
+    intake::handle(
+        &ctx,
+        status_event("raw-3", "wamid.RAW3", "some_new_status", 1_763_632_802),
+    )
+    .await
+    .unwrap();
+    let kept =
+        envelope(json!([{"field": "account_update", "value": {"event": "VERIFIED_ACCOUNT"}}]));
+    intake::handle(&ctx, sns_event(&[("raw-4", kept)]))
+        .await
+        .unwrap();
+    let raw = |pk: String| {
+        let store = store.clone();
+        async move { store.get_item(&pk).await.unwrap().expect("stored") }
+    };
+
+    // THEN each attribute holds its old text
+    let inbound = raw(keys::message("wamid.RAW1")).await;
+    assert_eq!(
+        (
+            &inbound["itemType"],
+            &inbound["direction"],
+            &inbound["status"],
+            &inbound["statusRank"]
+        ),
+        (
+            &json!("MESSAGE"),
+            &json!("INBOUND"),
+            &json!("received"),
+            &json!(0)
+        )
+    );
+    let conv = raw(CONV.to_string()).await;
+    assert_eq!(conv["itemType"], "CONVERSATION");
+    assert_eq!(conv["lastMessageDirection"], "INBOUND");
+    let sent = raw(keys::message("wamid.RAW2")).await;
+    assert_eq!(
+        (
+            &sent["itemType"],
+            &sent["direction"],
+            &sent["status"],
+            &sent["statusRank"]
+        ),
+        (
+            &json!("MESSAGE"),
+            &json!("OUTBOUND"),
+            &json!("sent"),
+            &json!(2)
+        )
+    );
+    assert_eq!(sent["sentAt"], "2025-11-20T10:00:01Z");
+    let unknown = raw(keys::message("wamid.RAW3")).await;
+    assert_eq!(
+        (&unknown["status"], &unknown["statusRank"]),
+        (&json!("some_new_status"), &json!(1))
+    );
+    let typed = store.get_message("wamid.RAW3").await.unwrap().unwrap();
+    assert_eq!(typed.status, MessageStatus::Other("some_new_status".into()));
+    let audit = raw(keys::webhook_audit("raw-1")).await;
+    assert_eq!(
+        (&audit["itemType"], &audit["kind"], &audit["outcome"]),
+        (&json!("WEBHOOK_EVENT"), &json!("sns"), &json!("processed"))
+    );
+    let field = raw(keys::webhook_field_event(
+        WABA,
+        "account_update",
+        "raw-4",
+        0,
+    ))
+    .await;
+    assert_eq!(
+        (&field["itemType"], &field["kind"], &field["outcome"]),
+        (
+            &json!("WEBHOOK_EVENT"),
+            &json!("account_update"),
+            &json!("kept")
+        )
+    );
+
+    // AND the media items are stored exactly as the JSON the media path used to build
+    let upload = model::MediaUploadItem {
+        pk: keys::media_upload("m-1"),
+        item_type: ItemType::MediaUpload,
+        media_id: "m-1".into(),
+        key: "uploads/2026-11-20/a.jpg".into(),
+        size: None,
+        mime_type: Some("image/jpeg".into()),
+        origination_phone_number_id: ORIGINATION.into(),
+        created_at: "2026-11-20T10:00:00Z".into(),
+        ..Default::default()
+    };
+    put_item(&*store, &upload).await.unwrap();
+    assert_eq!(
+        raw(upload.pk.clone()).await,
+        json!({
+            "pk": "MEDIA_UPLOAD#m-1",
+            "itemType": "MEDIA_UPLOAD",
+            "mediaId": "m-1",
+            "key": "uploads/2026-11-20/a.jpg",
+            "size": null,
+            "mimeType": "image/jpeg",
+            "originationPhoneNumberId": ORIGINATION,
+            "createdAt": "2026-11-20T10:00:00Z",
+        })
+    );
+    let back: model::MediaUploadItem = get_item_as(&*store, &upload.pk).await.unwrap().unwrap();
+    assert_eq!(back, upload);
+    let downloaded = model::MediaDownloadItem {
+        pk: keys::media_download("m-2"),
+        item_type: ItemType::MediaDownload,
+        media_id: "m-2".into(),
+        wa_message_id: "wamid.RAW1".into(),
+        outcome: model::DownloadOutcome::Downloaded,
+        created_at: "2026-11-20T10:00:00Z".into(),
+        copy: Some(model::MediaCopy {
+            key: "media/p/2026-11-20/m-2.jpg".into(),
+            mime_type: None,
+            size: Some(12),
+            store: "local".into(),
+        }),
+        error: None,
+    };
+    put_item(&*store, &downloaded).await.unwrap();
+    assert_eq!(
+        raw(downloaded.pk.clone()).await,
+        json!({
+            "pk": "MEDIA_DOWNLOAD#m-2",
+            "itemType": "MEDIA_DOWNLOAD",
+            "mediaId": "m-2",
+            "waMessageId": "wamid.RAW1",
+            "outcome": "downloaded",
+            "createdAt": "2026-11-20T10:00:00Z",
+            "key": "media/p/2026-11-20/m-2.jpg",
+            "mimeType": null,
+            "size": 12,
+            "store": "local",
+        })
+    );
+    let failed = model::MediaDownloadItem {
+        pk: keys::media_download("m-3"),
+        outcome: model::DownloadOutcome::Failed,
+        copy: None,
+        error: Some("no such media".into()),
+        ..downloaded
+    };
+    put_item(&*store, &failed).await.unwrap();
+    assert_eq!(
+        raw(failed.pk.clone()).await,
+        json!({
+            "pk": "MEDIA_DOWNLOAD#m-3",
+            "itemType": "MEDIA_DOWNLOAD",
+            "mediaId": "m-2",
+            "waMessageId": "wamid.RAW1",
+            "outcome": "failed",
+            "createdAt": "2026-11-20T10:00:00Z",
+            "error": "no such media",
+        })
+    );
 }

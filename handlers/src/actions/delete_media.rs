@@ -6,9 +6,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
+use crate::model::MediaUploadItem;
 use crate::params::lenient;
 use crate::params::non_empty;
 use crate::registry::ActionSpec;
+use crate::store::{get_item_as, put_item};
 
 pub const NAME: &str = "delete_media";
 
@@ -41,14 +43,12 @@ pub struct Output {
 
 pub async fn run(ctx: &Ctx, p: Params) -> Result<Output, HandlerError> {
     non_empty("mediaId", &p.media_id)?;
-    let upload = ctx
-        .store()
-        .get_item(&crate::keys::media_upload(&p.media_id))
-        .await?;
+    let upload: Option<MediaUploadItem> =
+        get_item_as(ctx.store(), &crate::keys::media_upload(&p.media_id)).await?;
     // The phone the file was uploaded from, unless the caller names one.
     let uploaded_from = upload
         .as_ref()
-        .and_then(|u| u["originationPhoneNumberId"].as_str());
+        .map(|u| u.origination_phone_number_id.as_str());
     let origination = ctx.origination(
         p.origination_phone_number_id.as_deref().or(uploaded_from),
         ctx.default_phone(),
@@ -57,18 +57,18 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<Output, HandlerError> {
     let mut deleted_key = None;
     let already = upload
         .as_ref()
-        .is_some_and(|u| u["storedObjectDeleted"] == true);
+        .is_some_and(|u| u.stored_object_deleted == Some(true));
     if p.delete_stored
         && !already
-        && let Some(key) = upload.as_ref().and_then(|u| u["key"].as_str())
+        && let Some(key) = upload.as_ref().map(|u| u.key.as_str())
     {
         ctx.media().delete(key).await?;
         deleted_key = Some(key.to_string());
     }
     if let Some(mut record) = upload {
-        record["deletedAt"] = serde_json::json!(crate::time::now_iso());
-        record["storedObjectDeleted"] = serde_json::json!(deleted_key.is_some());
-        ctx.store().put_record(&record).await?;
+        record.deleted_at = Some(crate::time::now_iso());
+        record.stored_object_deleted = Some(deleted_key.is_some());
+        put_item(ctx.store(), &record).await?;
     }
     Ok(Output {
         media_id: p.media_id,

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::keys;
-use crate::model::{INBOUND, OUTBOUND};
+use crate::model::Direction;
 use crate::params;
 use crate::params::lenient;
 use crate::registry::ActionSpec;
@@ -76,8 +76,11 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<Output, HandlerError> {
     let last = now.date_naive();
     while day <= last && !truncated {
         let day_iso = format!("{day}T00:00:00Z");
-        for (direction, stats) in [(INBOUND, &mut inbound), (OUTBOUND, &mut outbound)] {
-            let pk = keys::direction(&phone, direction, &day_iso);
+        for (direction, stats) in [
+            (Direction::Inbound, &mut inbound),
+            (Direction::Outbound, &mut outbound),
+        ] {
+            let pk = keys::direction(&phone, direction.as_str(), &day_iso);
             let mut page = PageRequest {
                 limit: 100,
                 cursor: None,
@@ -90,7 +93,7 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<Output, HandlerError> {
                         .by_type
                         .entry(m.kind.clone().unwrap_or_else(|| "unknown".into()))
                         .or_default() += 1;
-                    *stats.by_status.entry(m.status.clone()).or_default() += 1;
+                    *stats.by_status.entry(m.status.to_string()).or_default() += 1;
                     if let Some(c) = &m.conversation_pk {
                         conversations.insert(c.clone());
                     }

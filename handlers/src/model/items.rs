@@ -6,26 +6,22 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub const MESSAGE: &str = "MESSAGE";
-pub const CONVERSATION: &str = "CONVERSATION";
-pub const WEBHOOK_EVENT: &str = "WEBHOOK_EVENT";
-pub const TEMPLATE: &str = "TEMPLATE";
-pub const QUALITY: &str = "QUALITY";
-
-pub const INBOUND: &str = "INBOUND";
-pub const OUTBOUND: &str = "OUTBOUND";
-
-/// Status of an inbound message when stored (statuses only concern outbound messages).
-pub const STATUS_RECEIVED: &str = "received";
+use super::parts::{
+    ButtonPart, ContextPart, InteractivePart, LocationPart, MediaPart, MetaError, OrderPart,
+    ReactionPart, SystemPart,
+};
+use super::states::{
+    Direction, DownloadOutcome, EventKind, ItemType, MessageStatus, RecordOutcome,
+};
 
 /// A WhatsApp message, inbound or outbound: `pk = MSG#{waMessageId}`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageItem {
     pub pk: String,
-    pub item_type: String,
+    pub item_type: ItemType,
     pub wa_message_id: String,
-    pub direction: String,
+    pub direction: Direction,
     /// Meta's type string (`text`, `image`, ..., `unsupported`, or a type unknown to us).
     /// Absent only on an item created by a status that arrived before its message.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -54,7 +50,7 @@ pub struct MessageItem {
     pub created_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
-    pub status: String,
+    pub status: MessageStatus,
     #[serde(default)]
     pub status_rank: u8,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -106,160 +102,12 @@ pub struct MessageItem {
     pub raw: Option<Value>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MediaPart {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mime_type: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sha256: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub filename: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub voice: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub animated: Option<bool>,
-    /// Where the bytes were copied to in S3 (for the media download path, not built yet).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub s3_key: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub size: Option<u64>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LocationPart {
-    pub latitude: f64,
-    pub longitude: f64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub address: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct InteractivePart {
-    /// `button_reply`, `list_reply`, `nfm_reply` or what Meta sent.
-    #[serde(rename = "type")]
-    pub kind: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Flow (`nfm_reply`) name and body.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub flow_name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub flow_body: Option<String>,
-    /// `response_json` parsed; kept as a string when it is not valid JSON.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub flow_response: Option<Value>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ButtonPart {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub text: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub payload: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ReactionPart {
-    /// The message reacted to.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub message_id: Option<String>,
-    /// Absent when the customer removed the reaction.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub emoji: Option<String>,
-    #[serde(default)]
-    pub removed: bool,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct OrderPart {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub catalog_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub text: Option<String>,
-    #[serde(default)]
-    pub product_items: Vec<OrderItem>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct OrderItem {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub product_retailer_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub quantity: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub item_price: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub currency: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SystemPart {
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub body: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub wa_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub new_wa_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ContextPart {
-    /// The message this one replies to.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub from: Option<String>,
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub forwarded: bool,
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub frequently_forwarded: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub referred_product: Option<Value>,
-}
-
-/// Meta's error object, reduced to what an operator needs.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MetaError {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub code: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub details: Option<String>,
-}
-
 /// A thread between one business phone and one customer: `pk = CONV#{phone}#{customer}`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationItem {
     pub pk: String,
-    pub item_type: String,
+    pub item_type: ItemType,
     pub inbox_pk: String,
     pub phone_number_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -279,7 +127,7 @@ pub struct ConversationItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_message_preview: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_message_direction: Option<String>,
+    pub last_message_direction: Option<Direction>,
     /// Last time the customer wrote: the 24-hour customer-service window starts here.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_inbound_at: Option<String>,
@@ -296,13 +144,13 @@ pub struct ConversationItem {
 #[serde(rename_all = "camelCase")]
 pub struct WebhookEventItem {
     pub pk: String,
-    pub item_type: String,
+    pub item_type: ItemType,
     /// `sns`, `sqs`, or the kept field's name.
-    pub kind: String,
+    pub kind: EventKind,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub item_type_pk: Option<String>,
     /// `processed`, `partial`, `failed` or `kept`.
-    pub outcome: String,
+    pub outcome: RecordOutcome,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delivery_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -331,7 +179,7 @@ pub struct WebhookEventItem {
 #[serde(rename_all = "camelCase")]
 pub struct TemplateItem {
     pub pk: String,
-    pub item_type: String,
+    pub item_type: ItemType,
     pub item_type_pk: String,
     pub waba_id: String,
     pub name: String,
@@ -352,7 +200,7 @@ pub struct TemplateItem {
 #[serde(rename_all = "camelCase")]
 pub struct QualityItem {
     pub pk: String,
-    pub item_type: String,
+    pub item_type: ItemType,
     pub item_type_pk: String,
     pub display_phone_number: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -368,4 +216,58 @@ pub struct QualityItem {
     pub status_at: String,
     pub created_at: String,
     pub updated_at: String,
+}
+
+/// An inbound media file copied (or not) into the media store: `pk = MEDIA_DOWNLOAD#{mediaId}`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MediaDownloadItem {
+    pub pk: String,
+    pub item_type: ItemType,
+    pub media_id: String,
+    pub wa_message_id: String,
+    pub outcome: DownloadOutcome,
+    pub created_at: String,
+    /// Where the copy went; only when it was downloaded.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub copy: Option<MediaCopy>,
+    /// Why the copy failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The media-store object of a downloaded file. `mimeType` and `size` are stored as null when
+/// unknown (as they always were).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MediaCopy {
+    pub key: String,
+    pub mime_type: Option<String>,
+    pub size: Option<u64>,
+    /// The media store's description (`s3://bucket`, a local directory).
+    pub store: String,
+}
+
+/// A file uploaded to WhatsApp with `PostWhatsAppMessageMedia`: `pk = MEDIA_UPLOAD#{mediaId}`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MediaUploadItem {
+    pub pk: String,
+    pub item_type: ItemType,
+    pub media_id: String,
+    /// The media-store object uploaded.
+    pub key: String,
+    /// Stored as null when unknown.
+    pub size: Option<u64>,
+    /// Stored as null when unknown.
+    pub mime_type: Option<String>,
+    /// The EUM phone that uploaded it, and so can delete it.
+    pub origination_phone_number_id: String,
+    pub created_at: String,
+    /// Set by `delete_media`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<String>,
+    /// Set by `delete_media`: whether the media-store object was deleted too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stored_object_deleted: Option<bool>,
 }

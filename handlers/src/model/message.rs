@@ -3,8 +3,21 @@
 use serde_json::Value;
 
 use crate::keys;
-use crate::model::items::*;
+use crate::model::items::MessageItem;
+use crate::model::parts::*;
+use crate::model::states::{Direction, ItemType, MessageStatus};
 use crate::time;
+
+/// Why one element of `messages[]` cannot be stored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InboundMessageError {
+    /// No `id`: the message could be neither stored nor deduplicated.
+    #[error("message has no `id`")]
+    MissingId,
+    /// Neither `from` nor a business-scoped user id: no conversation to thread it into.
+    #[error("message {id} has neither `from` nor a business-scoped user id")]
+    NoCustomer { id: String },
+}
 
 /// What the message's change tells about where it belongs.
 #[derive(Debug, Clone, Default)]
@@ -35,14 +48,14 @@ impl Customer {
 /// Every type is kept: a type this version does not model is stored with its object in `raw`.
 ///
 /// # Errors
-/// A message without `id`, or without any customer identity, cannot be stored: the error says
-/// which.
+/// A message without `id` ([`InboundMessageError::MissingId`]), or without any customer identity
+/// ([`InboundMessageError::NoCustomer`]), cannot be stored.
 pub fn parse_inbound(
     msg: &Value,
     arrival: &Arrival<'_>,
     contacts: &[crate::model::webhook::Contact],
-) -> Result<(MessageItem, Customer), String> {
-    let id = str_field(msg, "id").ok_or("message has no `id`")?;
+) -> Result<(MessageItem, Customer), InboundMessageError> {
+    let id = str_field(msg, "id").ok_or(InboundMessageError::MissingId)?;
     let kind = str_field(msg, "type").unwrap_or_else(|| "unknown".to_string());
     let wa_id = str_field(msg, "from");
     let user_id = str_field(msg, "from_user_id").or_else(|| str_field(msg, "user_id"));
@@ -63,7 +76,7 @@ pub fn parse_inbound(
     };
     let customer_id = customer
         .id()
-        .ok_or_else(|| format!("message {id} has neither `from` nor a business-scoped user id"))?
+        .ok_or_else(|| InboundMessageError::NoCustomer { id: id.clone() })?
         .to_string();
 
     let received_at = msg
@@ -74,9 +87,9 @@ pub fn parse_inbound(
 
     let mut item = MessageItem {
         pk: keys::message(&id),
-        item_type: MESSAGE.into(),
+        item_type: ItemType::Message,
         wa_message_id: id,
-        direction: INBOUND.into(),
+        direction: Direction::Inbound,
         kind: Some(kind.clone()),
         from: customer.wa_id.clone().or_else(|| customer.user_id.clone()),
         from_user_id: customer.user_id.clone(),
@@ -89,13 +102,13 @@ pub fn parse_inbound(
         conversation_pk: Some(conversation_pk),
         direction_pk: Some(keys::direction(
             arrival.phone_number_id,
-            INBOUND,
+            Direction::Inbound.as_str(),
             &received_at,
         )),
         from_pk: Some(keys::from(&customer_id)),
         created_at: arrival.now.to_string(),
         received_at,
-        status: STATUS_RECEIVED.into(),
+        status: MessageStatus::Received,
         referral: msg.get("referral").cloned(),
         context: msg.get("context").map(parse_context),
         ..Default::default()
@@ -312,10 +325,22 @@ mod tests {
     #[test]
     fn message_without_identity_is_an_error() {
         let msg = json!({"id":"wamid.N","type":"text"});
+        assert_eq!(
+            parse_inbound(&msg, &arrival(), &[]).unwrap_err(),
+            InboundMessageError::NoCustomer {
+                id: "wamid.N".into()
+            }
+        );
         assert!(
             parse_inbound(&msg, &arrival(), &[])
                 .unwrap_err()
+                .to_string()
                 .contains("neither")
+        );
+        let no_id = json!({"from":"1","type":"text"});
+        assert_eq!(
+            parse_inbound(&no_id, &arrival(), &[]).unwrap_err(),
+            InboundMessageError::MissingId
         );
     }
 

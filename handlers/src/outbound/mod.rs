@@ -11,10 +11,10 @@ use serde_json::{Map, Value, json};
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::keys;
-use crate::model::{self, MessageItem, MetaError};
+use crate::model::{self, Direction, ItemType, MessageItem, MessageStatus, MetaError};
 use crate::params::{self, check_len};
 use crate::ports::{SendError, SendFailure};
-use crate::store::{ConversationTouch, status_rank};
+use crate::store::ConversationTouch;
 use crate::time;
 
 pub use common::SendCommon;
@@ -98,10 +98,10 @@ pub async fn send(
         Err(e) => Err(e),
     };
     let (id, status, error) = match &sent {
-        Ok(id) => (id.clone(), "accepted", None),
+        Ok(id) => (id.clone(), MessageStatus::Accepted, None),
         Err(e) => (
             local_failure_id(),
-            "failed",
+            MessageStatus::Failed,
             Some(MetaError {
                 title: Some("send failed".into()),
                 message: Some(e.to_string()),
@@ -111,20 +111,20 @@ pub async fn send(
     };
     let item = MessageItem {
         pk: keys::message(&id),
-        item_type: model::MESSAGE.into(),
+        item_type: ItemType::Message,
         wa_message_id: id.clone(),
-        direction: model::OUTBOUND.into(),
+        direction: Direction::Outbound,
         kind: Some(out.kind.to_string()),
         from: Some(phone.clone()),
         to: Some(customer_id.clone()),
         to_user_id: user_id.clone(),
         phone_number_id: Some(phone.clone()),
         conversation_pk: Some(conversation_pk.clone()),
-        direction_pk: Some(keys::direction(&phone, model::OUTBOUND, &now)),
+        direction_pk: Some(keys::direction(&phone, Direction::Outbound.as_str(), &now)),
         received_at: now.clone(),
         created_at: now.clone(),
-        status: status.into(),
-        status_rank: status_rank(status),
+        status: status.clone(),
+        status_rank: status.rank(),
         failed_at: error.as_ref().map(|_| now.clone()),
         error,
         biz_opaque_callback_data: common.biz_opaque_callback_data.clone(),
@@ -147,7 +147,7 @@ pub async fn send(
         message_at: now.clone(),
         message_id: id.clone(),
         preview: out.preview.clone(),
-        direction: model::OUTBOUND.into(),
+        direction: Direction::Outbound,
         inbound: false,
         now: now.clone(),
         ..Default::default()

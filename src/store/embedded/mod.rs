@@ -4,15 +4,17 @@
 //!
 //! One process at a time should own a data directory.
 
+mod log;
+
 use std::collections::HashMap;
-use std::fs::{self, File, OpenOptions};
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::fs::File;
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
 use handlers::model::{
-    ConversationItem, MediaPart, MessageItem, QualityItem, TemplateItem, WebhookEventItem,
+    ConversationItem, MediaPart, MessageItem, QualityItem, TemplateItem, WebhookEventItem, attr,
 };
 use handlers::store::{
     ConversationTouch, Page, PageRequest, Recorded, StatusApplied, StatusUpdate, Store, StoreError,
@@ -21,8 +23,6 @@ use handlers::store::{
 use handlers::{keys, rules};
 use serde::Serialize;
 use serde_json::{Value, json};
-
-const FILE_NAME: &str = "table.jsonl";
 
 /// See the module documentation.
 pub struct EmbeddedStore {
@@ -59,43 +59,7 @@ impl EmbeddedStore {
     /// # Errors
     /// The directory cannot be created or the log cannot be read or written.
     pub fn open(dir: &Path) -> std::io::Result<Self> {
-        fs::create_dir_all(dir)?;
-        let path = dir.join(FILE_NAME);
-        let mut items = HashMap::new();
-        let mut log_lines = 0;
-        if path.exists() {
-            for (n, line) in BufReader::new(File::open(&path)?).lines().enumerate() {
-                let line = line?;
-                if line.trim().is_empty() {
-                    continue;
-                }
-                // A torn last line (a crash mid-write) is skipped, not fatal.
-                match serde_json::from_str::<Value>(&line) {
-                    Ok(item) => {
-                        if let Some(pk) = item.get(keys::PK).and_then(Value::as_str) {
-                            items.insert(pk.to_string(), item);
-                            log_lines += 1;
-                        }
-                    }
-                    Err(e) => {
-                        tracing::warn!(line = n + 1, error = %e, "skipping unreadable line in {}", path.display())
-                    }
-                }
-            }
-        }
-        let mut inner = Inner {
-            items,
-            log: None,
-            log_lines,
-            writes: 0,
-        };
-        if inner.log_lines > 2 * inner.items.len() + 1000 {
-            compact(&path, &inner.items)?;
-            inner.log_lines = inner.items.len();
-        }
-        inner.log = Some(BufWriter::new(
-            OpenOptions::new().create(true).append(true).open(&path)?,
-        ));
+        let (path, inner) = log::open(dir)?;
         Ok(EmbeddedStore {
             path: Some(path),
             inner: Mutex::new(inner),
@@ -107,17 +71,6 @@ impl EmbeddedStore {
         // whole item), so the data is still usable.
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
-}
-
-fn compact(path: &Path, items: &HashMap<String, Value>) -> std::io::Result<()> {
-    let tmp = path.with_extension("jsonl.tmp");
-    let mut out = BufWriter::new(File::create(&tmp)?);
-    for item in items.values() {
-        serde_json::to_writer(&mut out, item)?;
-        out.write_all(b"\n")?;
-    }
-    out.flush()?;
-    fs::rename(tmp, path)
 }
 
 fn io_error(
@@ -146,10 +99,7 @@ impl Inner {
     fn put<T: Serialize>(&mut self, pk: &str, item: &T) -> Result<(), StoreError> {
         let value = serde_json::to_value(item).map_err(|e| io_error("put", e))?;
         if let Some(log) = self.log.as_mut() {
-            serde_json::to_writer(&mut *log, &value).map_err(|e| io_error("put", e))?;
-            log.write_all(b"\n")
-                .and_then(|_| log.flush())
-                .map_err(|e| io_error("put", e))?;
+            log::append(log, &value).map_err(|e| io_error("put", e))?;
             self.log_lines += 1;
         }
         self.items.insert(pk.to_string(), value);
@@ -161,11 +111,11 @@ impl Inner {
     fn put_newer<T: Serialize>(&mut self, pk: &str, item: &T) -> Result<bool, StoreError> {
         let mut value = serde_json::to_value(item).map_err(|e| io_error("put", e))?;
         if let Some(old) = self.items.get(pk) {
-            if old["statusAt"].as_str() > value["statusAt"].as_str() {
+            if old[attr::STATUS_AT].as_str() > value[attr::STATUS_AT].as_str() {
                 return Ok(false);
             }
-            if let Some(created) = old.get("createdAt") {
-                value["createdAt"] = created.clone();
+            if let Some(created) = old.get(attr::CREATED_AT) {
+                value[attr::CREATED_AT] = created.clone();
             }
         }
         self.put(pk, &value)?;
@@ -313,10 +263,7 @@ impl Store for EmbeddedStore {
         conversation_pk: &str,
         page: &PageRequest,
     ) -> Result<Page<MessageItem>, StoreError> {
-        let index = keys::INDEXES
-            .iter()
-            .find(|i| i.name == keys::GSI_CONVERSATION)
-            .expect("index");
+        let index = keys::index(keys::GSI_CONVERSATION);
         typed(
             self.lock()
                 .query(index.partition, conversation_pk, index.sort, None, page)?,
@@ -332,10 +279,7 @@ impl Store for EmbeddedStore {
         inbox_pk: &str,
         page: &PageRequest,
     ) -> Result<Page<ConversationItem>, StoreError> {
-        let index = keys::INDEXES
-            .iter()
-            .find(|i| i.name == keys::GSI_INBOX)
-            .expect("index");
+        let index = keys::index(keys::GSI_INBOX);
         typed(
             self.lock()
                 .query(index.partition, inbox_pk, index.sort, None, page)?,
@@ -415,10 +359,7 @@ impl Store for EmbeddedStore {
         item_type_pk: &str,
         page: &PageRequest,
     ) -> Result<Page<Value>, StoreError> {
-        let index = keys::INDEXES
-            .iter()
-            .find(|i| i.name == keys::GSI_ITEM_TYPE)
-            .expect("index");
+        let index = keys::index(keys::GSI_ITEM_TYPE);
         self.lock()
             .query(index.partition, item_type_pk, index.sort, None, page)
     }
@@ -429,10 +370,7 @@ impl Store for EmbeddedStore {
         since: &str,
         page: &PageRequest,
     ) -> Result<Page<MessageItem>, StoreError> {
-        let index = keys::INDEXES
-            .iter()
-            .find(|i| i.name == keys::GSI_DIRECTION)
-            .expect("index");
+        let index = keys::index(keys::GSI_DIRECTION);
         typed(
             self.lock()
                 .query(index.partition, direction_pk, index.sort, Some(since), page)?,

@@ -1,0 +1,118 @@
+//! `messages[]` of a messages change: each message is stored once and threaded into its
+//! conversation; a new media message may have its file copied right away.
+
+use tracing::{debug, warn};
+
+use super::{RecordReport, push_lag, statuses, tolerate};
+use crate::ctx::Ctx;
+use crate::keys;
+use crate::model::{self, Arrival, Envelope, MessagesValue};
+use crate::redact::mask;
+use crate::store::{ConversationTouch, Recorded, StoreError};
+
+/// Records the messages of one messages change, then applies its statuses.
+pub(super) async fn process_messages(
+    ctx: &Ctx,
+    envelope: &Envelope,
+    value: &MessagesValue,
+    waba_id: &str,
+    now: &str,
+    report: &mut RecordReport,
+) -> Result<(), StoreError> {
+    let store = ctx.store();
+    let phone_number_id = value.metadata.phone_number_id.clone().or_else(|| {
+        envelope
+            .context
+            .meta_phone_number_ids
+            .first()
+            .map(|p| p.meta_phone_number_id.clone())
+    });
+    let Some(phone_number_id) = phone_number_id else {
+        if !value.messages.is_empty() || !value.statuses.is_empty() {
+            report.counts.poison += 1;
+            report
+                .errors
+                .push("messages change has no metadata.phone_number_id".into());
+        }
+        return Ok(());
+    };
+    let arrival = Arrival {
+        phone_number_id: &phone_number_id,
+        display_phone_number: value.metadata.display_phone_number.as_deref(),
+        waba_id,
+        now,
+    };
+
+    for raw in &value.messages {
+        let (item, customer) = match model::parse_inbound(raw, &arrival, &value.contacts) {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                report.counts.poison += 1;
+                report.errors.push(e.to_string());
+                continue;
+            }
+        };
+        let customer_id = customer.id().unwrap_or_default().to_string();
+        let touch = ConversationTouch {
+            pk: item.conversation_pk.clone().unwrap_or_default(),
+            inbox_pk: keys::inbox(&phone_number_id),
+            phone_number_id: phone_number_id.clone(),
+            waba_id: Some(waba_id.to_string()),
+            customer_id: customer_id.clone(),
+            wa_id: customer.wa_id.clone(),
+            user_id: customer.user_id.clone(),
+            profile_name: customer.profile_name.clone(),
+            message_at: item.received_at.clone(),
+            message_id: item.wa_message_id.clone(),
+            preview: model::preview(&item),
+            direction: item.direction,
+            inbound: true,
+            now: now.to_string(),
+        };
+        let what = format!("message {}", item.wa_message_id);
+        let Some(outcome) = tolerate(store.record_message(&item, &touch).await, &what, report)?
+        else {
+            continue;
+        };
+        debug!(wamid = %item.wa_message_id, customer = %mask(&customer_id), kind = ?item.kind, ?outcome, "inbound message");
+        report.message_ids.push(item.wa_message_id.clone());
+        push_lag(report, &item.received_at, now);
+        match outcome {
+            Recorded::New => {
+                report.counts.messages += 1;
+                report.new_types.push(item.kind.clone().unwrap_or_default());
+                if ctx.settings().auto_download_media
+                    && item.media.as_ref().is_some_and(|m| m.id.is_some())
+                {
+                    // EUM names the phone's ARN in the event; that is the origination to fetch with.
+                    let arn = envelope
+                        .context
+                        .meta_phone_number_ids
+                        .iter()
+                        .find(|p| p.meta_phone_number_id == phone_number_id)
+                        .and_then(|p| p.arn.clone());
+                    // A failed copy never loses the message: it is recorded as a failed
+                    // MEDIA_DOWNLOAD and can be retried with `download_media`.
+                    match crate::media::download(ctx, &item.wa_message_id, arn.as_deref()).await {
+                        Ok(_) => report.counts.media_fetched += 1,
+                        Err(e) => {
+                            warn!(wamid = %item.wa_message_id, error = %e, "media not copied; retry with download_media");
+                            report.counts.media_failed += 1;
+                        }
+                    }
+                }
+            }
+            Recorded::Duplicate => report.counts.duplicates += 1,
+        }
+    }
+
+    statuses::apply_statuses(
+        store,
+        &value.statuses,
+        &phone_number_id,
+        waba_id,
+        now,
+        report,
+    )
+    .await
+}

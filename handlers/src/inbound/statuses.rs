@@ -1,0 +1,80 @@
+//! `statuses[]` of a messages change: each status moves its message forward, never back.
+
+use serde_json::Value;
+use tracing::debug;
+
+use super::{RecordReport, push_lag, tolerate};
+use crate::keys;
+use crate::model::{Direction, MessageStatus, Status};
+use crate::store::{StatusApplied, StatusUpdate, Store, StoreError};
+use crate::time;
+
+/// Applies each status of one messages change; a status that does not decode is poison.
+pub(super) async fn apply_statuses(
+    store: &dyn Store,
+    statuses: &[Value],
+    phone_number_id: &str,
+    waba_id: &str,
+    now: &str,
+    report: &mut RecordReport,
+) -> Result<(), StoreError> {
+    for raw in statuses {
+        let status: Status = match serde_json::from_value(raw.clone()) {
+            Ok(s) => s,
+            Err(e) => {
+                report.counts.poison += 1;
+                report.errors.push(format!("status: {e}"));
+                continue;
+            }
+        };
+        let update = status_update(&status, phone_number_id, waba_id, now);
+        let what = format!("status {} of {}", update.status, update.wa_message_id);
+        let Some(outcome) = tolerate(store.apply_status(&update).await, &what, report)? else {
+            continue;
+        };
+        debug!(wamid = %update.wa_message_id, status = %update.status, ?outcome, "status");
+        push_lag(report, &update.at, now);
+        match outcome {
+            StatusApplied::Applied => {
+                report.counts.statuses += 1;
+                report.applied_statuses.push(update.status.clone());
+            }
+            StatusApplied::Stale => report.counts.stale_statuses += 1,
+        }
+    }
+    Ok(())
+}
+
+fn status_update(status: &Status, phone_number_id: &str, waba_id: &str, now: &str) -> StatusUpdate {
+    let at = status
+        .timestamp
+        .as_ref()
+        .and_then(time::from_meta_timestamp)
+        .unwrap_or_else(|| now.to_string());
+    let customer = status
+        .recipient_id
+        .clone()
+        .or_else(|| status.recipient_user_id.clone());
+    StatusUpdate {
+        wa_message_id: status.id.clone(),
+        status: MessageStatus::from(status.status.clone()),
+        conversation_pk: customer
+            .as_deref()
+            .map(|c| keys::conversation(phone_number_id, c)),
+        direction_pk: Some(keys::direction(
+            phone_number_id,
+            Direction::Outbound.as_str(),
+            &at,
+        )),
+        at,
+        phone_number_id: Some(phone_number_id.to_string()),
+        waba_id: Some(waba_id.to_string()),
+        to: customer,
+        to_user_id: status.recipient_user_id.clone(),
+        error: status.errors.first().map(Into::into),
+        pricing: status.pricing.clone(),
+        billing_conversation: status.conversation.clone(),
+        biz_opaque_callback_data: status.biz_opaque_callback_data.clone(),
+        now: now.to_string(),
+    }
+}
