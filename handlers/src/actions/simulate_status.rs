@@ -26,11 +26,32 @@ pub struct Params {
     pub wa_message_id: String,
     /// In order, default ["sent", "delivered", "read"]; "failed" too.
     #[serde(default = "all")]
-    pub statuses: Vec<String>,
+    pub statuses: Vec<Playable>,
 }
 
-fn all() -> Vec<String> {
-    vec!["sent".into(), "delivered".into(), "read".into()]
+/// The statuses Meta sends for a delivered (or undeliverable) message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Playable {
+    Sent,
+    Delivered,
+    Read,
+    Failed,
+}
+
+impl Playable {
+    fn as_str(self) -> &'static str {
+        match self {
+            Playable::Sent => "sent",
+            Playable::Delivered => "delivered",
+            Playable::Read => "read",
+            Playable::Failed => "failed",
+        }
+    }
+}
+
+fn all() -> Vec<Playable> {
+    vec![Playable::Sent, Playable::Delivered, Playable::Read]
 }
 
 pub async fn run(ctx: &Ctx, p: Params) -> Result<MessageItem, HandlerError> {
@@ -49,19 +70,12 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<MessageItem, HandlerError> {
         })?;
     let phone = message.phone_number_id.clone().unwrap_or_default();
     let customer = message.to.clone().unwrap_or_default();
-    for (i, status) in p.statuses.iter().enumerate() {
-        if !["sent", "delivered", "read", "failed"].contains(&status.as_str()) {
-            return Err(HandlerError::invalid(
-                &format!("statuses[{i}]"),
-                "must be sent, delivered, read or failed",
-            ));
-        }
-    }
     // One second apart, ending now.
     let base = chrono::Utc::now().timestamp() - p.statuses.len() as i64;
-    for (i, status) in p.statuses.iter().enumerate() {
+    for (i, &playable) in p.statuses.iter().enumerate() {
+        let status = playable.as_str();
         let mut s = json!({"id": p.wa_message_id, "status": status, "timestamp": (base + i as i64).to_string(), "recipient_id": customer});
-        if status == "failed" {
+        if playable == Playable::Failed {
             s["errors"] = json!([{"code": 131026, "title": "Message undeliverable (sandbox)", "error_data": {"details": "simulated failure"}}]);
         }
         let entry = json!({"id": message.waba_id.clone().unwrap_or_else(|| "sandbox-waba".into()), "changes": [{"field": "messages", "value": {
@@ -86,4 +100,34 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<MessageItem, HandlerError> {
         .get_message(&p.wa_message_id)
         .await?
         .unwrap_or(message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{ctx, params};
+    use serde_json::json;
+
+    #[test]
+    fn plays_sent_delivered_read_by_default_and_refuses_unknown_statuses() {
+        let p: Params = params(json!({"waMessageId": "wamid.A"}));
+        assert_eq!(p.statuses, all());
+        let err = crate::params::parse::<Params>(
+            json!({"waMessageId": "w", "statuses": ["read", "seen"]}),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("invalid parameter `statuses[1]`: unknown variant `seen`"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unknown_message_is_404() {
+        let err = run(&ctx(), params(json!({"waMessageId": "wamid.nope"})))
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), 404);
+    }
 }
