@@ -14,6 +14,7 @@ mod records;
 
 pub use apigw::handle_http_api;
 
+use handlers::registry::Category;
 use handlers::{Ctx, REGISTRY, StoreError};
 use serde_json::{Value, json};
 
@@ -45,7 +46,8 @@ impl From<RetryableFailure> for lambda_runtime::Diagnostic {
     }
 }
 
-/// Runs an action through the registry, with a metric for each send.
+/// Runs an action through the registry, with a metric for each messaging action (each one is a
+/// `SendWhatsAppMessage` call: the sends and `mark_read`).
 pub(crate) async fn dispatch(ctx: &Ctx, request: Value) -> Value {
     let action = request
         .get("action")
@@ -53,7 +55,10 @@ pub(crate) async fn dispatch(ctx: &Ctx, request: Value) -> Value {
         .unwrap_or_default()
         .to_string();
     let answer = REGISTRY.dispatch(ctx.clone(), request).await;
-    if action.starts_with("send_") && REGISTRY.get(&action).is_some() {
+    let messaging = REGISTRY
+        .get(&action)
+        .is_some_and(|spec| spec.category == Category::Messaging);
+    if messaging {
         crate::metrics::send(
             &action,
             answer
