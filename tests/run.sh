@@ -69,4 +69,4 @@ cargo test --workspace
 
 say "deploy template: cfn-lint and the table schema against the code"
 cargo build --quiet --bin whatsapp-lambda
-"$venv/bin/python" tests/deploy/check_template.py target/debug/whatsapp-lambda
+"$venv/bin/python" tests/deploy/check_template.py "${CARGO_TARGET_DIR:-target}/debug/whatsapp-lambda"
