@@ -21,25 +21,32 @@ pub(super) async fn record_template(
     now: &str,
     report: &mut RecordReport,
 ) -> Result<(), StoreError> {
-    match template_item(value, waba_id, event_at, now) {
-        Some(item) => {
-            let written = tolerate(
-                store.put_template_status(&item).await,
-                "template status",
-                report,
-            )?;
-            if written == Some(true) {
-                report.counts.templates += 1;
-            }
-        }
-        None => {
-            report.counts.poison += 1;
-            report.errors.push(format!(
-                "changes[{index}] (message_template_status_update): needs message_template_name, message_template_language and event"
-            ));
-        }
+    let Some(item) = template_item(value, waba_id, event_at, now) else {
+        poison(
+            report,
+            index,
+            "message_template_status_update",
+            "message_template_name, message_template_language and event",
+        );
+        return Ok(());
+    };
+    let written = tolerate(
+        store.put_template_status(&item).await,
+        "template status",
+        report,
+    )?;
+    if written == Some(true) {
+        report.counts.templates += 1;
     }
     Ok(())
+}
+
+/// Counts a change that lacks what its item needs as poison, naming what was missing.
+fn poison(report: &mut RecordReport, index: usize, field: &str, needs: &str) {
+    report.counts.poison += 1;
+    report
+        .errors
+        .push(format!("changes[{index}] ({field}): needs {needs}"));
 }
 
 /// Stores a phone's new quality, unless a newer event is stored; a change without the display
@@ -53,19 +60,18 @@ pub(super) async fn record_quality(
     now: &str,
     report: &mut RecordReport,
 ) -> Result<(), StoreError> {
-    match quality_item(value, waba_id, event_at, now) {
-        Some(item) => {
-            let written = tolerate(store.put_quality(&item).await, "quality", report)?;
-            if written == Some(true) {
-                report.counts.quality += 1;
-            }
-        }
-        None => {
-            report.counts.poison += 1;
-            report.errors.push(format!(
-                "changes[{index}] (phone_number_quality_update): needs display_phone_number"
-            ));
-        }
+    let Some(item) = quality_item(value, waba_id, event_at, now) else {
+        poison(
+            report,
+            index,
+            "phone_number_quality_update",
+            "display_phone_number",
+        );
+        return Ok(());
+    };
+    let written = tolerate(store.put_quality(&item).await, "quality", report)?;
+    if written == Some(true) {
+        report.counts.quality += 1;
     }
     Ok(())
 }
