@@ -32,6 +32,38 @@ pub enum Category {
     Utility,
 }
 
+/// What a caller must be allowed to do to run an action (API scopes). `read` actions have no
+/// side effects, so they are the only ones a GET query string may run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// `get_*`, `list_*`, `help`, `health`, `ping`: reads only.
+    Read,
+    /// `send_*`, `mark_read` and the inbox's own state (read, archived).
+    Send,
+    /// Media, templates, campaigns, configuration.
+    Manage,
+    /// Dead letters, replay, purge.
+    Admin,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Read => "read",
+            Scope::Send => "send",
+            Scope::Manage => "manage",
+            Scope::Admin => "admin",
+        }
+    }
+}
+
+impl std::fmt::Display for Scope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One parameter, as `help` describes it: read from the action's `Params` type, so the help
 /// cannot drift from what the action accepts.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -106,6 +138,8 @@ fn collect_params(schema: &Value, out: &mut Vec<Param>) {
 pub struct ActionSpec {
     pub name: &'static str,
     pub category: Category,
+    /// The API scope a caller needs to run it.
+    pub scope: Scope,
     pub summary: &'static str,
     /// The parameters, generated from the action's `Params` type ([`params`]).
     pub params: fn() -> Vec<Param>,
@@ -210,13 +244,15 @@ pub fn respond(operation: &str, result: Result<Value, HandlerError>) -> Value {
 }
 
 /// The registry entry of the action file it is written in, from that file's `NAME`, `Params`
-/// and `run`: `pub const SPEC: ActionSpec = crate::action_spec!(Messaging, "Sends ...");`.
+/// and `run`: `pub const SPEC: ActionSpec = crate::action_spec!(Messaging, Send, "Sends ...");`
+/// (category, then the [`Scope`] a caller needs).
 #[macro_export]
 macro_rules! action_spec {
-    ($category:ident, $summary:expr $(,)?) => {
+    ($category:ident, $scope:ident, $summary:expr $(,)?) => {
         $crate::registry::ActionSpec {
             name: NAME,
             category: $crate::registry::Category::$category,
+            scope: $crate::registry::Scope::$scope,
             summary: $summary,
             params: $crate::registry::params::<Params>,
             handler: $crate::erase!(run),
@@ -252,6 +288,7 @@ mod tests {
         ActionSpec {
             name: "ping",
             category: Category::Utility,
+            scope: Scope::Read,
             summary: "",
             params: Vec::new,
             handler: noop,
@@ -259,6 +296,7 @@ mod tests {
         ActionSpec {
             name: "ping",
             category: Category::Utility,
+            scope: Scope::Read,
             summary: "",
             params: Vec::new,
             handler: noop,

@@ -26,9 +26,20 @@ pub enum StoreError {
         #[source]
         source: BoxError,
     },
-    /// The store refused the request as made: retrying the same request will fail again.
+    /// The store refused the request because of its content (an item over the size limit, a
+    /// value the store cannot hold): retrying the same request will fail again, and the record
+    /// that made it is poison.
     #[error("store rejected {operation}: {source}")]
     Rejected {
+        operation: &'static str,
+        #[source]
+        source: BoxError,
+    },
+    /// The store is misconfigured or refuses us whatever the request (access denied, a missing
+    /// table, a key schema that differs from ours): not the payload's fault. Inbound fails the
+    /// invocation so Lambda retries and the DLQ keeps the record until an operator fixes it.
+    #[error("store fault ({operation}): {source}")]
+    Fault {
         operation: &'static str,
         #[source]
         source: BoxError,
@@ -45,6 +56,15 @@ impl StoreError {
     /// True when the same operation may succeed if retried (Lambda should redeliver).
     pub fn is_retryable(&self) -> bool {
         matches!(self, StoreError::Unavailable { .. })
+    }
+
+    /// True when the failure is the payload's own (poison): retrying can never succeed, and
+    /// the record is kept as failed instead of being redelivered.
+    pub fn is_poison(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Rejected { .. } | StoreError::Corrupt { .. }
+        )
     }
 }
 
@@ -205,6 +225,11 @@ pub trait Store: Send + Sync {
     /// Writes (or overwrites) an item given as JSON with its `pk` (MEDIA_DOWNLOAD, MEDIA_UPLOAD).
     /// Callers with a typed item use [`put_item`].
     async fn put_record(&self, item: &Value) -> Result<(), StoreError>;
+
+    /// Writes an item given as JSON with its `pk` only when no item has that pk: true when it
+    /// was written, false when one already existed (which is left as it was). The conditional
+    /// write that claims a send's idempotency key.
+    async fn create_record(&self, item: &Value) -> Result<bool, StoreError>;
 
     /// Any item by its pk, as JSON (templates, quality, webhook events). Callers that know the
     /// item's type use [`get_item_as`].

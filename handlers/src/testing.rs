@@ -87,6 +87,9 @@ impl Store for NullStore {
     async fn put_record(&self, _: &Value) -> Result<(), StoreError> {
         Ok(())
     }
+    async fn create_record(&self, _: &Value) -> Result<bool, StoreError> {
+        Ok(true)
+    }
     async fn get_item(&self, _: &str) -> Result<Option<Value>, StoreError> {
         Ok(None)
     }

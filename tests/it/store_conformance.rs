@@ -37,6 +37,7 @@ conformance!(
     foreign_tokens_are_refused,
     stats_count_the_recent_window,
     stored_attributes_keep_their_text,
+    create_record_claims_a_key_once,
 );
 
 const CONV: &str = "CONV#106540352242922#16505551234";
@@ -699,4 +700,33 @@ async fn stored_attributes_keep_their_text<S: Store + 'static>(store: Arc<S>) {
             "error": "no such media",
         })
     );
+}
+
+async fn create_record_claims_a_key_once<S: Store + 'static>(store: Arc<S>) {
+    // GIVEN eight concurrent claims of one key
+    let claims: Vec<_> = (0..8)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .create_record(&json!({"pk": "SEND#claim-1", "attempt": i}))
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let won: Vec<bool> = join_all(claims).await;
+    // THEN exactly one wins, and its item is the one kept
+    assert_eq!(won.iter().filter(|w| **w).count(), 1);
+    let winner = won.iter().position(|w| *w).unwrap();
+    let kept = store.get_item("SEND#claim-1").await.unwrap().unwrap();
+    assert_eq!(kept["attempt"], json!(winner));
+}
+
+async fn join_all<T: Send + 'static>(handles: Vec<tokio::task::JoinHandle<T>>) -> Vec<T> {
+    let mut out = Vec::new();
+    for handle in handles {
+        out.push(handle.await.unwrap());
+    }
+    out
 }

@@ -15,6 +15,7 @@ pub const NAME: &str = "archive_conversation";
 
 pub const SPEC: ActionSpec = crate::action_spec!(
     Conversations,
+    Send,
     "Archives a conversation (archived: false brings it back). A new inbound message unarchives it."
 );
 

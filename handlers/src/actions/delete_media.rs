@@ -16,6 +16,7 @@ pub const NAME: &str = "delete_media";
 
 pub const SPEC: ActionSpec = crate::action_spec!(
     Media,
+    Manage,
     "Deletes a media id from WhatsApp (DeleteWhatsAppMessageMedia); deleteStored also removes the stored file."
 );
 

@@ -13,6 +13,7 @@ pub const NAME: &str = "download_media";
 
 pub const SPEC: ActionSpec = crate::action_spec!(
     Media,
+    Manage,
     "Copies a message's WhatsApp media into the media store (GetWhatsAppMessageMedia) and records where."
 );
 

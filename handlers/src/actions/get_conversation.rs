@@ -10,6 +10,7 @@ pub const NAME: &str = "get_conversation";
 
 pub const SPEC: ActionSpec = crate::action_spec!(
     Conversations,
+    Read,
     "Returns one conversation: customer, last message, unread count, 24-hour window start."
 );
 

@@ -15,6 +15,7 @@ pub const NAME: &str = "get_conversations";
 
 pub const SPEC: ActionSpec = crate::action_spec!(
     Conversations,
+    Read,
     "Lists a business phone's conversations, most recent message first."
 );
 

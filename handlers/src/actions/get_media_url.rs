@@ -12,6 +12,7 @@ pub const NAME: &str = "get_media_url";
 
 pub const SPEC: ActionSpec = crate::action_spec!(
     Media,
+    Read,
     "Returns a presigned GET URL for a message's stored media (or a media-store key)."
 );
 

@@ -12,6 +12,7 @@ pub const NAME: &str = "get_message";
 
 pub const SPEC: ActionSpec = crate::action_spec!(
     Conversations,
+    Read,
     "Returns one stored message (inbound or outbound) with its status history."
 );
 

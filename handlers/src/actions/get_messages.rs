@@ -13,6 +13,7 @@ pub const NAME: &str = "get_messages";
 
 pub const SPEC: ActionSpec = crate::action_spec!(
     Conversations,
+    Read,
     "Lists one conversation's messages, newest first."
 );
 

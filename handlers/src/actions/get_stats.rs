@@ -21,6 +21,7 @@ pub const NAME: &str = "get_stats";
 
 pub const SPEC: ActionSpec = crate::action_spec!(
     Config,
+    Read,
     "Counts messages in and out (by type and status), active conversations and failed webhook records over the last hours."
 );
 

@@ -11,6 +11,7 @@ pub const NAME: &str = "health";
 
 pub const SPEC: ActionSpec = crate::action_spec!(
     Config,
+    Read,
     "Checks the store and media store answer and the configuration is complete; lists what is missing."
 );
 

@@ -11,6 +11,7 @@ pub const NAME: &str = "help";
 
 pub const SPEC: ActionSpec = crate::action_spec!(
     Utility,
+    Read,
     "Describes the actions and their parameters; `topic` narrows it to one action."
 );
 

@@ -12,7 +12,7 @@ use crate::registry::{ActionSpec, Category, REGISTRY};
 pub const NAME: &str = "list_actions";
 
 pub const SPEC: ActionSpec =
-    crate::action_spec!(Utility, "Lists every action, grouped by category.");
+    crate::action_spec!(Utility, Read, "Lists every action, grouped by category.");
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Params {}

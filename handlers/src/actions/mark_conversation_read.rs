@@ -11,6 +11,7 @@ pub const NAME: &str = "mark_conversation_read";
 
 pub const SPEC: ActionSpec = crate::action_spec!(
     Conversations,
+    Send,
     "Sets a conversation's unreadCount to 0 (in the table only; no WhatsApp read receipt)."
 );
 

@@ -16,6 +16,7 @@ pub const NAME: &str = "mark_read";
 
 pub const SPEC: ActionSpec = crate::action_spec!(
     Messaging,
+    Send,
     "Sends the read receipt for an inbound message (optionally a typing indicator) and zeroes the unread count."
 );
 

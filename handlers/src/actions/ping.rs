@@ -11,6 +11,7 @@ pub const NAME: &str = "ping";
 
 pub const SPEC: ActionSpec = crate::action_spec!(
     Utility,
+    Read,
     "Answers pong: the function is up and the request reached it."
 );
 

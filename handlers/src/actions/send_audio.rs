@@ -6,6 +6,7 @@ pub const NAME: &str = "send_audio";
 
 pub const SPEC: ActionSpec = crate::action_spec!(
     Messaging,
+    Send,
     "Sends an audio file or voice note (up to 16 MB), by media id, link or media-store key."
 );
 

@@ -13,6 +13,7 @@ pub const NAME: &str = "send_contacts";
 
 pub const SPEC: ActionSpec = crate::action_spec!(
     Messaging,
+    Send,
     "Sends contact cards (Meta's contacts objects: name.formatted_name required, phones, emails, ...)."
 );
 

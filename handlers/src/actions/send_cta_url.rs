@@ -15,6 +15,7 @@ pub const NAME: &str = "send_cta_url";
 
 pub const SPEC: ActionSpec = crate::action_spec!(
     Messaging,
+    Send,
     "Sends a message with a call-to-action button that opens a URL."
 );
 

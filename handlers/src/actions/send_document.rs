@@ -6,6 +6,7 @@ pub const NAME: &str = "send_document";
 
 pub const SPEC: ActionSpec = crate::action_spec!(
     Messaging,
+    Send,
     "Sends a document (up to 100 MB) with its filename, by media id, link or media-store key."
 );
 

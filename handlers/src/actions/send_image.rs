@@ -6,6 +6,7 @@ pub const NAME: &str = "send_image";
 
 pub const SPEC: ActionSpec = crate::action_spec!(
     Messaging,
+    Send,
     "Sends an image (JPEG/PNG, up to 5 MB), by media id, link or media-store key."
 );
 

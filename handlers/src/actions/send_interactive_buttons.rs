@@ -15,6 +15,7 @@ pub const NAME: &str = "send_interactive_buttons";
 
 pub const SPEC: ActionSpec = crate::action_spec!(
     Messaging,
+    Send,
     "Sends a message with up to 3 reply buttons (title ≤20, id ≤256)."
 );
 

@@ -15,6 +15,7 @@ pub const NAME: &str = "send_interactive_list";
 
 pub const SPEC: ActionSpec = crate::action_spec!(
     Messaging,
+    Send,
     "Sends a list menu: up to 10 sections and 10 rows in all (row title ≤24, description ≤72)."
 );
 

@@ -13,6 +13,7 @@ pub const NAME: &str = "send_location";
 
 pub const SPEC: ActionSpec = crate::action_spec!(
     Messaging,
+    Send,
     "Sends a location pin with an optional name and address."
 );
 

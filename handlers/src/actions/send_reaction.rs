@@ -14,6 +14,7 @@ pub const NAME: &str = "send_reaction";
 
 pub const SPEC: ActionSpec = crate::action_spec!(
     Messaging,
+    Send,
     "Reacts to a message with an emoji; an empty emoji removes the reaction."
 );
 

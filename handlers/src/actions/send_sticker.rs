@@ -6,6 +6,7 @@ pub const NAME: &str = "send_sticker";
 
 pub const SPEC: ActionSpec = crate::action_spec!(
     Messaging,
+    Send,
     "Sends a sticker (WebP), by media id, link or media-store key."
 );
 

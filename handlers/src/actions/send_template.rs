@@ -15,6 +15,7 @@ pub const NAME: &str = "send_template";
 
 pub const SPEC: ActionSpec = crate::action_spec!(
     Messaging,
+    Send,
     "Sends an approved template (any time); parameters as strings or Meta parameter objects."
 );
 

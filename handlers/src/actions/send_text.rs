@@ -15,6 +15,7 @@ pub const NAME: &str = "send_text";
 
 pub const SPEC: ActionSpec = crate::action_spec!(
     Messaging,
+    Send,
     "Sends a text message (at most 4096 characters) inside the 24-hour window."
 );
 

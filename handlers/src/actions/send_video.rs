@@ -6,6 +6,7 @@ pub const NAME: &str = "send_video";
 
 pub const SPEC: ActionSpec = crate::action_spec!(
     Messaging,
+    Send,
     "Sends a video (MP4/3GPP, up to 16 MB), by media id, link or media-store key."
 );
 

@@ -15,6 +15,7 @@ pub const NAME: &str = "simulate_status";
 
 pub const SPEC: ActionSpec = crate::action_spec!(
     Utility,
+    Manage,
     "Sandbox only: plays back statuses (default sent, delivered, read) for a sent message through the inbound path."
 );
 

@@ -17,6 +17,7 @@ pub const NAME: &str = "upload_media";
 
 pub const SPEC: ActionSpec = crate::action_spec!(
     Media,
+    Manage,
     "Uploads a file (media-store key, or base64 bytes stored first) with PostWhatsAppMessageMedia; returns the media id."
 );
 

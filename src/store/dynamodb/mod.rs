@@ -216,6 +216,10 @@ impl Store for DynamoStore {
         self.put(item).await
     }
 
+    async fn create_record(&self, item: &Value) -> Result<bool, StoreError> {
+        self.put_new(item).await
+    }
+
     async fn get_item(&self, pk: &str) -> Result<Option<Value>, StoreError> {
         self.get_typed(pk).await
     }

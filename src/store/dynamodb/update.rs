@@ -70,6 +70,35 @@ impl DynamoStore {
         Ok(())
     }
 
+    /// A `PutItem` conditioned on no item having the pk: false when one already exists.
+    pub(super) async fn put_new<T: Serialize + ?Sized>(
+        &self,
+        item: &T,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(item)?))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", keys::PK)
+            .send()
+            .await;
+        match result {
+            Ok(_) => {
+                self.count_write(1);
+                Ok(true)
+            }
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(classify("PutItem(create)", e)),
+        }
+    }
+
     /// See [`handlers::Store::apply_status`]: one `UpdateItem` conditioned on the stored rank.
     pub(super) async fn status(&self, u: &StatusUpdate) -> Result<StatusApplied, StoreError> {
         let rank_value = AttributeValue::N(u.status.rank().to_string());

@@ -350,6 +350,22 @@ impl Store for EmbeddedStore {
         self.lock().put(pk, item)
     }
 
+    async fn create_record(&self, item: &Value) -> Result<bool, StoreError> {
+        let pk = item
+            .get(keys::PK)
+            .and_then(Value::as_str)
+            .ok_or_else(|| StoreError::Corrupt {
+                pk: String::new(),
+                reason: "an item without pk".into(),
+            })?;
+        let mut inner = self.lock();
+        if inner.items.contains_key(pk) {
+            return Ok(false);
+        }
+        inner.put(pk, item)?;
+        Ok(true)
+    }
+
     async fn get_item(&self, pk: &str) -> Result<Option<Value>, StoreError> {
         Ok(self.lock().items.get(pk).cloned())
     }
