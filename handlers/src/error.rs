@@ -28,6 +28,23 @@ pub enum HandlerError {
     /// A free-form message outside the 24-hour customer-service window.
     #[error("{0}")]
     WindowClosed(String),
+    /// A send whose idempotency key is taken by an attempt still in flight or whose outcome
+    /// awaits its status webhook (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// An idempotency key reused with a different request (422).
+    #[error("{0}")]
+    KeyReused(String),
+    /// EUM Social accepted the message but the store refused to record it: answered with the
+    /// store's status, naming the wamid, so the caller knows it went out.
+    #[error(
+        "the message was sent as {wa_message_id} but could not be stored ({source}); it is recorded when its first status arrives, and a retry with the same idempotencyKey returns it without sending again"
+    )]
+    SentNotRecorded {
+        wa_message_id: String,
+        #[source]
+        source: StoreError,
+    },
     #[error("internal error: {0}")]
     Internal(String),
     /// A value that could not be encoded or decoded as JSON (a bug, not the caller's fault).
@@ -71,6 +88,10 @@ impl HandlerError {
             HandlerError::Media(e) if e.not_found => 404,
             HandlerError::Media(_) => 502,
             HandlerError::WindowClosed(_) => 400,
+            HandlerError::Conflict(_) => 409,
+            HandlerError::KeyReused(_) => 422,
+            HandlerError::SentNotRecorded { source, .. } if source.is_retryable() => 503,
+            HandlerError::SentNotRecorded { .. } => 500,
         }
     }
 

@@ -137,6 +137,13 @@ pub fn media_upload(media_id: &str) -> String {
     format!("MEDIA_UPLOAD#{media_id}")
 }
 
+/// `SEND#{intent id}`: one attempt of a send under its idempotency key. The intent id is the
+/// key for the first attempt and `{key}#{n}` for attempt `n` after a failed one
+/// (`outbound::idempotency`).
+pub fn send_intent(intent_id: &str) -> String {
+    format!("SEND#{intent_id}")
+}
+
 /// Where inbound media of one business phone and UTC day is kept: `media/{phone}/{yyyy-mm-dd}/`.
 pub fn media_prefix(phone_number_id: &str, received_at: &str) -> String {
     let day = received_at.get(..10).unwrap_or("unknown-date");

@@ -1,10 +1,13 @@
-//! `statuses[]` of a messages change: each status moves its message forward, never back.
+//! `statuses[]` of a messages change: each status moves its message forward, never back. A
+//! status of one of our sends carries its idempotency tag in `biz_opaque_callback_data`: the
+//! tag is stripped (the caller's own data is stored) and a pending send intent is completed.
 
 use serde_json::Value;
 use tracing::debug;
 
 use super::{RecordReport, push_lag, tolerate};
 use crate::keys;
+use crate::outbound;
 use crate::model::{Direction, MessageStatus, Status};
 use crate::store::{StatusApplied, StatusUpdate, Store, StoreError};
 use crate::time;
@@ -19,7 +22,7 @@ pub(super) async fn apply_statuses(
     report: &mut RecordReport,
 ) -> Result<(), StoreError> {
     for raw in statuses {
-        let status: Status = match serde_json::from_value(raw.clone()) {
+        let mut status: Status = match serde_json::from_value(raw.clone()) {
             Ok(s) => s,
             Err(e) => {
                 report.counts.poison += 1;
@@ -27,6 +30,19 @@ pub(super) async fn apply_statuses(
                 continue;
             }
         };
+        let tag = status
+            .biz_opaque_callback_data
+            .as_deref()
+            .and_then(outbound::parse_tag);
+        if let Some((intent_id, caller_data)) = tag {
+            status.biz_opaque_callback_data = caller_data;
+            let what = format!("send intent of {}", status.id);
+            tolerate(
+                outbound::reconcile(store, &intent_id, &status.id, now).await,
+                &what,
+                report,
+            )?;
+        }
         let update = status_update(&status, phone_number_id, waba_id, now);
         let what = format!("status {} of {}", update.status, update.wa_message_id);
         let Some(outcome) = tolerate(store.apply_status(&update).await, &what, report)? else {

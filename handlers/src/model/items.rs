@@ -11,7 +11,7 @@ use super::parts::{
     ReactionPart, SystemPart,
 };
 use super::states::{
-    Direction, DownloadOutcome, EventKind, ItemType, MessageStatus, RecordOutcome,
+    Direction, DownloadOutcome, EventKind, ItemType, MessageStatus, RecordOutcome, SendState,
 };
 
 /// A WhatsApp message, inbound or outbound: `pk = MSG#{waMessageId}`.
@@ -270,4 +270,64 @@ pub struct MediaUploadItem {
     /// Set by `delete_media`: whether the media-store object was deleted too.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stored_object_deleted: Option<bool>,
+}
+
+/// One attempt of a send under its idempotency key: `pk = SEND#{key}` (first attempt) or
+/// `SEND#{key}#{n}` (attempt `n`, after attempt `n - 1` failed). Created with a conditional
+/// write before EUM Social is called, so two requests with one key never both send. It holds
+/// what the MESSAGE item needs, so that a status webhook can record the message when the send
+/// itself could not.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SendIntentItem {
+    pub pk: String,
+    pub item_type: ItemType,
+    /// The caller's `idempotencyKey`, or the derived `auto:…` key.
+    pub idempotency_key: String,
+    /// `caller` or `derived`.
+    pub key_source: String,
+    /// 1 for the first attempt; a failed attempt lets the next one send.
+    pub attempt: u32,
+    /// SHA-256 (hex) of the request as sent (phones, recipient, message), without the
+    /// idempotency tag: the same key with another fingerprint is a conflict.
+    pub fingerprint: String,
+    pub state: SendState,
+    /// The wamid EUM Social returned, once known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wa_message_id: Option<String>,
+    /// True once the MESSAGE item is stored (by the send or by the status webhook).
+    #[serde(default)]
+    pub recorded: bool,
+    pub phone_number_id: String,
+    pub conversation_pk: String,
+    /// The customer id of the conversation (wa_id, else BSUID).
+    pub customer_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wa_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// Meta's message type.
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    pub preview: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub media: Option<MediaPart>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<String>,
+    /// The caller's own `bizOpaqueCallbackData` (without the idempotency tag).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub biz_opaque_callback_data: Option<String>,
+    /// Meta's `/messages` JSON as sent (with the idempotency tag).
+    pub message: Value,
+    /// Why the attempt failed (EUM Social's words).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The local `failed.…` id its failed MESSAGE was recorded under.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed_message_id: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    /// Epoch seconds after which DynamoDB may delete the item (and the key may send again).
+    pub ttl: i64,
 }

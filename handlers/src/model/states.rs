@@ -20,6 +20,8 @@ pub enum ItemType {
     Quality,
     MediaDownload,
     MediaUpload,
+    /// The intent of one send under its idempotency key (`SEND#{key}`).
+    Send,
 }
 
 impl ItemType {
@@ -33,6 +35,7 @@ impl ItemType {
             ItemType::Quality => "QUALITY",
             ItemType::MediaDownload => "MEDIA_DOWNLOAD",
             ItemType::MediaUpload => "MEDIA_UPLOAD",
+            ItemType::Send => "SEND",
         }
     }
 }
@@ -160,6 +163,38 @@ impl From<MessageStatus> for String {
 }
 
 impl fmt::Display for MessageStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where one send under an idempotency key stands (the `SEND#…` item's `state`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SendState {
+    /// Claimed: the send is in flight, or its process stopped between EUM Social's answer and
+    /// the store write. Completed by the send itself or by the message's first status webhook.
+    #[default]
+    Pending,
+    /// EUM Social accepted it: `waMessageId` is known.
+    Sent,
+    /// EUM Social refused or failed it: nothing reached the customer, and the key may be
+    /// retried (the retry is the next attempt).
+    Failed,
+}
+
+impl SendState {
+    /// The stored text (`pending`, `sent`, `failed`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SendState::Pending => "pending",
+            SendState::Sent => "sent",
+            SendState::Failed => "failed",
+        }
+    }
+}
+
+impl fmt::Display for SendState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
@@ -306,6 +341,7 @@ mod tests {
             (ItemType::Quality, "QUALITY"),
             (ItemType::MediaDownload, "MEDIA_DOWNLOAD"),
             (ItemType::MediaUpload, "MEDIA_UPLOAD"),
+            (ItemType::Send, "SEND"),
         ];
         for (t, text) in types {
             assert_eq!(serde_json::to_value(t).unwrap(), json!(text));

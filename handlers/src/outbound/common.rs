@@ -3,8 +3,18 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use super::idempotency;
 use crate::error::HandlerError;
 use crate::params::lenient;
+
+/// Longest `phoneNumberId` stored (Meta's ids have 15 to 17 digits).
+pub const MAX_PHONE_ID_LEN: usize = 64;
+/// Longest `originationPhoneNumberId` (an EUM id or ARN).
+pub const MAX_ORIGINATION_LEN: usize = 256;
+/// Longest BSUID `recipient`.
+pub const MAX_BSUID_LEN: usize = 128;
+/// Longest `replyTo` wamid.
+pub const MAX_REPLY_TO_LEN: usize = 256;
 
 /// Parameters every send accepts.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
@@ -26,12 +36,75 @@ pub struct SendCommon {
     /// A wamid to quote (`context.message_id`).
     #[serde(default, alias = "reply_to", alias = "context")]
     pub reply_to: Option<String>,
-    /// Echoed back in this message's statuses (at most 512 characters).
+    /// Echoed back in this message's statuses (at most 360 characters: the rest of Meta's 512
+    /// carries the idempotency key).
     #[serde(default)]
     pub biz_opaque_callback_data: Option<String>,
+    /// Makes retries safe: a send with a key that already sent returns that send's
+    /// `waMessageId` (`"replayed": true`) and sends nothing; the same key with a different
+    /// request answers 422; a send with this key still in flight or awaiting its status answers
+    /// 409. A send that EUM Social refused may be retried with the same key. 1 to 128 visible
+    /// ASCII characters (no spaces), kept 7 days. Without it, the same request repeated within
+    /// 30 seconds is taken as a retry.
+    #[serde(default, alias = "idempotency_key")]
+    pub idempotency_key: Option<String>,
     /// `true` sends a free-form message even outside the 24-hour window.
     #[serde(default, deserialize_with = "lenient::bool")]
     pub force: bool,
+}
+
+/// Checks that what a send stores and sends fits, before anything is sent: the ids that become
+/// parts of table keys, the quoted wamid, the callback data and the idempotency key.
+///
+/// # Errors
+/// 400 naming the field.
+pub(super) fn check_fields(common: &SendCommon) -> Result<(), HandlerError> {
+    for (field, value, max) in [
+        (
+            "phoneNumberId",
+            common.phone_number_id.as_deref(),
+            MAX_PHONE_ID_LEN,
+        ),
+        (
+            "originationPhoneNumberId",
+            common.origination_phone_number_id.as_deref(),
+            MAX_ORIGINATION_LEN,
+        ),
+        ("recipient", common.recipient.as_deref(), MAX_BSUID_LEN),
+        ("replyTo", common.reply_to.as_deref(), MAX_REPLY_TO_LEN),
+    ] {
+        if let Some(value) = value {
+            check_stored(field, value, max)?;
+        }
+    }
+    if let Some(data) = &common.biz_opaque_callback_data {
+        let n = data.chars().count();
+        if n > idempotency::MAX_CALLER_CALLBACK_LEN {
+            return Err(HandlerError::invalid(
+                "bizOpaqueCallbackData",
+                format!(
+                    "is {n} characters; at most {} (Meta allows 512 and the idempotency key takes the rest)",
+                    idempotency::MAX_CALLER_CALLBACK_LEN
+                ),
+            ));
+        }
+    }
+    if let Some(key) = &common.idempotency_key {
+        idempotency::check_key(key)?;
+    }
+    Ok(())
+}
+
+/// A length limit of what the table stores (ids that become parts of keys).
+pub(super) fn check_stored(field: &str, value: &str, max: usize) -> Result<(), HandlerError> {
+    let n = value.chars().count();
+    if n > max {
+        return Err(HandlerError::invalid(
+            field,
+            format!("is {n} characters; at most {max} can be stored"),
+        ));
+    }
+    Ok(())
 }
 
 /// The customer: digits of a phone number, or a BSUID.
@@ -98,5 +171,69 @@ mod tests {
                 .to_string()
                 .contains("missing required parameter `to")
         );
+    }
+
+    #[test]
+    fn fields_that_cannot_be_stored_are_named() {
+        let long = |n: usize| Some("9".repeat(n));
+        for (common, field) in [
+            (
+                SendCommon {
+                    phone_number_id: long(65),
+                    ..Default::default()
+                },
+                "phoneNumberId",
+            ),
+            (
+                SendCommon {
+                    origination_phone_number_id: long(257),
+                    ..Default::default()
+                },
+                "originationPhoneNumberId",
+            ),
+            (
+                SendCommon {
+                    recipient: long(129),
+                    ..Default::default()
+                },
+                "recipient",
+            ),
+            (
+                SendCommon {
+                    reply_to: long(257),
+                    ..Default::default()
+                },
+                "replyTo",
+            ),
+            (
+                SendCommon {
+                    biz_opaque_callback_data: long(361),
+                    ..Default::default()
+                },
+                "bizOpaqueCallbackData",
+            ),
+            (
+                SendCommon {
+                    idempotency_key: long(129),
+                    ..Default::default()
+                },
+                "idempotencyKey",
+            ),
+        ] {
+            let e = check_fields(&common).unwrap_err().to_string();
+            assert!(
+                e.starts_with(&format!("invalid parameter `{field}`")),
+                "{e}"
+            );
+        }
+        let fits = SendCommon {
+            phone_number_id: long(64),
+            recipient: long(128),
+            reply_to: long(256),
+            biz_opaque_callback_data: long(360),
+            idempotency_key: long(128),
+            ..Default::default()
+        };
+        assert!(check_fields(&fits).is_ok());
     }
 }

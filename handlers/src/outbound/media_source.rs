@@ -60,6 +60,9 @@ impl MediaSource {
             object.insert("link".into(), json!(link));
         } else if let Some(key) = &self.s3_key {
             non_empty("s3Key", key)?;
+            // nothing is uploaded for a send that would be refused
+            super::common::recipient(common)?;
+            super::common::check_fields(common)?;
             let phone =
                 params::phone_number_id(common.phone_number_id.as_deref(), ctx.default_phone())?;
             let origination =

@@ -1,23 +1,32 @@
-//! The send pipeline shared by every `send_*` action: recipient, phones, the 24-hour window,
-//! Meta's `/messages` JSON, the EUM Social call, and the OUTBOUND item.
+//! The send pipeline shared by every `send_*` action: recipient, phones, the checks of what is
+//! stored, the 24-hour window, Meta's `/messages` JSON, the idempotency claim, the EUM Social
+//! call, and the OUTBOUND item.
 
 mod common;
+mod idempotency;
 mod media_source;
 
 use chrono::Duration;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
+use tracing::warn;
 
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::keys;
-use crate::model::{self, Direction, ItemType, MessageItem, MessageStatus, MetaError};
-use crate::params::{self, check_len};
+use crate::model::{
+    self, Direction, ItemType, MessageItem, MessageStatus, MetaError, SendIntentItem, SendState,
+};
+use crate::params;
 use crate::ports::{SendError, SendFailure};
-use crate::store::ConversationTouch;
+use crate::store::{ConversationTouch, put_item};
 use crate::time;
 
 pub use common::SendCommon;
+pub use idempotency::{
+    DERIVED_WINDOW_SECS, INTENT_TTL_DAYS, MAX_CALLER_CALLBACK_LEN, MAX_KEY_LEN, parse_tag,
+    reconcile,
+};
 pub use media_source::MediaSource;
 
 /// What one send action built.
@@ -43,33 +52,58 @@ pub struct SendOutput {
     pub phone_number_id: String,
     /// The Meta JSON that was sent, for inspection.
     pub message: Value,
+    /// The caller's key, or the derived `auto:…` key.
+    pub idempotency_key: String,
+    /// True when this answer repeats an earlier send with the same key (nothing was sent now).
+    pub replayed: bool,
 }
 
-/// Sends one message and records it. A send that EUM Social refuses or fails is recorded too,
-/// as a MESSAGE with `status = "failed"` and the error (its id is in the error message), so no
-/// send is silently lost. Requests refused before sending (parameters, the 24-hour window) store
+impl SendOutput {
+    fn of(intent: &SendIntentItem, wa_message_id: &str, replayed: bool) -> Self {
+        SendOutput {
+            wa_message_id: wa_message_id.to_string(),
+            status: MessageStatus::Accepted.into(),
+            conversation_pk: intent.conversation_pk.clone(),
+            phone_number_id: intent.phone_number_id.clone(),
+            message: intent.message.clone(),
+            idempotency_key: intent.idempotency_key.clone(),
+            replayed,
+        }
+    }
+}
+
+/// A stored item (MESSAGE, SEND intent) is refused above this many bytes of JSON: DynamoDB
+/// holds at most 400 KB per item, names included, and the MESSAGE item adds its own attributes.
+pub const MAX_ITEM_BYTES: usize = 350_000;
+
+/// Sends one message and records it, at most once per idempotency key (see
+/// `outbound::idempotency`). A send that EUM Social refuses or fails is recorded too, as a
+/// MESSAGE with `status = "failed"` and the error (its id is in the error message), so no send is
+/// silently lost. Requests refused before sending (parameters, sizes, the 24-hour window) store
 /// nothing.
 ///
 /// # Errors
-/// Parameter errors (400), the 24-hour window (400), EUM Social's errors mapped to 429/400/404/403/502.
+/// Parameter errors and fields too large to store (400), the 24-hour window (400), a key that is
+/// pending (409) or reused for another request (422), EUM Social's errors mapped to
+/// 429/400/404/403/502, a store failure after EUM accepted the message (`SentNotRecorded`, 503).
 pub async fn send(
     ctx: &Ctx,
     common: &SendCommon,
     out: Outgoing,
 ) -> Result<SendOutput, HandlerError> {
     let (customer_id, wa_id, user_id) = common::recipient(common)?;
-    if let Some(data) = &common.biz_opaque_callback_data {
-        check_len("bizOpaqueCallbackData", data, 512)?;
-    }
+    common::check_fields(common)?;
     let phone = params::phone_number_id(common.phone_number_id.as_deref(), ctx.default_phone())?;
+    common::check_stored("phoneNumberId", &phone, common::MAX_PHONE_ID_LEN)?;
     let origination =
         ctx.origination(common.origination_phone_number_id.as_deref(), Some(&phone))?;
+    common::check_stored(
+        "originationPhoneNumberId",
+        &origination,
+        common::MAX_ORIGINATION_LEN,
+    )?;
     let conversation_pk = keys::conversation(&phone, &customer_id);
     let now = time::now_iso();
-
-    if out.free_form && !common.force {
-        check_window(ctx, &conversation_pk, &now).await?;
-    }
 
     let mut message = Map::new();
     message.insert("messaging_product".into(), json!("whatsapp"));
@@ -79,7 +113,8 @@ pub async fn send(
         (None, Some(bsuid)) => message.insert("recipient".into(), json!(bsuid)),
         (None, None) => None,
     };
-    if let Some(reply_to) = common.reply_to.as_deref().filter(|r| !r.is_empty()) {
+    let reply_to = common.reply_to.clone().filter(|r| !r.is_empty());
+    if let Some(reply_to) = &reply_to {
         message.insert("context".into(), json!({"message_id": reply_to}));
     }
     if let Some(data) = &common.biz_opaque_callback_data {
@@ -88,8 +123,73 @@ pub async fn send(
     message.insert("type".into(), json!(out.kind));
     message.insert(out.kind.into(), out.body.clone());
     let message = Value::Object(message);
+    let fingerprint = idempotency::fingerprint(
+        &phone,
+        &origination,
+        &message,
+        out.kind,
+        out.media.as_ref(),
+    );
 
-    let sent = match ctx.sender().send(&origination, &message).await {
+    let plan = SendIntentItem {
+        pk: String::new(),
+        item_type: ItemType::Send,
+        idempotency_key: String::new(),
+        key_source: String::new(),
+        attempt: 0,
+        fingerprint,
+        state: SendState::Pending,
+        wa_message_id: None,
+        recorded: false,
+        phone_number_id: phone.clone(),
+        conversation_pk: conversation_pk.clone(),
+        customer_id: customer_id.clone(),
+        wa_id,
+        user_id,
+        kind: out.kind.to_string(),
+        text: out.text.clone(),
+        preview: out.preview.clone(),
+        media: out.media.clone(),
+        reply_to,
+        biz_opaque_callback_data: common.biz_opaque_callback_data.clone(),
+        message: message.clone(),
+        error: None,
+        failed_message_id: None,
+        created_at: now.clone(),
+        updated_at: now.clone(),
+        ttl: idempotency::ttl(&now),
+    };
+    check_size(&plan, out.kind)?;
+
+    if out.free_form && !common.force {
+        check_window(ctx, &conversation_pk, &now).await?;
+    }
+
+    let store = ctx.store();
+    let (key, source) = idempotency::resolve_key(
+        store,
+        common.idempotency_key.as_deref(),
+        &plan.fingerprint,
+        chrono::Utc::now(),
+    )
+    .await?;
+    let plan = SendIntentItem {
+        idempotency_key: key,
+        key_source: source.to_string(),
+        ..plan
+    };
+    let mut intent = match idempotency::claim(store, plan, &message).await? {
+        idempotency::Claim::Owned(intent) => intent,
+        idempotency::Claim::Replay(intent) => {
+            let id = intent.wa_message_id.clone().unwrap_or_default();
+            if !intent.recorded {
+                complete_on_replay(ctx, &intent, &id).await;
+            }
+            return Ok(SendOutput::of(&intent, &id, true));
+        }
+    };
+
+    let sent = match ctx.sender().send(&origination, &intent.message).await {
         Ok(Some(id)) => Ok(id),
         Ok(None) => Err(SendError::new(
             SendFailure::Failed,
@@ -97,81 +197,142 @@ pub async fn send(
         )),
         Err(e) => Err(e),
     };
-    let (id, status, error) = match &sent {
-        Ok(id) => (id.clone(), MessageStatus::Accepted, None),
-        Err(e) => (
-            local_failure_id(),
-            MessageStatus::Failed,
-            Some(MetaError {
+    match sent {
+        Ok(id) => {
+            let (item, touch) = message_records(&intent, &id, MessageStatus::Accepted);
+            let recorded = store.record_message(&item, &touch).await;
+            intent.state = SendState::Sent;
+            intent.wa_message_id = Some(id.clone());
+            intent.recorded = recorded.is_ok();
+            intent.updated_at = time::now_iso();
+            let saved = put_item(store, &intent).await;
+            match (recorded, saved) {
+                (Ok(_), Ok(())) => Ok(SendOutput::of(&intent, &id, false)),
+                // The message is stored; the intent stays pending until its first status.
+                (Ok(_), Err(e)) => {
+                    warn!(intent = %intent.pk, error = %crate::error::chain(&e), "sent and recorded, but the intent could not be completed; its status webhook completes it");
+                    Ok(SendOutput::of(&intent, &id, false))
+                }
+                (Err(source), _) => Err(HandlerError::SentNotRecorded {
+                    wa_message_id: id,
+                    source,
+                }),
+            }
+        }
+        // A failed send is kept as a MESSAGE with its error, but is not the conversation's
+        // last message: the customer never received it. The intent records the failure, and a
+        // retry with the same key sends again (nothing reached the customer).
+        Err(e) => {
+            let id = local_failure_id();
+            let error = MetaError {
                 title: Some("send failed".into()),
                 message: Some(e.to_string()),
                 ..Default::default()
-            }),
-        ),
+            };
+            let (mut item, _) = message_records(&intent, &id, MessageStatus::Failed);
+            item.failed_at = Some(intent.created_at.clone());
+            item.error = Some(error);
+            let record = serde_json::to_value(&item)?;
+            store.put_record(&record).await?;
+            intent.state = SendState::Failed;
+            intent.error = Some(e.to_string());
+            intent.failed_message_id = Some(id.clone());
+            intent.updated_at = time::now_iso();
+            if let Err(saved) = put_item(store, &intent).await {
+                warn!(intent = %intent.pk, error = %crate::error::chain(&saved), "the failed send's intent could not be updated; the key stays pending");
+            }
+            Err(HandlerError::Send(e.recorded_as(&id)))
+        }
+    }
+}
+
+/// A replayed send whose MESSAGE could not be stored the first time: stored now (best effort;
+/// its status webhook does it otherwise).
+async fn complete_on_replay(ctx: &Ctx, intent: &SendIntentItem, id: &str) {
+    let (item, touch) = message_records(intent, id, MessageStatus::Accepted);
+    if let Err(e) = ctx.store().record_message(&item, &touch).await {
+        warn!(intent = %intent.pk, error = %crate::error::chain(&e), "replayed send still not recorded");
+        return;
+    }
+    let done = SendIntentItem {
+        recorded: true,
+        updated_at: time::now_iso(),
+        ..intent.clone()
     };
+    if let Err(e) = put_item(ctx.store(), &done).await {
+        warn!(intent = %intent.pk, error = %crate::error::chain(&e), "replayed send recorded, intent not updated");
+    }
+}
+
+/// The OUTBOUND MESSAGE item of an intent under id `id`, and how it touches its conversation.
+/// Used by the send and by a status webhook that completes a pending intent, so both record
+/// the same item.
+pub(crate) fn message_records(
+    intent: &SendIntentItem,
+    id: &str,
+    status: MessageStatus,
+) -> (MessageItem, ConversationTouch) {
+    let at = &intent.created_at;
     let item = MessageItem {
-        pk: keys::message(&id),
+        pk: keys::message(id),
         item_type: ItemType::Message,
-        wa_message_id: id.clone(),
+        wa_message_id: id.to_string(),
         direction: Direction::Outbound,
-        kind: Some(out.kind.to_string()),
-        from: Some(phone.clone()),
-        to: Some(customer_id.clone()),
-        to_user_id: user_id.clone(),
-        phone_number_id: Some(phone.clone()),
-        conversation_pk: Some(conversation_pk.clone()),
-        direction_pk: Some(keys::direction(&phone, Direction::Outbound.as_str(), &now)),
-        received_at: now.clone(),
-        created_at: now.clone(),
-        status: status.clone(),
+        kind: Some(intent.kind.clone()),
+        from: Some(intent.phone_number_id.clone()),
+        to: Some(intent.customer_id.clone()),
+        to_user_id: intent.user_id.clone(),
+        phone_number_id: Some(intent.phone_number_id.clone()),
+        conversation_pk: Some(intent.conversation_pk.clone()),
+        direction_pk: Some(keys::direction(
+            &intent.phone_number_id,
+            Direction::Outbound.as_str(),
+            at,
+        )),
+        received_at: at.clone(),
+        created_at: at.clone(),
         status_rank: status.rank(),
-        failed_at: error.as_ref().map(|_| now.clone()),
-        error,
-        biz_opaque_callback_data: common.biz_opaque_callback_data.clone(),
-        text: out.text.clone(),
-        media: out.media.clone(),
-        context: common.reply_to.as_ref().map(|r| model::ContextPart {
+        status,
+        biz_opaque_callback_data: intent.biz_opaque_callback_data.clone(),
+        text: intent.text.clone(),
+        media: intent.media.clone(),
+        context: intent.reply_to.as_ref().map(|r| model::ContextPart {
             id: Some(r.clone()),
             ..Default::default()
         }),
-        raw: Some(message.clone()),
+        raw: Some(intent.message.clone()),
         ..Default::default()
     };
     let touch = ConversationTouch {
-        pk: conversation_pk.clone(),
-        inbox_pk: keys::inbox(&phone),
-        phone_number_id: phone.clone(),
-        customer_id: customer_id.clone(),
-        wa_id,
-        user_id,
-        message_at: now.clone(),
-        message_id: id.clone(),
-        preview: out.preview.clone(),
+        pk: intent.conversation_pk.clone(),
+        inbox_pk: keys::inbox(&intent.phone_number_id),
+        phone_number_id: intent.phone_number_id.clone(),
+        customer_id: intent.customer_id.clone(),
+        wa_id: intent.wa_id.clone(),
+        user_id: intent.user_id.clone(),
+        message_at: at.clone(),
+        message_id: id.to_string(),
+        preview: intent.preview.clone(),
         direction: Direction::Outbound,
         inbound: false,
-        now: now.clone(),
+        now: time::now_iso(),
         ..Default::default()
     };
-    match sent {
-        Ok(_) => {
-            ctx.store().record_message(&item, &touch).await?;
-        }
-        // A failed send is kept as a MESSAGE with its error, but is not the conversation's
-        // last message: the customer never received it.
-        Err(e) => {
-            let record = serde_json::to_value(&item)?;
-            ctx.store().put_record(&record).await?;
-            return Err(HandlerError::Send(e.recorded_as(&id)));
-        }
-    }
+    (item, touch)
+}
 
-    Ok(SendOutput {
-        wa_message_id: id,
-        status: status.into(),
-        conversation_pk,
-        phone_number_id: phone,
-        message,
-    })
+/// Refuses a message whose items would not fit the table, naming the message type's parameter.
+fn check_size(plan: &SendIntentItem, kind: &str) -> Result<(), HandlerError> {
+    let bytes = serde_json::to_vec(plan)?.len();
+    if bytes > MAX_ITEM_BYTES {
+        return Err(HandlerError::invalid(
+            kind,
+            format!(
+                "the message would be stored as {bytes} bytes; a table item holds at most 400 KB (sends are refused above {MAX_ITEM_BYTES} bytes)"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 async fn check_window(ctx: &Ctx, conversation_pk: &str, now: &str) -> Result<(), HandlerError> {
