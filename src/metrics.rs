@@ -136,11 +136,15 @@ pub fn record(report: &RecordReport, elapsed_ms: f64) {
     write(&record_lines(report, elapsed_ms));
 }
 
-/// Emits one send's result (`accepted`, or the HTTP status class of the failure).
-pub fn send(action: &str, status_code: i64) {
+/// Emits one send's result (`accepted`; `replayed` when an idempotency key answered an
+/// earlier send; `pending` (409) and `rejected` (400, 422) sent nothing; else the HTTP status
+/// class of the failure).
+pub fn send(action: &str, status_code: i64, replayed: bool) {
     let result = match status_code {
+        200 if replayed => "replayed",
         200 => "accepted",
-        400 => "rejected",
+        400 | 422 => "rejected",
+        409 => "pending",
         429 => "throttled",
         _ => "failed",
     };

@@ -65,6 +65,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, request: Value) -> Value {
                 .get("statusCode")
                 .and_then(Value::as_i64)
                 .unwrap_or(500),
+            answer.pointer("/data/replayed") == Some(&Value::Bool(true)),
         );
     }
     answer

@@ -191,7 +191,16 @@ async fn every_send_builds_the_exact_meta_request() {
             "{action}"
         );
         assert_eq!(seen.body["metaApiVersion"], "v24.0", "{action}");
-        assert_eq!(seen.message(), expected, "{action}");
+        // every send carries its idempotency tag, which Meta echoes on its statuses
+        let mut message = seen.message();
+        let key = answer["data"]["idempotencyKey"].as_str().unwrap();
+        assert_eq!(
+            message["biz_opaque_callback_data"],
+            format!("wl1:{}:{key}", key.len()),
+            "{action}"
+        );
+        message.as_object_mut().unwrap().remove("biz_opaque_callback_data");
+        assert_eq!(message, expected, "{action}");
         // the send is stored as OUTBOUND under the id EUM returned, threaded into the conversation
         let id = answer["data"]["waMessageId"].as_str().unwrap();
         let stored = rig.store.get_message(id).await.unwrap().unwrap();
@@ -221,7 +230,12 @@ async fn reply_context_bsuid_recipient_and_callback_data_are_sent() {
     assert_eq!(message["recipient"], "US.13491208655302741918");
     assert!(message.get("to").is_none());
     assert_eq!(message["context"], json!({"message_id": "wamid.ABC"}));
-    assert_eq!(message["biz_opaque_callback_data"], "order-1234");
+    // the caller's data follows the idempotency tag
+    let key = answer["data"]["idempotencyKey"].as_str().unwrap();
+    assert_eq!(
+        message["biz_opaque_callback_data"],
+        format!("wl1:{}:{key}order-1234", key.len())
+    );
     // its statuses merge into it through the inbound path
     let id = answer["data"]["waMessageId"].as_str().unwrap();
     intake::handle(&rig.ctx, status_event("st-1", id, "delivered", now_secs()))

@@ -5,6 +5,7 @@ mod cli;
 mod eum;
 mod events;
 mod helpers;
+mod idempotent_sends;
 mod intake;
 mod serve;
 mod standin;

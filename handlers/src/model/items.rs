@@ -299,6 +299,9 @@ pub struct SendIntentItem {
     #[serde(default)]
     pub recorded: bool,
     pub phone_number_id: String,
+    /// The conversation's pk. Stored as `conversation`, never `conversationPk`: an attribute
+    /// named after an index key would put the intent into that index (`gsi-conversation`).
+    #[serde(rename = "conversation")]
     pub conversation_pk: String,
     /// The customer id of the conversation (wa_id, else BSUID).
     pub customer_id: String,

@@ -422,6 +422,14 @@ mod tests {
     }
 
     #[test]
+    fn an_intent_is_in_no_index() {
+        let item = serde_json::to_value(SendIntentItem::default()).unwrap();
+        for index in keys::INDEXES {
+            assert!(item.get(index.partition).is_none(), "{}", index.partition);
+        }
+    }
+
+    #[test]
     fn the_tag_goes_before_type_and_replaces_the_callers_field() {
         let message = json!({"messaging_product": "whatsapp", "to": "1", "biz_opaque_callback_data": "mine", "type": "text", "text": {"body": "ok"}});
         let out = tagged(&message, "k", Some("mine"));
