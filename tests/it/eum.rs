@@ -199,7 +199,10 @@ async fn every_send_builds_the_exact_meta_request() {
             format!("wl1:{}:{key}", key.len()),
             "{action}"
         );
-        message.as_object_mut().unwrap().remove("biz_opaque_callback_data");
+        message
+            .as_object_mut()
+            .unwrap()
+            .remove("biz_opaque_callback_data");
         assert_eq!(message, expected, "{action}");
         // the send is stored as OUTBOUND under the id EUM returned, threaded into the conversation
         let id = answer["data"]["waMessageId"].as_str().unwrap();

@@ -110,7 +110,9 @@ impl Store for FlakyStore {
         self.inner.set_message_media(id, media, now).await
     }
     async fn put_record(&self, item: &Value) -> Result<(), StoreError> {
-        let intent = item["pk"].as_str().is_some_and(|pk| pk.starts_with("SEND#"));
+        let intent = item["pk"]
+            .as_str()
+            .is_some_and(|pk| pk.starts_with("SEND#"));
         if intent && take(&self.fail_put_intent) {
             return Err(unavailable("PutItem"));
         }
@@ -262,7 +264,11 @@ async fn a_send_whose_record_failed_is_not_sent_again_and_its_status_completes_i
         assert_eq!(conv.last_message_id.as_deref(), Some(wamid), "{name}");
         let intent = rig.intent("k-1").await;
         assert_eq!(
-            (intent.state, intent.recorded, intent.wa_message_id.as_deref()),
+            (
+                intent.state,
+                intent.recorded,
+                intent.wa_message_id.as_deref()
+            ),
             (SendState::Sent, true, Some(wamid)),
             "{name}"
         );
@@ -348,7 +354,10 @@ async fn the_same_key_twice_sends_once() {
             (&json!(false), &json!(true)),
             "{name}"
         );
-        assert_eq!(first["data"]["message"], second["data"]["message"], "{name}");
+        assert_eq!(
+            first["data"]["message"], second["data"]["message"],
+            "{name}"
+        );
         assert_eq!(rig.sends(), 1, "{name}");
         // a new key is a new message, deliberately the same text
         let third = rig.run(text(Some("k-4"), "ok")).await;
@@ -482,7 +491,8 @@ async fn fields_too_large_to_store_are_refused_before_sending() {
             ),
         ];
         for (extra, expected) in cases {
-            let mut request = json!({"action": "send_text", "to": CUSTOMER, "text": "hi", "force": true});
+            let mut request =
+                json!({"action": "send_text", "to": CUSTOMER, "text": "hi", "force": true});
             for (k, v) in extra.as_object().unwrap() {
                 if v.is_null() {
                     request.as_object_mut().unwrap().remove(k);
@@ -543,6 +553,30 @@ async fn a_refused_send_may_be_retried_with_its_key() {
                 .starts_with("wl1:5:k-7#2"),
             "{name}"
         );
+    }
+}
+
+/// A retry is answered from its key before the 24-hour window is checked again: `force` is not
+/// part of the request's fingerprint, and a sent message stays sent.
+#[tokio::test]
+async fn a_retry_is_answered_even_when_the_window_is_closed() {
+    for (name, rig) in rigs().await {
+        // the customer never wrote: only `force` sends
+        let forced = rig.run(text(Some("k-8"), "forced")).await;
+        assert_eq!(forced["statusCode"], 200, "{name}: {forced}");
+        let mut retry = text(Some("k-8"), "forced");
+        retry.as_object_mut().unwrap().remove("force");
+        let answer = rig.run(retry).await;
+        assert_eq!(answer["statusCode"], 200, "{name}: {answer}");
+        assert_eq!(
+            answer["data"]["waMessageId"], forced["data"]["waMessageId"],
+            "{name}"
+        );
+        // an unknown key still meets the window
+        let mut new = text(Some("k-9"), "forced");
+        new.as_object_mut().unwrap().remove("force");
+        assert_eq!(rig.run(new).await["statusCode"], 400, "{name}");
+        assert_eq!(rig.sends(), 1, "{name}");
     }
 }
 

@@ -7,8 +7,8 @@ use tracing::debug;
 
 use super::{RecordReport, push_lag, tolerate};
 use crate::keys;
-use crate::outbound;
 use crate::model::{Direction, MessageStatus, Status};
+use crate::outbound;
 use crate::store::{StatusApplied, StatusUpdate, Store, StoreError};
 use crate::time;
 

@@ -157,8 +157,7 @@ pub async fn resolve_key(
     }
     let bucket = now.timestamp().div_euclid(DERIVED_WINDOW_SECS);
     let previous = derived_key(fingerprint, bucket - 1);
-    let first: Option<SendIntentItem> =
-        get_item_as(store, &keys::send_intent(&previous)).await?;
+    let first: Option<SendIntentItem> = get_item_as(store, &keys::send_intent(&previous)).await?;
     if first.is_some_and(|f| joins_window(&f.created_at, now)) {
         return Ok((previous, "derived"));
     }
@@ -258,6 +257,30 @@ pub async fn claim(
     )))
 }
 
+/// The sent attempt of `key` for this request, read only: lets a retry of a sent message be
+/// answered even when the request would now be refused (the 24-hour window closed since).
+///
+/// # Errors
+/// The store's.
+pub async fn peek(
+    store: &dyn Store,
+    key: &str,
+    fingerprint: &str,
+) -> Result<Option<SendIntentItem>, StoreError> {
+    for attempt in 1..=MAX_ATTEMPTS {
+        let pk = keys::send_intent(&intent_id(key, attempt));
+        let Some(found) = get_item_as::<SendIntentItem>(store, &pk).await? else {
+            return Ok(None);
+        };
+        match found.state {
+            SendState::Sent if found.fingerprint == fingerprint => return Ok(Some(found)),
+            SendState::Failed => {}
+            _ => return Ok(None),
+        }
+    }
+    Ok(None)
+}
+
 fn pending(key: &str, since: Option<&str>) -> HandlerError {
     let since = since.map(|s| format!(" (started {s})")).unwrap_or_default();
     HandlerError::Conflict(format!(
@@ -288,10 +311,7 @@ fn tagged(message: &Value, intent_id: &str, caller: Option<&str>) -> Value {
 
 /// Epoch seconds at which an intent made at `now` may be deleted.
 pub fn ttl(now: &str) -> i64 {
-    time::parse_iso(now)
-        .unwrap_or_else(Utc::now)
-        .timestamp()
-        + INTENT_TTL_DAYS * 86_400
+    time::parse_iso(now).unwrap_or_else(Utc::now).timestamp() + INTENT_TTL_DAYS * 86_400
 }
 
 /// Completes an intent from a status webhook of message `wa_message_id`: a pending (or failed:
@@ -385,7 +405,8 @@ mod tests {
             fingerprint("P", "O", &a, "text", None),
             fingerprint("P", "O", &b, "text", None)
         );
-        let other = json!({"to": "2", "type": "text", "text": {"body": "ok", "preview_url": false}});
+        let other =
+            json!({"to": "2", "type": "text", "text": {"body": "ok", "preview_url": false}});
         assert_ne!(
             fingerprint("P", "O", &a, "text", None),
             fingerprint("P", "O", &other, "text", None)
@@ -410,9 +431,18 @@ mod tests {
     #[test]
     fn the_derived_window_slides_over_30_seconds() {
         let at = |s: &str| time::parse_iso(s).unwrap();
-        assert!(joins_window("2026-11-20T10:00:00Z", at("2026-11-20T10:00:29Z")));
-        assert!(!joins_window("2026-11-20T10:00:00Z", at("2026-11-20T10:00:30Z")));
-        assert!(!joins_window("2026-11-20T10:00:00Z", at("2026-11-20T10:01:00Z")));
+        assert!(joins_window(
+            "2026-11-20T10:00:00Z",
+            at("2026-11-20T10:00:29Z")
+        ));
+        assert!(!joins_window(
+            "2026-11-20T10:00:00Z",
+            at("2026-11-20T10:00:30Z")
+        ));
+        assert!(!joins_window(
+            "2026-11-20T10:00:00Z",
+            at("2026-11-20T10:01:00Z")
+        ));
         // buckets: a request at :29 and its retry at :31 fall in neighbouring buckets, and the
         // retry looks at the previous one
         let b1 = at("2026-11-20T10:00:29Z").timestamp().div_euclid(30);
@@ -436,7 +466,9 @@ mod tests {
         assert_eq!(out["biz_opaque_callback_data"], "wl1:1:kmine");
         let keys: Vec<_> = out.as_object().unwrap().keys().cloned().collect();
         assert_eq!(
-            keys.iter().filter(|k| *k == "biz_opaque_callback_data").count(),
+            keys.iter()
+                .filter(|k| *k == "biz_opaque_callback_data")
+                .count(),
             1
         );
     }

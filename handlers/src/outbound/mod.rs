@@ -123,13 +123,8 @@ pub async fn send(
     message.insert("type".into(), json!(out.kind));
     message.insert(out.kind.into(), out.body.clone());
     let message = Value::Object(message);
-    let fingerprint = idempotency::fingerprint(
-        &phone,
-        &origination,
-        &message,
-        out.kind,
-        out.media.as_ref(),
-    );
+    let fingerprint =
+        idempotency::fingerprint(&phone, &origination, &message, out.kind, out.media.as_ref());
 
     let plan = SendIntentItem {
         pk: String::new(),
@@ -161,10 +156,6 @@ pub async fn send(
     };
     check_size(&plan, out.kind)?;
 
-    if out.free_form && !common.force {
-        check_window(ctx, &conversation_pk, &now).await?;
-    }
-
     let store = ctx.store();
     let (key, source) = idempotency::resolve_key(
         store,
@@ -173,6 +164,18 @@ pub async fn send(
         chrono::Utc::now(),
     )
     .await?;
+    if out.free_form && !common.force {
+        if let Err(closed) = check_window(ctx, &conversation_pk, &now).await {
+            // a retry of a message sent while the window was open is still answered
+            return match idempotency::peek(store, &key, &plan.fingerprint).await? {
+                Some(sent) => {
+                    let id = sent.wa_message_id.clone().unwrap_or_default();
+                    Ok(SendOutput::of(&sent, &id, true))
+                }
+                None => Err(closed),
+            };
+        }
+    }
     let plan = SendIntentItem {
         idempotency_key: key,
         key_source: source.to_string(),
