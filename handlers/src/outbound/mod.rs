@@ -164,17 +164,18 @@ pub async fn send(
         chrono::Utc::now(),
     )
     .await?;
-    if out.free_form && !common.force {
-        if let Err(closed) = check_window(ctx, &conversation_pk, &now).await {
-            // a retry of a message sent while the window was open is still answered
-            return match idempotency::peek(store, &key, &plan.fingerprint).await? {
-                Some(sent) => {
-                    let id = sent.wa_message_id.clone().unwrap_or_default();
-                    Ok(SendOutput::of(&sent, &id, true))
-                }
-                None => Err(closed),
-            };
-        }
+    if out.free_form
+        && !common.force
+        && let Err(closed) = check_window(ctx, &conversation_pk, &now).await
+    {
+        // a retry of a message sent while the window was open is still answered
+        return match idempotency::peek(store, &key, &plan.fingerprint).await? {
+            Some(sent) => {
+                let id = sent.wa_message_id.clone().unwrap_or_default();
+                Ok(SendOutput::of(&sent, &id, true))
+            }
+            None => Err(closed),
+        };
     }
     let plan = SendIntentItem {
         idempotency_key: key,
