@@ -161,6 +161,8 @@ pub mod item_type {
     pub const TEMPLATE: &str = "TEMPLATE";
     pub const QUALITY: &str = "QUALITY";
     pub const FAILED_WEBHOOK_EVENT: &str = "WEBHOOK_EVENT#FAILED";
+    /// Send intents still `pending` (in flight, or awaiting their status webhook).
+    pub const PENDING_SEND: &str = "SEND#PENDING";
 
     /// Kept webhook fields (account_update, ...) by field name.
     pub fn webhook_field(field: &str) -> String {

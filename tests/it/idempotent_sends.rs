@@ -295,6 +295,20 @@ async fn a_pending_send_answers_409_until_its_status_completes_it() {
             .unwrap()
             .to_string();
         assert_eq!(rig.intent("k-2").await.state, SendState::Pending, "{name}");
+        // operators find it on gsi-itemType
+        let pending = rig
+            .store
+            .list_by_item_type(
+                keys::item_type::PENDING_SEND,
+                &PageRequest {
+                    limit: 10,
+                    cursor: None,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(pending.items.len(), 1, "{name}");
+        assert_eq!(pending.items[0]["pk"], "SEND#k-2", "{name}");
         let retry = rig.run(text(Some("k-2"), "hello")).await;
         assert_eq!(retry["statusCode"], 409, "{name}: {retry}");
         assert!(
@@ -315,6 +329,7 @@ async fn a_pending_send_answers_409_until_its_status_completes_it() {
             (SendState::Sent, Some("wamid.STANDIN0001")),
             "{name}"
         );
+        assert_eq!(intent.item_type_pk, None, "{name}");
         let stored = rig
             .store
             .get_message("wamid.STANDIN0001")

@@ -292,6 +292,10 @@ pub struct SendIntentItem {
     /// idempotency tag: the same key with another fingerprint is a conflict.
     pub fingerprint: String,
     pub state: SendState,
+    /// `SEND#PENDING` while pending, so operators can list stuck sends on `gsi-itemType`;
+    /// removed when the intent completes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item_type_pk: Option<String>,
     /// The wamid EUM Social returned, once known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wa_message_id: Option<String>,

@@ -231,6 +231,7 @@ pub async fn claim(
         plan.pk = keys::send_intent(&id);
         plan.attempt = attempt;
         plan.state = SendState::Pending;
+        plan.item_type_pk = Some(keys::item_type::PENDING_SEND.to_string());
         plan.message = tagged(message, &id, plan.biz_opaque_callback_data.as_deref());
         let item = serde_json::to_value(&plan)?;
         if store.create_record(&item).await? {
@@ -346,6 +347,7 @@ pub async fn reconcile(
     store.record_message(&item, &touch).await?;
     let was = intent.state;
     intent.state = SendState::Sent;
+    intent.item_type_pk = None;
     intent.wa_message_id = Some(wa_message_id.to_string());
     intent.recorded = true;
     intent.updated_at = now.to_string();
@@ -452,7 +454,7 @@ mod tests {
     }
 
     #[test]
-    fn an_intent_is_in_no_index() {
+    fn a_completed_intent_is_in_no_index() {
         let item = serde_json::to_value(SendIntentItem::default()).unwrap();
         for index in keys::INDEXES {
             assert!(item.get(index.partition).is_none(), "{}", index.partition);

@@ -129,6 +129,7 @@ pub async fn send(
     let plan = SendIntentItem {
         pk: String::new(),
         item_type: ItemType::Send,
+        item_type_pk: None,
         idempotency_key: String::new(),
         key_source: String::new(),
         attempt: 0,
@@ -206,6 +207,7 @@ pub async fn send(
             let (item, touch) = message_records(&intent, &id, MessageStatus::Accepted);
             let recorded = store.record_message(&item, &touch).await;
             intent.state = SendState::Sent;
+            intent.item_type_pk = None;
             intent.wa_message_id = Some(id.clone());
             intent.recorded = recorded.is_ok();
             intent.updated_at = time::now_iso();
@@ -239,6 +241,7 @@ pub async fn send(
             let record = serde_json::to_value(&item)?;
             store.put_record(&record).await?;
             intent.state = SendState::Failed;
+            intent.item_type_pk = None;
             intent.error = Some(e.to_string());
             intent.failed_message_id = Some(id.clone());
             intent.updated_at = time::now_iso();
