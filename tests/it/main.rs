@@ -6,6 +6,7 @@ mod eum;
 mod events;
 mod helpers;
 mod intake;
+mod reliability;
 mod serve;
 mod standin;
 mod store_conformance;
