@@ -627,3 +627,45 @@ async fn a_redelivery_copies_media_that_was_never_copied() {
     let third = intake::handle(&live, event).await.unwrap();
     assert_eq!(third["data"]["reports"][0]["counts"]["mediaFetched"], 0);
 }
+
+#[tokio::test]
+async fn a_message_dynamodb_refuses_for_its_size_is_poison_and_its_record_is_kept_whole() {
+    // GIVEN a record whose second message is too large for a DynamoDB item (a type this version
+    // does not model keeps its whole object in `raw`)
+    let store = dynamo_store().await;
+    let media = Arc::new(MemoryMedia::default());
+    let ctx = ctx_with(store.clone(), media.clone(), settings());
+    let huge = json!({"from": CUSTOMER, "id": "wamid.HUGE", "timestamp": "1763632801", "type": "future_thing",
+                      "future_thing": {"blob": "z".repeat(420 * 1024)}});
+    let body = envelope(messages_change(
+        CUSTOMER,
+        json!([
+            text_message("wamid.SMALL", CUSTOMER, 1_763_632_800, "fits"),
+            huge
+        ]),
+        json!([]),
+    ));
+    // WHEN it arrives THEN the refusal is the payload's (partial, acknowledged), the neighbour lands
+    let answer = intake::handle(&ctx, sns_event(&[("too-big", body.clone())]))
+        .await
+        .expect("an item too large is poison, not a fault");
+    let report = &answer["data"]["reports"][0];
+    assert_eq!(report["outcome"], "partial", "{answer}");
+    assert_eq!(report["counts"]["poison"], 1);
+    assert!(
+        report["errors"][0].as_str().unwrap().contains("Item size"),
+        "{report}"
+    );
+    assert!(store.get_message("wamid.SMALL").await.unwrap().is_some());
+    // AND the whole body (over 350 KB) is kept in the media store for a replay
+    let audit = store
+        .get_item(&keys::webhook_audit("too-big"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(audit["payloadKey"], "webhook-payloads/too-big.json");
+    assert_eq!(
+        media.bytes("webhook-payloads/too-big.json").unwrap(),
+        body.into_bytes()
+    );
+}
