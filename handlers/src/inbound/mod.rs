@@ -1,9 +1,11 @@
 //! The inbound path: one delivered record (an SNS message or SQS body holding an EUM Social
 //! event) → typed model → store, with an audit item per record.
 //!
-//! A record that can never be processed (poison) is audited as failed and reported, never
-//! retried. A store fault that may pass is returned as an error so that the caller lets Lambda
-//! redeliver the record; every write is idempotent, so a redelivery neither loses nor doubles.
+//! A record that can never be processed because of its payload (poison) is audited as failed
+//! with its whole body (so it can be replayed) and reported, never retried. Any other failure (a
+//! store that is unavailable, or a fault of the deployment such as access denied) is returned
+//! as an error so that the caller lets Lambda redeliver the record; every write is idempotent,
+//! so a redelivery or a replay neither loses nor doubles.
 
 //!
 //! # Layout
