@@ -50,7 +50,7 @@ pub struct ConfigError {
 impl Config {
     /// Reads `TABLE_NAME`, `DATA_DIR`, `DEFAULT_PHONE_NUMBER_ID`, `ORIGINATION_PHONE_NUMBER_ID`,
     /// `PHONE_NUMBERS`, `SENDER`, `MEDIA_BUCKET`, `META_API_VERSION`, `AUTO_DOWNLOAD_MEDIA`,
-    /// `AUDIT_TTL_DAYS`.
+    /// `AUDIT_TTL_DAYS`, `ALLOWED_WABA_IDS`, `ALLOWED_PHONE_NUMBER_IDS` (comma-separated).
     ///
     /// # Errors
     /// [`ConfigError`] naming the variable.
@@ -145,6 +145,15 @@ impl Config {
                 });
             }
         };
+        let list = |k: &str| -> Vec<String> {
+            non_empty(k)
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+                .collect()
+        };
         Ok(Config {
             store,
             sender,
@@ -156,7 +165,11 @@ impl Config {
                 meta_api_version: non_empty("META_API_VERSION")
                     .unwrap_or_else(|| handlers::ctx::DEFAULT_META_API_VERSION.into()),
                 auto_download_media,
-                inbound: InboundSettings { audit_ttl_days },
+                inbound: InboundSettings {
+                    audit_ttl_days,
+                    allowed_waba_ids: list("ALLOWED_WABA_IDS"),
+                    allowed_phone_number_ids: list("ALLOWED_PHONE_NUMBER_IDS"),
+                },
             },
         })
     }
@@ -177,6 +190,17 @@ mod tests {
                 data_dir: ".whatsapp-lambda".into()
             }
         );
+    }
+
+    #[test]
+    fn allowed_accounts_are_comma_separated_lists() {
+        let cfg = Config::from_lookup(|k| match k {
+            "ALLOWED_WABA_IDS" => Some(" 111 , 222,".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(cfg.settings.inbound.allowed_waba_ids, ["111", "222"]);
+        assert!(cfg.settings.inbound.allowed_phone_number_ids.is_empty());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! Social. The application core lives in the `handlers` workspace crate; this crate adapts it.
 //!
 //! # Layout
+//! - [`aws`]: AWS client configurations with bounded timeouts and retries.
 //! - [`config`]: settings read once from the environment.
 //! - [`intake`]: one entry for every event (SNS, SQS, API Gateway v1/v2, direct invocation).
 //! - [`store`]: the DynamoDB and embedded adapters of the storage port, and the table schema.
@@ -10,6 +11,7 @@
 //! - [`metrics`]: CloudWatch Embedded Metric Format lines.
 //! - [`serve`]: the local HTTP server that turns requests into API Gateway events.
 
+pub mod aws;
 pub mod config;
 pub mod eum;
 pub mod intake;
@@ -37,24 +39,15 @@ pub async fn build_ctx(
     let needs_aws = matches!(config.sender, SenderConfig::Eum)
         || matches!(config.media, MediaConfig::S3 { .. });
     let shared = if needs_aws {
-        Some(aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await)
+        Some(aws::shared_config().await)
     } else {
         None
     };
     let media: Arc<dyn handlers::ports::MediaStore> = match (&config.media, &shared) {
-        (MediaConfig::S3 { bucket }, Some(shared)) => {
-            let mut s3 = aws_sdk_s3::config::Builder::from(shared);
-            // An endpoint override (moto, MinIO, LocalStack) has no virtual-hosted buckets.
-            if std::env::var_os("AWS_ENDPOINT_URL_S3").is_some()
-                || std::env::var_os("AWS_ENDPOINT_URL").is_some()
-            {
-                s3 = s3.force_path_style(true);
-            }
-            Arc::new(media::S3Media::new(
-                aws_sdk_s3::Client::from_conf(s3.build()),
-                bucket.clone(),
-            ))
-        }
+        (MediaConfig::S3 { bucket }, Some(shared)) => Arc::new(media::S3Media::new(
+            aws_sdk_s3::Client::from_conf(aws::s3(shared).build()),
+            bucket.clone(),
+        )),
         (MediaConfig::Local { dir }, _) => Arc::new(media::LocalMedia::new(dir.clone())),
         (MediaConfig::S3 { .. }, None) => {
             unreachable!("the AWS configuration is loaded for S3 media")
@@ -66,7 +59,7 @@ pub async fn build_ctx(
                 MediaConfig::S3 { bucket } => Some(bucket.clone()),
                 MediaConfig::Local { .. } => None,
             };
-            let client = aws_sdk_socialmessaging::Client::new(shared);
+            let client = aws_sdk_socialmessaging::Client::from_conf(aws::eum(shared).build());
             Arc::new(eum::EumSender::new(
                 client,
                 config.settings.meta_api_version.clone(),

@@ -24,6 +24,9 @@ Environment:
   META_API_VERSION             Meta Cloud API version for sends
   AUTO_DOWNLOAD_MEDIA          copy inbound media on arrival (default true)
   AUDIT_TTL_DAYS               days audit items are kept (default 30)
+  ALLOWED_WABA_IDS             WABA ids whose webhooks are processed (comma-separated; empty = all)
+  ALLOWED_PHONE_NUMBER_IDS     business phone ids whose webhooks are processed (empty = all)
+  DYNAMODB_TIMEOUT_MS, ...     AWS client timeouts and AWS_MAX_ATTEMPTS (see docs/deploy.md)
   AWS_ENDPOINT_URL_DYNAMODB    DynamoDB endpoint override (DynamoDB Local)
   RUST_LOG                     log level (logs go to stderr outside Lambda)";
 

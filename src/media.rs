@@ -113,6 +113,26 @@ impl MediaStore for S3Media {
         }
     }
 
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, MediaError> {
+        match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => {
+                let bytes = out.body.collect().await.map_err(|e| {
+                    MediaError::new("GetObject", "the S3 object could not be read").with_source(e)
+                })?;
+                Ok(Some(bytes.into_bytes().to_vec()))
+            }
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+            Err(e) => Err(s3_err("GetObject", e)),
+        }
+    }
+
     async fn presign_get(&self, key: &str, expires_secs: u64) -> Result<String, MediaError> {
         let config = PresigningConfig::expires_in(Duration::from_secs(expires_secs))
             .map_err(|e| MediaError::new("presign", e.to_string()).with_source(e))?;
@@ -235,6 +255,14 @@ impl MediaStore for LocalMedia {
     async fn head(&self, key: &str) -> Result<Option<MediaObject>, MediaError> {
         let path = self.path(key)?;
         Ok(self.object(key, &path))
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, MediaError> {
+        match tokio::fs::read(self.path(key)?).await {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_err("get", e)),
+        }
     }
 
     async fn presign_get(&self, key: &str, _expires_secs: u64) -> Result<String, MediaError> {

@@ -136,6 +136,23 @@ pub fn record(report: &RecordReport, elapsed_ms: f64) {
     write(&record_lines(report, elapsed_ms));
 }
 
+/// The EMF line of a record that failed for a reason that is not its payload's: a fault of the
+/// deployment (`InfrastructureFaults`: access denied, a missing table, ...) or a store that
+/// could not be reached in time (`TransientFaults`). The record is delivered again.
+pub fn failure_line(error: &handlers::StoreError) -> Value {
+    let name = if matches!(error, handlers::StoreError::Fault { .. }) {
+        "InfrastructureFaults"
+    } else {
+        "TransientFaults"
+    };
+    line(&[], &[(name, 1.0, "Count")])
+}
+
+/// Emits the metric of a record that failed and will be delivered again.
+pub fn failure(error: &handlers::StoreError) {
+    write(&[failure_line(error)]);
+}
+
 /// Emits one send's result (`accepted`; `replayed` when an idempotency key answered an
 /// earlier send; `pending` (409) and `rejected` (400, 422) sent nothing; else the HTTP status
 /// class of the failure).
@@ -178,6 +195,22 @@ mod tests {
             (Some("text"), Some(2.0))
         );
         assert!(l["_aws"]["Timestamp"].as_u64().unwrap() > 1_700_000_000_000);
+    }
+
+    #[test]
+    fn faults_and_transient_failures_have_their_own_metric() {
+        let fault = handlers::StoreError::Fault {
+            operation: "PutItem",
+            source: "AccessDeniedException".into(),
+        };
+        assert_eq!(failure_line(&fault)["InfrastructureFaults"], 1.0);
+        let down = handlers::StoreError::Unavailable {
+            operation: "PutItem",
+            source: "timeout".into(),
+        };
+        let l = failure_line(&down);
+        assert_eq!(l["TransientFaults"], 1.0);
+        assert!(l.get("InfrastructureFaults").is_none());
     }
 
     #[test]

@@ -35,15 +35,25 @@ pub struct Settings {
     pub inbound: InboundSettings,
 }
 
-/// How long audit items are kept before DynamoDB's TTL removes them.
-#[derive(Debug, Clone, Copy)]
+/// How the inbound path treats records.
+#[derive(Debug, Clone)]
 pub struct InboundSettings {
+    /// How long audit items are kept before DynamoDB's TTL removes them.
     pub audit_ttl_days: i64,
+    /// `ALLOWED_WABA_IDS`: when not empty, a record naming any other WABA is refused as poison.
+    pub allowed_waba_ids: Vec<String>,
+    /// `ALLOWED_PHONE_NUMBER_IDS`: when not empty, a record naming any other business phone
+    /// (Meta phone number id) is refused as poison.
+    pub allowed_phone_number_ids: Vec<String>,
 }
 
 impl Default for InboundSettings {
     fn default() -> Self {
-        Self { audit_ttl_days: 30 }
+        Self {
+            audit_ttl_days: 30,
+            allowed_waba_ids: Vec::new(),
+            allowed_phone_number_ids: Vec::new(),
+        }
     }
 }
 

@@ -127,6 +127,23 @@ pub fn webhook_field_event(waba_id: &str, field: &str, delivery_id: &str, index:
     format!("WEBHOOK_EVENT#{waba_id}#{field}#{delivery_id}#{index}")
 }
 
+/// `webhook-payloads/{delivery id}.json`: the media-store object holding the whole body of a
+/// failed or partial record too large to keep in its audit item. Characters other than ASCII
+/// letters, digits, `.`, `-` and `_` in the delivery id become `_` (SNS and SQS ids are UUIDs).
+pub fn webhook_payload(delivery_id: &str) -> String {
+    let safe: String = delivery_id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("webhook-payloads/{safe}.json")
+}
+
 /// `MEDIA_DOWNLOAD#{mediaId}`: an inbound media file copied into the media store.
 pub fn media_download(media_id: &str) -> String {
     format!("MEDIA_DOWNLOAD#{media_id}")

@@ -181,6 +181,14 @@ pub trait MediaStore: Send + Sync {
 
     async fn head(&self, key: &str) -> Result<Option<MediaObject>, MediaError>;
 
+    /// The bytes of an object, `None` when it does not exist.
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, MediaError> {
+        Err(MediaError::new(
+            "get",
+            format!("this media store cannot read objects back (`{key}`)"),
+        ))
+    }
+
     /// A URL that fetches the object for `expires_secs` seconds.
     async fn presign_get(&self, key: &str, expires_secs: u64) -> Result<String, MediaError>;
 

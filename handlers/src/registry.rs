@@ -30,6 +30,8 @@ pub enum Category {
     Templates,
     Config,
     Utility,
+    /// Operating the function: replaying failed webhook records.
+    Operations,
 }
 
 /// What a caller must be allowed to do to run an action (API scopes). `read` actions have no

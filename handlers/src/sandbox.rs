@@ -149,6 +149,10 @@ impl MediaStore for MemoryMedia {
         }))
     }
 
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, MediaError> {
+        Ok(self.bytes(key))
+    }
+
     async fn presign_get(&self, key: &str, _expires_secs: u64) -> Result<String, MediaError> {
         Ok(format!("memory://{key}"))
     }

@@ -28,9 +28,11 @@ pub enum Source {
     Direct,
 }
 
-/// An invocation that must fail so that Lambda (or SNS) delivers it again.
+/// An invocation that must fail so that Lambda (or SNS) delivers it again: a store that is
+/// unavailable, or a fault of the deployment (access denied, a missing table), which is not the
+/// payload's fault either. After Lambda's retries the DLQ keeps the event.
 #[derive(Debug, thiserror::Error)]
-#[error("{failed} record(s) hit a transient store fault and must be retried: {source}")]
+#[error("{failed} record(s) hit a store fault and must be retried: {source}")]
 pub struct RetryableFailure {
     pub failed: usize,
     #[source]
@@ -39,8 +41,12 @@ pub struct RetryableFailure {
 
 impl From<RetryableFailure> for lambda_runtime::Diagnostic {
     fn from(failure: RetryableFailure) -> Self {
+        let error_type = match failure.source {
+            StoreError::Fault { .. } => "InfrastructureFault",
+            _ => "RetryableFailure",
+        };
         lambda_runtime::Diagnostic {
-            error_type: "RetryableFailure".into(),
+            error_type: error_type.into(),
             error_message: failure.to_string(),
         }
     }

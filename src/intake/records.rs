@@ -126,8 +126,16 @@ async fn process(
     if let Ok(report) = &result {
         crate::metrics::record(report, started.elapsed().as_secs_f64() * 1000.0);
     }
-    if let Err(e) = &result {
-        error!(source, delivery_id = id, error = %e, "transient fault: record will be retried");
+    match &result {
+        Err(e @ handlers::StoreError::Fault { .. }) => {
+            crate::metrics::failure(e);
+            error!(source, delivery_id = id, error = %e, chain = %handlers::error::chain(e), "infrastructure fault (access, table or key schema): record will be delivered again; fix the deployment");
+        }
+        Err(e) => {
+            crate::metrics::failure(e);
+            error!(source, delivery_id = id, error = %e, "transient fault: record will be retried");
+        }
+        Ok(_) => {}
     }
     result
 }

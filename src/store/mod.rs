@@ -32,8 +32,8 @@ pub async fn from_config(
 
 /// A DynamoDB client from the SDK's standard configuration (region, credentials, and the
 /// endpoint from `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL`, which is how DynamoDB Local
-/// is reached with no special code).
+/// is reached with no special code), with bounded timeouts and retries ([`crate::aws`]).
 pub async fn dynamodb_client() -> aws_sdk_dynamodb::Client {
-    let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    aws_sdk_dynamodb::Client::new(&shared)
+    let shared = crate::aws::shared_config().await;
+    aws_sdk_dynamodb::Client::from_conf(crate::aws::dynamodb(&shared).build())
 }

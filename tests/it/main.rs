@@ -7,6 +7,7 @@ mod events;
 mod helpers;
 mod idempotent_sends;
 mod intake;
+mod reliability;
 mod serve;
 mod standin;
 mod store_conformance;

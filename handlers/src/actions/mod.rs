@@ -17,6 +17,7 @@ pub mod list_actions;
 pub mod mark_conversation_read;
 pub mod mark_read;
 pub mod ping;
+pub mod replay_webhook_events;
 pub mod send_audio;
 pub mod send_contacts;
 pub mod send_cta_url;
@@ -68,4 +69,5 @@ pub static ALL: &[ActionSpec] = &[
     simulate_status::SPEC,
     health::SPEC,
     get_stats::SPEC,
+    replay_webhook_events::SPEC,
 ];

@@ -77,32 +77,24 @@ pub(super) async fn process_messages(
         debug!(wamid = %item.wa_message_id, customer = %mask(&customer_id), kind = ?item.kind, ?outcome, "inbound message");
         report.message_ids.push(item.wa_message_id.clone());
         push_lag(report, &item.received_at, now);
+        let wants_media = ctx.settings().auto_download_media
+            && item.media.as_ref().is_some_and(|m| m.id.is_some());
         match outcome {
             Recorded::New => {
                 report.counts.messages += 1;
                 report.new_types.push(item.kind.clone().unwrap_or_default());
-                if ctx.settings().auto_download_media
-                    && item.media.as_ref().is_some_and(|m| m.id.is_some())
-                {
-                    // EUM names the phone's ARN in the event; that is the origination to fetch with.
-                    let arn = envelope
-                        .context
-                        .meta_phone_number_ids
-                        .iter()
-                        .find(|p| p.meta_phone_number_id == phone_number_id)
-                        .and_then(|p| p.arn.clone());
-                    // A failed copy never loses the message: it is recorded as a failed
-                    // MEDIA_DOWNLOAD and can be retried with `download_media`.
-                    match crate::media::download(ctx, &item.wa_message_id, arn.as_deref()).await {
-                        Ok(_) => report.counts.media_fetched += 1,
-                        Err(e) => {
-                            warn!(wamid = %item.wa_message_id, error = %e, "media not copied; retry with download_media");
-                            report.counts.media_failed += 1;
-                        }
-                    }
+                if wants_media {
+                    copy_media(ctx, envelope, &phone_number_id, &item.wa_message_id, report).await;
                 }
             }
-            Recorded::Duplicate => report.counts.duplicates += 1,
+            Recorded::Duplicate => {
+                report.counts.duplicates += 1;
+                // A redelivery of a message whose copy never happened (the invocation crashed
+                // or timed out after the message was stored, or the copy failed) copies it now.
+                if wants_media && copy_missing(ctx, &item.wa_message_id).await? {
+                    copy_media(ctx, envelope, &phone_number_id, &item.wa_message_id, report).await;
+                }
+            }
         }
     }
 
@@ -115,4 +107,42 @@ pub(super) async fn process_messages(
         report,
     )
     .await
+}
+
+/// True when the stored message has WhatsApp media that was never copied into the media store.
+async fn copy_missing(ctx: &Ctx, wa_message_id: &str) -> Result<bool, StoreError> {
+    match ctx.store().get_message(wa_message_id).await {
+        Ok(stored) => Ok(stored
+            .and_then(|m| m.media)
+            .is_some_and(|m| m.id.is_some() && m.s3_key.is_none())),
+        // A stored item that does not decode is not this record's to fix.
+        Err(e) if e.is_poison() => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Copies a stored message's media into the media store. A failed copy never loses the
+/// message: it is recorded as a failed MEDIA_DOWNLOAD and is tried again on a redelivery or
+/// with `download_media`.
+async fn copy_media(
+    ctx: &Ctx,
+    envelope: &Envelope,
+    phone_number_id: &str,
+    wa_message_id: &str,
+    report: &mut RecordReport,
+) {
+    // EUM names the phone's ARN in the event; that is the origination to fetch with.
+    let arn = envelope
+        .context
+        .meta_phone_number_ids
+        .iter()
+        .find(|p| p.meta_phone_number_id == phone_number_id)
+        .and_then(|p| p.arn.clone());
+    match crate::media::download(ctx, wa_message_id, arn.as_deref()).await {
+        Ok(_) => report.counts.media_fetched += 1,
+        Err(e) => {
+            warn!(wamid = %wa_message_id, error = %e, "media not copied; retry with download_media");
+            report.counts.media_failed += 1;
+        }
+    }
 }

@@ -1,9 +1,11 @@
 //! The inbound path: one delivered record (an SNS message or SQS body holding an EUM Social
 //! event) → typed model → store, with an audit item per record.
 //!
-//! A record that can never be processed (poison) is audited as failed and reported, never
-//! retried. A store fault that may pass is returned as an error so that the caller lets Lambda
-//! redeliver the record; every write is idempotent, so a redelivery neither loses nor doubles.
+//! A record that can never be processed because of its payload (poison) is audited as failed
+//! with its whole body (so it can be replayed) and reported, never retried. Any other failure (a
+//! store that is unavailable, or a fault of the deployment such as access denied) is returned
+//! as an error so that the caller lets Lambda redeliver the record; every write is idempotent,
+//! so a redelivery or a replay neither loses nor doubles.
 
 //!
 //! # Layout
@@ -80,14 +82,45 @@ pub struct Counts {
     pub media_failed: u32,
 }
 
+/// Bodies up to this many bytes are kept whole in the audit item of a failed or partial record;
+/// a larger body goes to the media store (`webhook-payloads/{deliveryId}.json`) and the item
+/// points at it. DynamoDB items are limited to 400 KB; the rest of the audit item fits in the
+/// margin.
+pub const MAX_INLINE_PAYLOAD: usize = 350 * 1024;
+
 /// Processes one delivered record.
 ///
 /// # Errors
-/// Only a retryable [`StoreError`]: poison and permanent faults are reported in the
-/// [`RecordReport`] and audited, so that the record is not redelivered forever.
+/// A [`StoreError`] that is not the payload's fault: `Unavailable` (retry) or `Fault` (the
+/// deployment is wrong). Either way the record must be delivered again, so the caller fails the
+/// invocation (SNS) or lists the record (SQS) and the DLQ keeps it. Poison (the payload's own
+/// fault) is reported in the [`RecordReport`] and audited with its whole body, never retried.
 pub async fn process_delivery(
     ctx: &Ctx,
     delivery: &Delivery<'_>,
+) -> Result<RecordReport, StoreError> {
+    process(ctx, delivery, None).await
+}
+
+/// Processes a stored failed or partial record again (`replay_webhook_events`). As
+/// [`process_delivery`]; the audit item keeps `received_at` as its `createdAt` and records when
+/// it was replayed. Every write is idempotent, so what was stored the first time is not stored
+/// twice.
+///
+/// # Errors
+/// As [`process_delivery`].
+pub async fn replay_delivery(
+    ctx: &Ctx,
+    delivery: &Delivery<'_>,
+    received_at: &str,
+) -> Result<RecordReport, StoreError> {
+    process(ctx, delivery, Some(received_at)).await
+}
+
+async fn process(
+    ctx: &Ctx,
+    delivery: &Delivery<'_>,
+    replay_of: Option<&str>,
 ) -> Result<RecordReport, StoreError> {
     let store = ctx.store();
     let settings = &ctx.settings().inbound;
@@ -96,25 +129,35 @@ pub async fn process_delivery(
         delivery_id: delivery.id.to_string(),
         ..Default::default()
     };
+    let audit = |report: &RecordReport, waba_id: Option<&str>, fields: &[String]| {
+        let mut item = audit_item(delivery, report, waba_id, fields, &now, settings);
+        if let Some(received_at) = replay_of {
+            item.created_at = received_at.to_string();
+            item.replayed_at = Some(now.clone());
+        }
+        item
+    };
     let parsed = Envelope::parse(delivery.body).and_then(|env| env.entry().map(|e| (env, e)));
     let (envelope, entry) = match parsed {
         Ok(pair) => pair,
         Err(poison) => {
-            warn!(delivery_id = delivery.id, error = %poison, "poison record skipped");
-            report.outcome = RecordOutcome::Failed;
-            report.counts.poison = 1;
-            report.errors.push(poison.to_string());
-            let audit = audit_item(delivery, &report, None, &[], &now, settings);
-            let audit = WebhookEventItem {
-                payload: Some(Value::String(truncate(delivery.body, 16 * 1024))),
-                ..audit
-            };
-            write_audit(store, &audit).await?;
+            refuse(&mut report, delivery, poison.to_string());
+            let mut item = audit(&report, None, &[]);
+            keep_payload(ctx, delivery, &mut item).await?;
+            write_audit(store, &item).await?;
             return Ok(report);
         }
     };
     let waba_id = envelope.waba_id(&entry);
     let fields: Vec<String> = entry.changes.iter().map(|c| c.field.clone()).collect();
+    if let Some(reason) = foreign_account(&envelope, &entry, settings) {
+        refuse(&mut report, delivery, reason);
+        let mut item = audit(&report, Some(&waba_id), &fields);
+        item.eum_message_id.clone_from(&envelope.message_id);
+        keep_payload(ctx, delivery, &mut item).await?;
+        write_audit(store, &item).await?;
+        return Ok(report);
+    }
     match process_entry(
         ctx,
         delivery,
@@ -127,25 +170,26 @@ pub async fn process_delivery(
     .await
     {
         Ok(()) => {}
-        Err(e) if e.is_retryable() => return Err(e),
-        // A permanent store refusal for this record (an item over the size limit, say):
+        // The store refused something this record brought (an item over the size limit, say):
         // retrying cannot help, so it is audited like poison.
-        Err(e) => {
+        Err(e) if e.is_poison() => {
             report.counts.poison += 1;
             report.errors.push(e.to_string());
         }
+        // Unavailable or a fault of the deployment: not the payload's fault, redeliver.
+        Err(e) => return Err(e),
     }
     report.outcome = if report.errors.is_empty() {
         RecordOutcome::Processed
     } else {
         RecordOutcome::Partial
     };
-    let audit = audit_item(delivery, &report, Some(&waba_id), &fields, &now, settings);
-    let audit = WebhookEventItem {
-        eum_message_id: envelope.message_id.clone(),
-        ..audit
-    };
-    write_audit(store, &audit).await?;
+    let mut item = audit(&report, Some(&waba_id), &fields);
+    item.eum_message_id.clone_from(&envelope.message_id);
+    if report.outcome != RecordOutcome::Processed {
+        keep_payload(ctx, delivery, &mut item).await?;
+    }
+    write_audit(store, &item).await?;
     info!(
         delivery_id = delivery.id,
         outcome = %report.outcome,
@@ -157,11 +201,104 @@ pub async fn process_delivery(
     Ok(report)
 }
 
-/// Writes an audit item. Only a retryable fault is returned: an audit the store refuses must
-/// not make Lambda redeliver a record whose data is already stored.
+/// Marks the whole record as poison.
+fn refuse(report: &mut RecordReport, delivery: &Delivery<'_>, reason: String) {
+    warn!(delivery_id = delivery.id, error = %reason, "poison record skipped");
+    report.outcome = RecordOutcome::Failed;
+    report.counts.poison = 1;
+    report.errors.push(reason);
+}
+
+/// Why a record is refused when accounts are restricted (`ALLOWED_WABA_IDS`,
+/// `ALLOWED_PHONE_NUMBER_IDS`): the first WABA or business phone it names that is not allowed.
+fn foreign_account(
+    envelope: &Envelope,
+    entry: &Entry,
+    settings: &InboundSettings,
+) -> Option<String> {
+    let allowed = |list: &[String], id: &str| list.is_empty() || list.iter().any(|a| a == id);
+    let wabas = envelope
+        .context
+        .meta_waba_ids
+        .iter()
+        .map(|w| w.waba_id.as_str())
+        .chain(std::iter::once(entry.id.as_str()));
+    for waba in wabas {
+        if !allowed(&settings.allowed_waba_ids, waba) {
+            return Some(format!("refused: WABA {waba} is not in ALLOWED_WABA_IDS"));
+        }
+    }
+    let phones = envelope
+        .context
+        .meta_phone_number_ids
+        .iter()
+        .map(|p| p.meta_phone_number_id.as_str())
+        .chain(
+            entry
+                .changes
+                .iter()
+                .filter_map(|c| c.value.get("metadata")?.get("phone_number_id")?.as_str()),
+        );
+    for phone in phones {
+        if !allowed(&settings.allowed_phone_number_ids, phone) {
+            return Some(format!(
+                "refused: business phone {phone} is not in ALLOWED_PHONE_NUMBER_IDS"
+            ));
+        }
+    }
+    None
+}
+
+/// Keeps the whole body of a failed or partial record so that it can be replayed: in the audit
+/// item when it fits ([`MAX_INLINE_PAYLOAD`]), else in the media store with the item pointing
+/// at it.
+///
+/// # Errors
+/// The media store failed: the record is redelivered rather than kept incomplete (`Fault` when
+/// S3 denies access or the bucket is missing, else `Unavailable`).
+async fn keep_payload(
+    ctx: &Ctx,
+    delivery: &Delivery<'_>,
+    audit: &mut WebhookEventItem,
+) -> Result<(), StoreError> {
+    let body = delivery.body;
+    audit.payload_bytes = Some(body.len() as u64);
+    if body.len() <= MAX_INLINE_PAYLOAD {
+        audit.payload = Some(Value::String(body.to_string()));
+        return Ok(());
+    }
+    let key = keys::webhook_payload(delivery.id);
+    match ctx
+        .media()
+        .put(&key, body.as_bytes().to_vec(), "application/json")
+        .await
+    {
+        Ok(_) => {
+            audit.payload_key = Some(key);
+            Ok(())
+        }
+        Err(e) => {
+            let operation = "keep webhook payload in the media store";
+            // S3's code leads the media error's message.
+            let fault = ["AccessDenied", "NoSuchBucket", "AllAccessDisabled"]
+                .iter()
+                .any(|code| e.message.starts_with(code));
+            let source = Box::new(e);
+            Err(if fault {
+                StoreError::Fault { operation, source }
+            } else {
+                StoreError::Unavailable { operation, source }
+            })
+        }
+    }
+}
+
+/// Writes an audit item. A refusal caused by the item's content is only logged: it must not
+/// make Lambda redeliver a record whose data is already stored. A store that is down or
+/// misconfigured is returned, so the record is delivered again.
 async fn write_audit(store: &dyn Store, audit: &WebhookEventItem) -> Result<(), StoreError> {
     match store.put_webhook_event(audit).await {
-        Err(e) if !e.is_retryable() => {
+        Err(e) if e.is_poison() => {
             warn!(pk = %audit.pk, error = %e, "audit item refused");
             Ok(())
         }
@@ -169,8 +306,9 @@ async fn write_audit(store: &dyn Store, audit: &WebhookEventItem) -> Result<(), 
     }
 }
 
-/// Keeps going after a permanent refusal of one write (recorded as poison for that part);
-/// returns a retryable fault so the whole record is redelivered.
+/// Keeps going after the store refused one write because of what the payload brought
+/// (recorded as poison for that part); returns any other failure (unavailable, or a fault of
+/// the deployment) so the whole record is redelivered.
 fn tolerate<T>(
     result: Result<T, StoreError>,
     what: &str,
@@ -178,12 +316,12 @@ fn tolerate<T>(
 ) -> Result<Option<T>, StoreError> {
     match result {
         Ok(v) => Ok(Some(v)),
-        Err(e) if e.is_retryable() => Err(e),
-        Err(e) => {
+        Err(e) if e.is_poison() => {
             report.counts.poison += 1;
             report.errors.push(format!("{what}: {e}"));
             Ok(None)
         }
+        Err(e) => Err(e),
     }
 }
 

@@ -165,9 +165,20 @@ pub struct WebhookEventItem {
     pub counts: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    /// The kept field's value, or the start of a poison record's body.
+    /// The kept field's value, or the whole body of a failed or partial record (as a string)
+    /// when it fits in the item.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payload: Option<Value>,
+    /// The media-store key of a failed or partial record's body too large for the item
+    /// (`webhook-payloads/{deliveryId}.json`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload_key: Option<String>,
+    /// The size in bytes of a failed or partial record's body.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload_bytes: Option<u64>,
+    /// When `replay_webhook_events` last processed this record again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replayed_at: Option<String>,
     pub created_at: String,
     /// Epoch seconds after which DynamoDB may delete the item.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -12,7 +12,7 @@ use handlers::keys;
 use handlers::model::{ItemType, MessageItem, attr};
 use handlers::store::{ConversationTouch, Recorded, StoreError};
 
-use super::error::{SdkFailure, classify};
+use super::error::{Kind, SdkFailure, classify, error, validation_kind};
 use super::{DynamoStore, to_item};
 use crate::store::expr::Expr;
 
@@ -53,14 +53,20 @@ impl DynamoStore {
                 Ok(_) => return Ok(Recorded::New),
                 Err(err) => err,
             };
-            let reasons: Vec<Option<String>> = match err.as_service_error() {
-                Some(TransactWriteItemsError::TransactionCanceledException(c)) => c
-                    .cancellation_reasons()
-                    .iter()
-                    .map(|r| r.code().map(str::to_string))
-                    .collect(),
-                _ => return Err(classify("TransactWriteItems", err)),
-            };
+            let (reasons, messages): (Vec<Option<String>>, Vec<String>) =
+                match err.as_service_error() {
+                    Some(TransactWriteItemsError::TransactionCanceledException(c)) => c
+                        .cancellation_reasons()
+                        .iter()
+                        .map(|r| {
+                            (
+                                r.code().map(str::to_string),
+                                r.message().unwrap_or_default().to_string(),
+                            )
+                        })
+                        .unzip(),
+                    _ => return Err(classify("TransactWriteItems", err)),
+                };
             let code = |i: usize| reasons.get(i).cloned().flatten();
             if code(0).as_deref() == Some("ConditionalCheckFailed") {
                 return Ok(Recorded::Duplicate);
@@ -79,23 +85,23 @@ impl DynamoStore {
                 continue;
             }
             // Cancelled for throttling, capacity or a conflict that outlasted the retries: the
-            // record must be redelivered, never dropped. Only a validation failure is permanent.
-            let permanent = reasons
+            // record must be redelivered, never dropped. A validation failure is sorted by its
+            // message (a key schema that is not ours is a fault, an item too large is the
+            // payload's); an item collection over its size limit is the payload's.
+            let kind = reasons
                 .iter()
-                .flatten()
-                .any(|c| c == "ValidationError" || c == "ItemCollectionSizeLimitExceeded");
-            let source = Box::new(SdkFailure::new(err));
-            return Err(if permanent {
-                StoreError::Rejected {
-                    operation: "TransactWriteItems",
-                    source,
-                }
-            } else {
-                StoreError::Unavailable {
-                    operation: "TransactWriteItems",
-                    source,
-                }
-            });
+                .zip(&messages)
+                .find_map(|(code, message)| match code.as_deref() {
+                    Some("ValidationError") => Some(validation_kind(message)),
+                    Some("ItemCollectionSizeLimitExceeded") => Some(Kind::Rejected),
+                    _ => None,
+                })
+                .unwrap_or(Kind::Unavailable);
+            return Err(error(
+                kind,
+                "TransactWriteItems",
+                Box::new(SdkFailure::new(err)),
+            ));
         }
     }
 }
@@ -191,7 +197,7 @@ fn transact_update(
         .set_expression_attribute_names(e.names_opt())
         .set_expression_attribute_values(e.values_opt())
         .build()
-        .map_err(|err| StoreError::Rejected {
+        .map_err(|err| StoreError::Fault {
             operation: "TransactWriteItems",
             source: Box::new(err),
         })?;
