@@ -24,6 +24,14 @@ Environment:
   META_API_VERSION             Meta Cloud API version for sends
   AUTO_DOWNLOAD_MEDIA          copy inbound media on arrival (default true)
   AUDIT_TTL_DAYS               days audit items are kept (default 30)
+  IAM_SCOPES                   API scopes of IAM callers: arn:...:role/ops=admin;arn:...=read,send
+  API_SCOPE_PREFIX             count only token scopes with this prefix (e.g. whatsapp/)
+  SERVE_TOKEN                  serve: bearer token every request needs (required off loopback)
+  SERVE_SCOPES                 serve: scopes requests get (default read,send,manage,admin)
+  SERVE_PUBLIC_HOST            serve: other Host names it answers to (host[:port],...)
+  SERVE_MAX_BODY_BYTES         serve: body limit (default 1048576)
+  SERVE_HEADER_TIMEOUT_SECS    serve: time to send the request headers (default 10)
+  SERVE_BODY_TIMEOUT_SECS      serve: time to send the body (default 30)
   AWS_ENDPOINT_URL_DYNAMODB    DynamoDB endpoint override (DynamoDB Local)
   RUST_LOG                     log level (logs go to stderr outside Lambda)";
 
@@ -105,6 +113,7 @@ async fn run_lambda() -> Result<(), BoxError> {
         return Err("TABLE_NAME is not set: under Lambda the function stores into its DynamoDB table (see deploy/)".into());
     }
     let ctx = build_ctx(&config).await?;
+    let access = config.access.clone();
     // Warm the store's connection during init so the first event does not pay the TLS
     // handshake; a failure here is only logged, the first event will report it properly.
     if let Err(e) = ctx.store().ping().await {
@@ -112,7 +121,8 @@ async fn run_lambda() -> Result<(), BoxError> {
     }
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let ctx = ctx.clone();
-        async move { intake::handle(&ctx, event.payload).await }
+        let access = access.clone();
+        async move { intake::handle_with(&ctx, &access, event.payload).await }
     }))
     .await
 }
@@ -130,7 +140,7 @@ async fn invoke(path: &Path) -> Result<ExitCode, BoxError> {
         serde_json::from_str(&text).map_err(|e| format!("{name} is not JSON: {e}"))?;
     let config = Config::from_env()?;
     let ctx = build_ctx(&config).await?;
-    match intake::handle(&ctx, event).await {
+    match intake::handle_with(&ctx, &config.access, event).await {
         Ok(response) => {
             println!("{}", serde_json::to_string_pretty(&response)?);
             Ok(ExitCode::SUCCESS)
@@ -148,7 +158,7 @@ async fn invoke(path: &Path) -> Result<ExitCode, BoxError> {
 async fn serve_cmd(addr: &str) -> Result<ExitCode, BoxError> {
     let config = Config::from_env()?;
     let ctx = build_ctx(&config).await?;
-    serve::run(ctx, addr).await?;
+    serve::run(ctx, addr, config.serve.clone()).await?;
     Ok(ExitCode::SUCCESS)
 }
 

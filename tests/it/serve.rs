@@ -9,7 +9,8 @@ use crate::helpers::*;
 async fn post(addr: std::net::SocketAddr, path: &str, body: &str) -> (u16, Value) {
     let mut stream = TcpStream::connect(addr).await.unwrap();
     let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "POST {path} HTTP/1.1\r\nHost: localhost:{}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        addr.port(),
         body.len()
     );
     stream.write_all(request.as_bytes()).await.unwrap();
@@ -54,7 +55,7 @@ async fn serve_answers_actions_and_raw_events() {
     // a query string works too, numbers and booleans included
     let mut stream = TcpStream::connect(addr).await.unwrap();
     stream
-        .write_all(b"GET /?action=get_conversations&limit=5&archived=false HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .write_all(format!("GET /?action=get_conversations&limit=5&archived=false HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n", addr.port()).as_bytes())
         .await
         .unwrap();
     let mut raw = String::new();
@@ -81,9 +82,11 @@ async fn serve_answers_as_api_gateway_would() {
         listener,
     ));
     // a body that is not UTF-8 reaches the action path base64-encoded, and is refused there
-    let mut request =
-        b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\nConnection: close\r\n\r\n"
-            .to_vec();
+    let port = addr.port();
+    let mut request = format!(
+        "POST / HTTP/1.1\r\nHost: localhost:{port}\r\nContent-Length: 2\r\nConnection: close\r\n\r\n"
+    )
+    .into_bytes();
     request.extend_from_slice(&[0xff, 0xfe]);
     let raw = raw_request(addr, &request).await;
     assert!(raw.starts_with("HTTP/1.1 400"), "{raw}");
@@ -92,13 +95,13 @@ async fn serve_answers_as_api_gateway_would() {
     // a percent-encoded query value is decoded before the action sees it
     let raw = raw_request(
         addr,
-        b"GET /?action=get_conversations&limit=%35 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+        format!("GET /?action=get_conversations&limit=%35 HTTP/1.1\r\nHost: localhost:{port}\r\nConnection: close\r\n\r\n").as_bytes(),
     )
     .await;
     assert!(raw.starts_with("HTTP/1.1 200"), "{raw}");
     let raw = raw_request(
         addr,
-        b"GET /?action=get_conversations&limit=5%20x HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+        format!("GET /?action=get_conversations&limit=5%20x HTTP/1.1\r\nHost: localhost:{port}\r\nConnection: close\r\n\r\n").as_bytes(),
     )
     .await;
     assert!(raw.starts_with("HTTP/1.1 400"), "{raw}");
