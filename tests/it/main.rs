@@ -6,6 +6,7 @@ mod eum;
 mod events;
 mod helpers;
 mod intake;
+mod scopes;
 mod serve;
 mod standin;
 mod store_conformance;
