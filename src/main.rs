@@ -58,6 +58,10 @@ enum Command {
     },
     /// Local HTTP server: POST / with {"action": ...} (as API Gateway), POST /events with a raw
     /// Lambda event
+    ///
+    /// Loopback only unless SERVE_TOKEN is set (then every request needs Authorization: Bearer
+    /// <token>); requests must be addressed to this server (Host, Origin), GET runs only read
+    /// actions. See docs/operations.md, "Running serve safely".
     Serve {
         /// Address to listen on
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:3000")]

@@ -286,3 +286,45 @@ async fn help_and_list_actions_show_each_actions_scope() {
         .sum();
     assert_eq!(json!(listed), list["data"]["count"]);
 }
+
+#[tokio::test]
+async fn the_scope_table_in_operations_md_is_the_registry() {
+    let ctx = ctx(embedded_store());
+    let list = action(&ctx, json!({"action": "list_actions"})).await;
+    let doc = std::fs::read_to_string(format!("{}/docs/operations.md", env!("CARGO_MANIFEST_DIR")))
+        .unwrap();
+    let section = doc
+        .split("## API scopes")
+        .nth(1)
+        .expect("docs/operations.md has an `## API scopes` section");
+    for scope in ["read", "send", "manage", "admin"] {
+        let row = section
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{scope}` |")))
+            .unwrap_or_else(|| panic!("no table row for `{scope}`"));
+        let documented: Vec<String> = row
+            .split('|')
+            .nth(2)
+            .unwrap()
+            .split(", ")
+            .filter_map(|name| {
+                let name = name.trim();
+                (name.starts_with('`') && name.ends_with('`'))
+                    .then(|| name.trim_matches('`').to_string())
+            })
+            .collect();
+        let registered: Vec<String> = list["data"]["scopes"][scope]
+            .as_array()
+            .map(|names| {
+                names
+                    .iter()
+                    .map(|n| n.as_str().unwrap().to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert_eq!(
+            documented, registered,
+            "docs/operations.md row for `{scope}`"
+        );
+    }
+}
