@@ -1,9 +1,13 @@
 //! Configuration, read once from the environment.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use handlers::Settings;
 use handlers::inbound::InboundSettings;
+
+use crate::intake::{ApiAccess, Scopes};
+use crate::serve::ServeOptions;
 
 /// Where the single table lives.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,7 +40,14 @@ pub struct Config {
     pub sender: SenderConfig,
     pub media: MediaConfig,
     pub settings: Settings,
+    /// How API Gateway callers get their scopes (`IAM_SCOPES`, `API_SCOPE_PREFIX`).
+    pub access: ApiAccess,
+    /// How `serve` guards itself (`SERVE_*`).
+    pub serve: ServeOptions,
 }
+
+/// The shortest `SERVE_TOKEN` accepted.
+pub const MIN_SERVE_TOKEN_LEN: usize = 16;
 
 /// A setting that is present but unusable.
 #[derive(Debug, thiserror::Error)]
@@ -50,7 +61,9 @@ pub struct ConfigError {
 impl Config {
     /// Reads `TABLE_NAME`, `DATA_DIR`, `DEFAULT_PHONE_NUMBER_ID`, `ORIGINATION_PHONE_NUMBER_ID`,
     /// `PHONE_NUMBERS`, `SENDER`, `MEDIA_BUCKET`, `META_API_VERSION`, `AUTO_DOWNLOAD_MEDIA`,
-    /// `AUDIT_TTL_DAYS`, `ALLOWED_WABA_IDS`, `ALLOWED_PHONE_NUMBER_IDS` (comma-separated).
+    /// `AUDIT_TTL_DAYS`, `ALLOWED_WABA_IDS`, `ALLOWED_PHONE_NUMBER_IDS` (comma-separated),
+    /// `IAM_SCOPES`, `API_SCOPE_PREFIX`, `SERVE_TOKEN`, `SERVE_SCOPES`, `SERVE_PUBLIC_HOST`,
+    /// `SERVE_MAX_BODY_BYTES`, `SERVE_HEADER_TIMEOUT_SECS`, `SERVE_BODY_TIMEOUT_SECS`.
     ///
     /// # Errors
     /// [`ConfigError`] naming the variable.
@@ -154,7 +167,14 @@ impl Config {
                 .map(str::to_string)
                 .collect()
         };
+        let access = ApiAccess {
+            iam: read_iam_scopes(non_empty("IAM_SCOPES"))?,
+            scope_prefix: non_empty("API_SCOPE_PREFIX"),
+        };
+        let serve = read_serve_options(&non_empty)?;
         Ok(Config {
+            access,
+            serve,
             store,
             sender,
             media,
@@ -173,6 +193,96 @@ impl Config {
             },
         })
     }
+}
+
+/// `IAM_SCOPES`: `ARN=scopes;...`; an error names the entry that is wrong.
+fn read_iam_scopes(
+    text: Option<String>,
+) -> Result<Vec<crate::intake::access::IamGrant>, ConfigError> {
+    let Some(text) = text else {
+        return Ok(Vec::new());
+    };
+    ApiAccess::parse_iam_scopes(&text).map_err(|_| {
+        let bad = text
+            .split(';')
+            .map(str::trim)
+            .find(|entry| ApiAccess::parse_iam_scopes(entry).is_err())
+            .unwrap_or(&text)
+            .to_string();
+        ConfigError {
+            name: "IAM_SCOPES",
+            value: bad,
+            reason: "expected arn:aws:iam::ACCOUNT:role/NAME=scope,scope entries separated by `;` (scopes: read, send, manage, admin)",
+        }
+    })
+}
+
+fn read_serve_options(
+    non_empty: &impl Fn(&str) -> Option<String>,
+) -> Result<ServeOptions, ConfigError> {
+    let mut options = ServeOptions::default();
+    if let Some(token) = non_empty("SERVE_TOKEN") {
+        if token.len() < MIN_SERVE_TOKEN_LEN || token.chars().any(char::is_whitespace) {
+            return Err(ConfigError {
+                name: "SERVE_TOKEN",
+                value: "<redacted>".into(),
+                reason: "must be at least 16 characters without spaces (e.g. `openssl rand -hex 32`)",
+            });
+        }
+        options.token = Some(token);
+    }
+    if let Some(list) = non_empty("SERVE_SCOPES") {
+        options.scopes = match Scopes::parse_list(&list) {
+            Ok(scopes) if !scopes.is_empty() => scopes,
+            _ => {
+                return Err(ConfigError {
+                    name: "SERVE_SCOPES",
+                    value: list,
+                    reason: "expected scopes among read, send, manage, admin (comma-separated)",
+                });
+            }
+        };
+    }
+    if let Some(hosts) = non_empty("SERVE_PUBLIC_HOST") {
+        options.public_hosts = hosts
+            .split(',')
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+            .map(str::to_string)
+            .collect();
+    }
+    if let Some(v) = non_empty("SERVE_MAX_BODY_BYTES") {
+        options.max_body_bytes = match v.parse::<usize>() {
+            Ok(n) if n > 0 => n,
+            _ => {
+                return Err(ConfigError {
+                    name: "SERVE_MAX_BODY_BYTES",
+                    value: v,
+                    reason: "must be a whole number of bytes above 0",
+                });
+            }
+        };
+    }
+    for (name, slot) in [
+        ("SERVE_HEADER_TIMEOUT_SECS", &mut options.header_timeout),
+        ("SERVE_BODY_TIMEOUT_SECS", &mut options.body_timeout),
+    ] {
+        if let Some(v) = non_empty(name) {
+            *slot = match v.parse::<f64>() {
+                Ok(secs) if secs > 0.0 && secs.is_finite() && secs <= 3600.0 => {
+                    Duration::from_secs_f64(secs)
+                }
+                _ => {
+                    return Err(ConfigError {
+                        name,
+                        value: v,
+                        reason: "must be a number of seconds above 0 (at most 3600)",
+                    });
+                }
+            };
+        }
+    }
+    Ok(options)
 }
 
 #[cfg(test)]
@@ -208,5 +318,52 @@ mod tests {
         let err = Config::from_lookup(|k| (k == "AUDIT_TTL_DAYS").then(|| "soon".to_string()))
             .unwrap_err();
         assert!(err.to_string().contains("AUDIT_TTL_DAYS"));
+    }
+
+    #[test]
+    fn scope_and_serve_settings_are_read_and_checked() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let cfg = Config::from_lookup(env(&[
+            ("IAM_SCOPES", "arn:aws:iam::123456789012:role/ops=admin; arn:aws:iam::123456789012:role/agent=read,send"),
+            ("SERVE_TOKEN", "0123456789abcdef0123"),
+            ("SERVE_SCOPES", "read send"),
+            ("SERVE_PUBLIC_HOST", "inbox.example.com, 10.0.0.5:3000"),
+            ("SERVE_MAX_BODY_BYTES", "2048"),
+            ("SERVE_BODY_TIMEOUT_SECS", "0.5"),
+        ]))
+        .unwrap();
+        assert_eq!(cfg.access.iam.len(), 2);
+        assert_eq!(cfg.access.iam[1].scopes.names(), ["read", "send"]);
+        assert_eq!(cfg.serve.scopes.names(), ["read", "send"]);
+        assert_eq!(
+            cfg.serve.public_hosts,
+            ["inbox.example.com", "10.0.0.5:3000"]
+        );
+        assert_eq!(cfg.serve.max_body_bytes, 2048);
+        assert_eq!(cfg.serve.body_timeout, Duration::from_millis(500));
+        let defaults = Config::from_lookup(|_| None).unwrap();
+        assert_eq!(defaults.serve.token, None);
+        assert_eq!(defaults.serve.scopes, Scopes::ALL);
+
+        let err = Config::from_lookup(env(&[(
+            "IAM_SCOPES",
+            "arn:aws:iam::1:role/a=read;arn:aws:iam::1:role/b=write",
+        )]))
+        .unwrap_err();
+        assert_eq!(err.value, "arn:aws:iam::1:role/b=write");
+        let err = Config::from_lookup(env(&[("SERVE_TOKEN", "short")])).unwrap_err();
+        assert!(
+            !err.to_string().contains("short"),
+            "the token is not shown: {err}"
+        );
+        assert!(Config::from_lookup(env(&[("SERVE_SCOPES", "everything")])).is_err());
+        assert!(Config::from_lookup(env(&[("SERVE_HEADER_TIMEOUT_SECS", "0")])).is_err());
     }
 }

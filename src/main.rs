@@ -27,6 +27,14 @@ Environment:
   ALLOWED_WABA_IDS             WABA ids whose webhooks are processed (comma-separated; empty = all)
   ALLOWED_PHONE_NUMBER_IDS     business phone ids whose webhooks are processed (empty = all)
   DYNAMODB_TIMEOUT_MS, ...     AWS client timeouts and AWS_MAX_ATTEMPTS (see docs/deploy.md)
+  IAM_SCOPES                   API scopes of IAM callers: arn:...:role/ops=admin;arn:...=read,send
+  API_SCOPE_PREFIX             count only token scopes with this prefix (e.g. whatsapp/)
+  SERVE_TOKEN                  serve: bearer token every request needs (required off loopback)
+  SERVE_SCOPES                 serve: scopes requests get (default read,send,manage,admin)
+  SERVE_PUBLIC_HOST            serve: other Host names it answers to (host[:port],...)
+  SERVE_MAX_BODY_BYTES         serve: body limit (default 1048576)
+  SERVE_HEADER_TIMEOUT_SECS    serve: time to send the request headers (default 10)
+  SERVE_BODY_TIMEOUT_SECS      serve: time to send the body (default 30)
   AWS_ENDPOINT_URL_DYNAMODB    DynamoDB endpoint override (DynamoDB Local)
   RUST_LOG                     log level (logs go to stderr outside Lambda)";
 
@@ -53,6 +61,10 @@ enum Command {
     },
     /// Local HTTP server: POST / with {"action": ...} (as API Gateway), POST /events with a raw
     /// Lambda event
+    ///
+    /// Loopback only unless SERVE_TOKEN is set (then every request needs Authorization: Bearer
+    /// <token>); requests must be addressed to this server (Host, Origin), GET runs only read
+    /// actions. See docs/operations.md, "Running serve safely".
     Serve {
         /// Address to listen on
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:3000")]
@@ -108,6 +120,7 @@ async fn run_lambda() -> Result<(), BoxError> {
         return Err("TABLE_NAME is not set: under Lambda the function stores into its DynamoDB table (see deploy/)".into());
     }
     let ctx = build_ctx(&config).await?;
+    let access = config.access.clone();
     // Warm the store's connection during init so the first event does not pay the TLS
     // handshake; a failure here is only logged, the first event will report it properly.
     if let Err(e) = ctx.store().ping().await {
@@ -115,7 +128,8 @@ async fn run_lambda() -> Result<(), BoxError> {
     }
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let ctx = ctx.clone();
-        async move { intake::handle(&ctx, event.payload).await }
+        let access = access.clone();
+        async move { intake::handle_with(&ctx, &access, event.payload).await }
     }))
     .await
 }
@@ -133,7 +147,7 @@ async fn invoke(path: &Path) -> Result<ExitCode, BoxError> {
         serde_json::from_str(&text).map_err(|e| format!("{name} is not JSON: {e}"))?;
     let config = Config::from_env()?;
     let ctx = build_ctx(&config).await?;
-    match intake::handle(&ctx, event).await {
+    match intake::handle_with(&ctx, &config.access, event).await {
         Ok(response) => {
             println!("{}", serde_json::to_string_pretty(&response)?);
             Ok(ExitCode::SUCCESS)
@@ -151,7 +165,7 @@ async fn invoke(path: &Path) -> Result<ExitCode, BoxError> {
 async fn serve_cmd(addr: &str) -> Result<ExitCode, BoxError> {
     let config = Config::from_env()?;
     let ctx = build_ctx(&config).await?;
-    serve::run(ctx, addr).await?;
+    serve::run(ctx, addr, config.serve.clone()).await?;
     Ok(ExitCode::SUCCESS)
 }
 

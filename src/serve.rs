@@ -1,61 +1,167 @@
-//! `whatsapp-lambda serve`: a local HTTP server for trying the product with curl.
+//! `whatsapp-lambda serve`: a local HTTP server for trying the product with curl, safe to leave
+//! running.
 //!
 //! - `POST /events` (or `/invoke`): the body is a raw Lambda event (SNS, SQS, ...), answered
-//!   with the handler's response JSON (502 when the invocation would fail and be retried).
+//!   with the handler's response JSON (502 when the invocation would fail and be retried). Raw
+//!   events bypass the API scopes, so this path needs the `admin` scope.
 //! - Any other request becomes an API Gateway HTTP API (v2) request
 //!   (`ApiGatewayV2httpRequest`) answered by [`intake::handle_http_api`], the function API
 //!   Gateway events go through, so `curl -X POST localhost:3000/ -d '{"action":"get_conversations"}'`
-//!   works exactly as it would behind API Gateway.
+//!   works exactly as it would behind API Gateway. The server plays the authorizer: the request
+//!   carries `authorizer.lambda.scopes` = [`ServeOptions::scopes`].
+//!
+//! Before a request reaches either path ([`Guard`]):
+//! - its `Host` must be a loopback name with the serving port (`localhost:3000`,
+//!   `127.0.0.1:3000`, `[::1]:3000`), the bound address, or a configured public host, and an
+//!   `Origin`, when sent, must be that same origin: a web page elsewhere cannot drive the server
+//!   by DNS rebinding or a cross-site form (403);
+//! - with a token (`SERVE_TOKEN`), `Authorization: Bearer <token>` (compared in constant time,
+//!   401 otherwise). Without a token the server only starts on a loopback address;
+//! - the body is at most [`ServeOptions::max_body_bytes`] (413) and arrives within
+//!   [`ServeOptions::body_timeout`] (408); headers must arrive within
+//!   [`ServeOptions::header_timeout`] or the connection is closed.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
+use std::fmt;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use aws_lambda_events::event::apigw::{
-    ApiGatewayV2httpRequest, ApiGatewayV2httpRequestContext,
+    ApiGatewayRequestAuthorizer, ApiGatewayV2httpRequest, ApiGatewayV2httpRequestContext,
     ApiGatewayV2httpRequestContextHttpDescription,
 };
 use aws_lambda_events::query_map::QueryMap;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use http::header::USER_AGENT;
+use handlers::registry::Scope;
+use http::header::{AUTHORIZATION, CONNECTION, CONTENT_LENGTH, HOST, ORIGIN, USER_AGENT};
 use http::request::Parts;
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use serde_json::{Value, json};
+use subtle::ConstantTimeEq;
 use tokio::net::TcpListener;
 
-use crate::intake;
+use crate::intake::{self, ApiAccess, Scopes};
+
+/// How the local server guards itself (`SERVE_*` variables, read by `Config`).
+#[derive(Clone)]
+pub struct ServeOptions {
+    /// `SERVE_TOKEN`: every request must carry `Authorization: Bearer <token>`. Required to
+    /// serve on an address that is not loopback.
+    pub token: Option<String>,
+    /// `SERVE_SCOPES`: the API scopes a request to the server gets (default all).
+    pub scopes: Scopes,
+    /// `SERVE_PUBLIC_HOST`: `host[:port]` names, besides loopback and the bound address, that
+    /// requests may be addressed to (the name a reverse proxy or the LAN uses).
+    pub public_hosts: Vec<String>,
+    /// `SERVE_MAX_BODY_BYTES`: larger bodies are answered 413 (default 1 MiB).
+    pub max_body_bytes: usize,
+    /// `SERVE_HEADER_TIMEOUT_SECS`: a connection whose request headers do not arrive in time
+    /// is closed (default 10 s).
+    pub header_timeout: Duration,
+    /// `SERVE_BODY_TIMEOUT_SECS`: a body that does not arrive in time is answered 408 and the
+    /// connection closed (default 30 s).
+    pub body_timeout: Duration,
+}
+
+/// The default body limit: 1 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            token: None,
+            scopes: Scopes::ALL,
+            public_hosts: Vec::new(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl fmt::Debug for ServeOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServeOptions")
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("scopes", &self.scopes)
+            .field("public_hosts", &self.public_hosts)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("header_timeout", &self.header_timeout)
+            .field("body_timeout", &self.body_timeout)
+            .finish()
+    }
+}
+
+/// Why the server does not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(
+        "refusing to serve on {0} without SERVE_TOKEN: anyone who can reach that address could send messages as the business. Set SERVE_TOKEN (then send Authorization: Bearer <token>), or serve on 127.0.0.1"
+    )]
+    NoToken(SocketAddr),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
 
 /// Serves until the process is stopped.
 ///
 /// # Errors
-/// The address cannot be bound.
-pub async fn run(ctx: handlers::Ctx, addr: &str) -> std::io::Result<()> {
-    serve(ctx, TcpListener::bind(addr).await?).await
+/// The address cannot be bound, or it is not loopback and no token is configured.
+pub async fn run(ctx: handlers::Ctx, addr: &str, options: ServeOptions) -> Result<(), ServeError> {
+    serve_with(ctx, TcpListener::bind(addr).await?, options).await
+}
+
+/// Serves on an already bound loopback listener with the default options (no token).
+///
+/// # Errors
+/// As [`serve_with`].
+pub async fn serve(ctx: handlers::Ctx, listener: TcpListener) -> Result<(), ServeError> {
+    serve_with(ctx, listener, ServeOptions::default()).await
 }
 
 /// Serves on an already bound listener until the process is stopped.
 ///
 /// # Errors
-/// Accepting a connection fails.
-pub async fn serve(ctx: handlers::Ctx, listener: TcpListener) -> std::io::Result<()> {
+/// [`ServeError::NoToken`] when the listener is not on a loopback address and no token is
+/// configured (before any request is accepted); accepting a connection fails.
+pub async fn serve_with(
+    ctx: handlers::Ctx,
+    listener: TcpListener,
+    options: ServeOptions,
+) -> Result<(), ServeError> {
     let local = listener.local_addr()?;
-    tracing::info!(%local, store = %ctx.store().describe(), "listening");
+    if options.token.is_none() && !local.ip().is_loopback() {
+        return Err(ServeError::NoToken(local));
+    }
+    tracing::info!(%local, store = %ctx.store().describe(), token = options.token.is_some(), scopes = %options.scopes, "listening");
     eprintln!(
-        "whatsapp-lambda serving on http://{local} (store: {})",
-        ctx.store().describe()
+        "whatsapp-lambda serving on http://{local} (store: {}; {})",
+        ctx.store().describe(),
+        if options.token.is_some() {
+            "requests need Authorization: Bearer $SERVE_TOKEN"
+        } else {
+            "no token: loopback only"
+        }
     );
+    let guard = Arc::new(Guard::new(local, &options));
+    let header_timeout = options.header_timeout;
     loop {
         let (stream, peer) = listener.accept().await?;
         let ctx = ctx.clone();
+        let guard = guard.clone();
         tokio::spawn(async move {
-            let service = service_fn(move |req| answer(ctx.clone(), req, peer));
+            let service = service_fn(move |req| answer(ctx.clone(), guard.clone(), req, peer));
             if let Err(e) = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
                 .serve_connection(TokioIo::new(stream), service)
                 .await
             {
@@ -65,23 +171,150 @@ pub async fn serve(ctx: handlers::Ctx, listener: TcpListener) -> std::io::Result
     }
 }
 
+/// The checks every request passes before it is read: host, origin, token; and the body's
+/// limits.
+struct Guard {
+    /// `host:port` (lowercase) a request may be addressed to.
+    hosts: Vec<String>,
+    /// The configured public hosts, which may also be reached as `https://` (a TLS proxy).
+    public: Vec<String>,
+    token: Option<String>,
+    scopes: Scopes,
+    max_body_bytes: usize,
+    body_timeout: Duration,
+}
+
+impl Guard {
+    fn new(local: SocketAddr, options: &ServeOptions) -> Self {
+        let port = local.port();
+        let mut hosts: Vec<String> = ["localhost", "127.0.0.1", "[::1]"]
+            .iter()
+            .map(|h| format!("{h}:{port}"))
+            .collect();
+        if port == 80 {
+            hosts.extend(["localhost", "127.0.0.1", "[::1]"].map(String::from));
+        }
+        if !local.ip().is_unspecified() && !local.ip().is_loopback() {
+            hosts.push(local.to_string());
+        }
+        let public: Vec<String> = options
+            .public_hosts
+            .iter()
+            .map(|h| h.trim().to_ascii_lowercase())
+            .filter(|h| !h.is_empty())
+            .collect();
+        hosts.extend(public.iter().cloned());
+        Guard {
+            hosts,
+            public,
+            token: options.token.clone(),
+            scopes: options.scopes,
+            max_body_bytes: options.max_body_bytes,
+            body_timeout: options.body_timeout,
+        }
+    }
+
+    /// `None` when the request may go on, else the answer refusing it.
+    fn check(&self, parts: &Parts) -> Option<Response<Full<Bytes>>> {
+        let header = |name| parts.headers.get(name).and_then(|v| v.to_str().ok());
+        let Some(host) = header(HOST).map(str::to_ascii_lowercase) else {
+            return Some(refuse(
+                StatusCode::FORBIDDEN,
+                "the request has no Host header",
+            ));
+        };
+        let authority = parts
+            .uri
+            .authority()
+            .map(|a| a.as_str().to_ascii_lowercase());
+        if !self.hosts.contains(&host) || authority.is_some_and(|a| a != host) {
+            return Some(refuse(
+                StatusCode::FORBIDDEN,
+                &format!(
+                    "Host `{host}` is not this server's (expected one of {}; set SERVE_PUBLIC_HOST to serve another name)",
+                    self.hosts.join(", ")
+                ),
+            ));
+        }
+        if let Some(origin) = parts.headers.get(ORIGIN) {
+            let origin = origin.to_str().unwrap_or("").to_ascii_lowercase();
+            let same = origin == format!("http://{host}")
+                || (self.public.contains(&host) && origin == format!("https://{host}"));
+            if !same {
+                return Some(refuse(
+                    StatusCode::FORBIDDEN,
+                    &format!(
+                        "Origin `{origin}` is not this server's (http://{host}): cross-site requests are refused"
+                    ),
+                ));
+            }
+        }
+        if let Some(token) = &self.token {
+            let given = header(AUTHORIZATION)
+                .and_then(|v| v.split_once(' '))
+                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                .map(|(_, t)| t.trim());
+            let ok = given.is_some_and(|g| bool::from(g.as_bytes().ct_eq(token.as_bytes())));
+            if !ok {
+                let mut answer = refuse(
+                    StatusCode::UNAUTHORIZED,
+                    "missing or wrong bearer token: send Authorization: Bearer <SERVE_TOKEN>",
+                );
+                answer
+                    .headers_mut()
+                    .insert("www-authenticate", http::HeaderValue::from_static("Bearer"));
+                return Some(answer);
+            }
+        }
+        let declared = header(CONTENT_LENGTH).and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > self.max_body_bytes as u64) {
+            return Some(too_large(self.max_body_bytes));
+        }
+        None
+    }
+}
+
 async fn answer(
     ctx: handlers::Ctx,
+    guard: Arc<Guard>,
     req: Request<Incoming>,
     peer: SocketAddr,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let (parts, body) = req.into_parts();
-    let bytes = match body.collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(e) => {
-            return Ok(json_response(
-                StatusCode::BAD_REQUEST,
-                &json!({"error": e.to_string()}),
+    if let Some(refusal) = guard.check(&parts) {
+        return Ok(refusal);
+    }
+    let collected = tokio::time::timeout(
+        guard.body_timeout,
+        Limited::new(body, guard.max_body_bytes).collect(),
+    )
+    .await;
+    let bytes = match collected {
+        Ok(Ok(b)) => b.to_bytes(),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+            return Ok(too_large(guard.max_body_bytes));
+        }
+        Ok(Err(e)) => {
+            return Ok(refuse(StatusCode::BAD_REQUEST, &e.to_string()));
+        }
+        Err(_) => {
+            return Ok(refuse(
+                StatusCode::REQUEST_TIMEOUT,
+                &format!(
+                    "the body did not arrive within {} s",
+                    guard.body_timeout.as_secs_f64()
+                ),
             ));
         }
     };
     let path = parts.uri.path();
     if parts.method == hyper::Method::POST && (path == "/events" || path == "/invoke") {
+        if !guard.scopes.allows(Scope::Admin) {
+            return Ok(json_response(
+                StatusCode::FORBIDDEN,
+                &json!({"statusCode": 403, "error": format!("raw events on {path} need scope `admin`; this server grants {}", guard.scopes)}),
+            ));
+        }
         let event: Value = match serde_json::from_slice(&bytes) {
             Ok(v) => v,
             Err(e) => {
@@ -99,8 +332,8 @@ async fn answer(
             ),
         });
     }
-    let request = api_gateway_request(&parts, &bytes, peer);
-    let response = intake::handle_http_api(&ctx, &request).await;
+    let request = api_gateway_request(&parts, &bytes, peer, guard.scopes);
+    let response = intake::handle_http_api(&ctx, &ApiAccess::default(), &request).await;
     let status = u16::try_from(response.status_code)
         .ok()
         .and_then(|s| StatusCode::from_u16(s).ok())
@@ -114,9 +347,35 @@ async fn answer(
     Ok(answer)
 }
 
+/// A refusal in the envelope's shape; the connection is closed after it (the body may be
+/// unread).
+fn refuse(status: StatusCode, error: &str) -> Response<Full<Bytes>> {
+    let mut answer = json_response(
+        status,
+        &json!({"statusCode": status.as_u16(), "error": error}),
+    );
+    answer
+        .headers_mut()
+        .insert(CONNECTION, http::HeaderValue::from_static("close"));
+    answer
+}
+
+fn too_large(limit: usize) -> Response<Full<Bytes>> {
+    refuse(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        &format!("the body is larger than {limit} bytes (SERVE_MAX_BODY_BYTES)"),
+    )
+}
+
 /// The event an API Gateway HTTP API (v2) would hand Lambda for this HTTP request; a body
 /// that is not UTF-8 goes base64-encoded, as API Gateway sends it.
-fn api_gateway_request(parts: &Parts, body: &[u8], peer: SocketAddr) -> ApiGatewayV2httpRequest {
+/// The server is the authorizer: the request's `authorizer.lambda.scopes` are the server's.
+fn api_gateway_request(
+    parts: &Parts,
+    body: &[u8],
+    peer: SocketAddr,
+    scopes: Scopes,
+) -> ApiGatewayV2httpRequest {
     let path = parts.uri.path().to_string();
     let query = parts.uri.query().unwrap_or("");
     let mut http = ApiGatewayV2httpRequestContextHttpDescription::default();
@@ -134,6 +393,14 @@ fn api_gateway_request(parts: &Parts, body: &[u8], peer: SocketAddr) -> ApiGatew
     context.request_id = Some("local".into());
     context.route_key = Some("$default".into());
     context.stage = Some("$default".into());
+    let mut authorizer = ApiGatewayRequestAuthorizer::default();
+    authorizer
+        .fields
+        .insert("scopes".into(), Value::String(scopes.to_string()));
+    authorizer
+        .fields
+        .insert("principalId".into(), Value::String("serve".into()));
+    context.authorizer = Some(authorizer);
     let mut request = ApiGatewayV2httpRequest::default();
     request.version = Some("2.0".into());
     request.route_key = Some("$default".into());
@@ -172,6 +439,16 @@ fn query_parameters(query: &str) -> QueryMap {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_token_is_not_printed() {
+        let options = super::ServeOptions {
+            token: Some("s3cret-s3cret-s3cret".into()),
+            ..Default::default()
+        };
+        let shown = format!("{options:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+    }
+
     #[test]
     fn query_values_are_percent_decoded() {
         let params = super::query_parameters("text=a%20b+c%2&&flag&x%3Dy=%zz&to=caf%C3%A9&to=b");

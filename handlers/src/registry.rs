@@ -50,6 +50,14 @@ pub enum Scope {
 }
 
 impl Scope {
+    /// Every scope, narrowest first.
+    pub const ALL: [Scope; 4] = [Scope::Read, Scope::Send, Scope::Manage, Scope::Admin];
+
+    /// The scope named `name` exactly (`read`, `send`, `manage`, `admin`).
+    pub fn from_name(name: &str) -> Option<Scope> {
+        Scope::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::Read => "read",
@@ -304,6 +312,15 @@ mod tests {
             handler: noop,
         },
     ];
+
+    #[test]
+    fn scopes_are_named_exactly() {
+        for scope in Scope::ALL {
+            assert_eq!(Scope::from_name(scope.as_str()), Some(scope));
+        }
+        assert_eq!(Scope::from_name("Admin"), None);
+        assert_eq!(Scope::from_name("aws.cognito.signin.user.admin"), None);
+    }
 
     #[test]
     fn a_duplicate_name_is_refused() {

@@ -2,7 +2,9 @@
 //! whose HTTP status equals the body's `statusCode`.
 //!
 //! Both payload versions are read as `aws_lambda_events` types and answered by one function,
-//! [`answer`]. `serve` builds an [`ApiGatewayV2httpRequest`] for each local HTTP request and
+//! [`answer`], which first checks the caller's API scopes (`super::access`): a caller without
+//! the action's scope gets a 403 naming it, and a GET or HEAD request may only run `read`
+//! actions (405 otherwise), so a link or a query string never sends. `serve` builds an [`ApiGatewayV2httpRequest`] for each local HTTP request and
 //! calls [`handle_http_api`], so a request to the local server takes the same path as one
 //! behind API Gateway, without a JSON round trip.
 
@@ -13,30 +15,38 @@ use aws_lambda_events::event::apigw::{
 };
 use aws_lambda_events::query_map::QueryMap;
 use base64::Engine;
-use handlers::Ctx;
-use http::HeaderMap;
-use http::header::{CONTENT_TYPE, HeaderValue};
+use handlers::registry::Scope;
+use handlers::{Ctx, REGISTRY};
+use http::header::{ALLOW, CONTENT_TYPE, HeaderValue};
+use http::{HeaderMap, Method};
 use serde_json::{Map, Value, json};
 
+use super::access::{ApiAccess, Caller};
+
 /// Handles a proxy event Lambda delivered, `v2` for an HTTP API payload.
-pub(super) async fn handle(ctx: &Ctx, event: Value, v2: bool) -> Value {
+pub(super) async fn handle(ctx: &Ctx, access: &ApiAccess, event: Value, v2: bool) -> Value {
     let response = if v2 {
         let response = match serde_json::from_value::<ApiGatewayV2httpRequest>(event) {
-            Ok(request) => handle_http_api(ctx, &request).await,
+            Ok(request) => handle_http_api(ctx, access, &request).await,
             Err(e) => http_api_response(not_a_proxy_event("HTTP API (v2)", &e)),
         };
         serde_json::to_value(response)
     } else {
         let response = match serde_json::from_value::<ApiGatewayProxyRequest>(event) {
-            Ok(request) => rest_api_response(
-                answer(
-                    ctx,
-                    request.body.as_deref(),
-                    request.is_base64_encoded,
-                    &request.query_string_parameters,
+            Ok(request) => {
+                let caller = access.caller_v1(&request.request_context);
+                rest_api_response(
+                    answer(
+                        ctx,
+                        &caller,
+                        &request.http_method,
+                        request.body.as_deref(),
+                        request.is_base64_encoded,
+                        &request.query_string_parameters,
+                    )
+                    .await,
                 )
-                .await,
-            ),
+            }
             Err(e) => rest_api_response(not_a_proxy_event("REST API (v1)", &e)),
         };
         serde_json::to_value(response)
@@ -45,16 +55,21 @@ pub(super) async fn handle(ctx: &Ctx, event: Value, v2: bool) -> Value {
     response.unwrap_or_else(|e| json!({"statusCode": 500, "error": e.to_string()}))
 }
 
-/// Answers an API Gateway HTTP API (v2) request: the action in its body (or, for a bodiless
-/// request, its query string) goes through the registry, and the response's status is the
-/// answer's `statusCode`.
+/// Answers an API Gateway HTTP API (v2) request: the caller's scopes come from the request
+/// context ([`ApiAccess::caller_v2`]), the action in its body (or, for a bodiless request, its
+/// query string) goes through the registry when the caller may run it, and the response's
+/// status is the answer's `statusCode`.
 pub async fn handle_http_api(
     ctx: &Ctx,
+    access: &ApiAccess,
     request: &ApiGatewayV2httpRequest,
 ) -> ApiGatewayV2httpResponse {
+    let caller = access.caller_v2(&request.request_context);
     http_api_response(
         answer(
             ctx,
+            &caller,
+            &request.request_context.http.method,
             request.body.as_deref(),
             request.is_base64_encoded,
             &request.query_string_parameters,
@@ -63,12 +78,57 @@ pub async fn handle_http_api(
     )
 }
 
-/// The registry's answer to a proxy request, or a 400 naming what is wrong with it.
-async fn answer(ctx: &Ctx, body: Option<&str>, base64: bool, query: &QueryMap) -> Value {
-    match request_of(body, base64, query) {
-        Ok(request) => super::dispatch(ctx, request).await,
-        Err(error) => json!({"statusCode": 400, "error": error}),
+/// The registry's answer to a proxy request; a 403 when the caller has no scopes or not the
+/// one the action needs, a 405 for an action with side effects in a GET or HEAD request, and a
+/// 400 naming what is wrong with a request that cannot be read. Refused actions do not run.
+async fn answer(
+    ctx: &Ctx,
+    caller: &Caller,
+    method: &Method,
+    body: Option<&str>,
+    base64: bool,
+    query: &QueryMap,
+) -> Value {
+    if caller.scopes.is_empty() {
+        tracing::warn!(via = %caller.via, "API request without scopes refused");
+        return json!({
+            "statusCode": 403,
+            "error": format!(
+                "the caller has no API scopes ({}): send a token whose `scope` claim names read, send, manage or admin, or call as an IAM principal listed in IAM_SCOPES",
+                caller.via
+            ),
+        });
     }
+    let request = match request_of(body, base64, query) {
+        Ok(request) => request,
+        Err(error) => return json!({"statusCode": 400, "error": error}),
+    };
+    let spec = request
+        .get("action")
+        .and_then(Value::as_str)
+        .and_then(|name| REGISTRY.get(name));
+    if let Some(spec) = spec {
+        if (method == Method::GET || method == Method::HEAD) && spec.scope != Scope::Read {
+            return json!({
+                "statusCode": 405,
+                "error": format!(
+                    "`{}` has side effects (scope `{}`), so a {method} request cannot run it: send it as POST with a JSON body",
+                    spec.name, spec.scope
+                ),
+            });
+        }
+        if !caller.scopes.allows(spec.scope) {
+            tracing::warn!(action = spec.name, needs = %spec.scope, has = %caller.scopes, via = %caller.via, "action refused");
+            return json!({
+                "statusCode": 403,
+                "error": format!(
+                    "`{}` needs scope `{}`; the caller has {}",
+                    spec.name, spec.scope, caller.scopes.names().iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
+                ),
+            });
+        }
+    }
+    super::dispatch(ctx, request).await
 }
 
 fn not_a_proxy_event(kind: &str, error: &serde_json::Error) -> Value {
@@ -86,6 +146,9 @@ fn response_parts(answer: &Value) -> (i64, HeaderMap, Option<Body>) {
         .unwrap_or(200);
     let mut headers = HeaderMap::new();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if status == 405 {
+        headers.insert(ALLOW, HeaderValue::from_static("POST"));
+    }
     (status, headers, Some(Body::Text(answer.to_string())))
 }
 

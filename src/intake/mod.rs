@@ -5,13 +5,16 @@
 //! - SNS records (`Records[].EventSource == "aws:sns"`): EUM Social webhooks.
 //! - SQS records (`"aws:sqs"`) whose body is an SNS notification or, with raw message
 //!   delivery, the EUM event itself: failed records are answered in `batchItemFailures`.
-//! - API Gateway REST (v1) and HTTP API (v2) proxy events carrying `{"action": ...}`
-//!   ([`handle_http_api`] is also what `serve` calls for each local HTTP request).
+//! - API Gateway REST (v1) and HTTP API (v2) proxy events carrying `{"action": ...}`, run
+//!   within the caller's API scopes ([`access`]; [`handle_http_api`] is also what `serve`
+//!   calls for each local HTTP request).
 //! - Direct invocation `{"action": ...}` (Lambda console test events).
 
+pub mod access;
 mod apigw;
 mod records;
 
+pub use access::{ApiAccess, Scopes};
 pub use apigw::handle_http_api;
 
 use handlers::registry::Category;
@@ -134,17 +137,32 @@ pub fn detect(event: &Value) -> Result<Source, String> {
     })
 }
 
-/// Handles one invocation.
+/// Handles one invocation, API Gateway callers getting their scopes from their token only (no
+/// `IAM_SCOPES` mapping): [`handle_with`] with [`ApiAccess::default`].
+///
+/// # Errors
+/// As [`handle_with`].
+pub async fn handle(ctx: &Ctx, event: Value) -> Result<Value, RetryableFailure> {
+    handle_with(ctx, &ApiAccess::default(), event).await
+}
+
+/// Handles one invocation. API Gateway requests run only the actions their caller's scopes
+/// allow (`access` says how IAM callers and scope prefixes are treated); a direct invocation
+/// is already gated by `lambda:InvokeFunction` and may run every action.
 ///
 /// # Errors
 /// [`RetryableFailure`] for SNS records that hit a transient fault (the whole invocation is
 /// retried; every write is idempotent). SQS answers its failures in `batchItemFailures` instead.
-pub async fn handle(ctx: &Ctx, event: Value) -> Result<Value, RetryableFailure> {
+pub async fn handle_with(
+    ctx: &Ctx,
+    access: &ApiAccess,
+    event: Value,
+) -> Result<Value, RetryableFailure> {
     match detect(&event) {
         Ok(Source::Sns) => records::handle_sns(ctx, event).await,
         Ok(Source::Sqs) => Ok(records::handle_sqs(ctx, event).await),
-        Ok(Source::ApiGatewayV1) => Ok(apigw::handle(ctx, event, false).await),
-        Ok(Source::ApiGatewayV2) => Ok(apigw::handle(ctx, event, true).await),
+        Ok(Source::ApiGatewayV1) => Ok(apigw::handle(ctx, access, event, false).await),
+        Ok(Source::ApiGatewayV2) => Ok(apigw::handle(ctx, access, event, true).await),
         Ok(Source::Direct) => Ok(dispatch(ctx, event).await),
         Err(seen) => {
             tracing::warn!(%seen, "unrecognised event");

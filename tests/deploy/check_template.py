@@ -35,13 +35,18 @@ CFN_LINT_ARGS = ["--include-checks", "I", "--"]
 PHONE = "arn:aws:social-messaging:us-east-1:123456789012:phone-number-id/0123456789abcdef0123456789abcdef"
 WABA = "arn:aws:social-messaging:us-east-1:123456789012:waba/0123456789abcdef0123456789abcdef"
 VARIANTS = {
-    "IAM auth, new topic, no alarm email": {"WabaArns": [WABA], "PhoneNumberArns": [PHONE]},
+    "IAM auth, new topic, no alarm email": {
+        "WabaArns": [WABA],
+        "PhoneNumberArns": [PHONE],
+        "IamScopes": "arn:aws:iam::123456789012:role/ops=admin;arn:aws:iam::123456789012:role/agent=read,send",
+    },
     "JWT auth, existing topic, alarm email": {
         "WabaArns": [WABA],
         "PhoneNumberArns": [PHONE],
         "ApiAuth": "JWT",
         "JwtIssuer": "https://issuer.example.com/",
         "JwtAudience": ["whatsapp-lambda"],
+        "JwtScopePrefix": "whatsapp/",
         "EventTopicArn": "arn:aws:sns:us-east-1:123456789012:eum-whatsapp-events",
         "AlarmEmail": "ops@example.com",
         "ReservedConcurrency": "10",
@@ -132,6 +137,93 @@ def sam_transform(template: dict[str, Any], params: dict[str, Any]) -> dict[str,
         raise AssertionError("; ".join(c.message for c in e.causes)) from None
 
 
+HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace", "x-amazon-apigateway-any-method"}
+REMOVED = object()  # what {"Ref": "AWS::NoValue"} resolves to
+
+
+def resolve_conditions(template: dict[str, Any], params: dict[str, Any]) -> Callable[[Any], Any]:
+    """A function that resolves Fn::If (and AWS::NoValue) in a node of `template` for these
+    parameter values (the given ones, else each parameter's Default)."""
+    values = {n: params.get(n, spec.get("Default")) for n, spec in template.get("Parameters", {}).items()}
+    conditions = template.get("Conditions", {})
+
+    def scalar(node: Any) -> Any:
+        if isinstance(node, dict) and set(node) == {"Ref"}:
+            node = values.get(node["Ref"], node["Ref"])
+        return ",".join(map(str, node)) if isinstance(node, list) else str(node)
+
+    def holds(expr: Any) -> bool:
+        (op, arg), = expr.items()
+        if op == "Fn::Equals":
+            return scalar(arg[0]) == scalar(arg[1])
+        if op == "Fn::Not":
+            return not holds(arg[0])
+        if op == "Fn::And":
+            return all(holds(a) for a in arg)
+        if op == "Fn::Or":
+            return any(holds(a) for a in arg)
+        if op == "Condition":
+            return holds(conditions[arg])
+        raise AssertionError(f"cannot evaluate condition {expr}")
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            if set(node) == {"Fn::If"}:
+                name, yes, no = node["Fn::If"]
+                return resolve(yes if holds(conditions[name]) else no)
+            if node == {"Ref": "AWS::NoValue"}:
+                return REMOVED
+            out = {k: resolve(v) for k, v in node.items()}
+            return {k: v for k, v in out.items() if v is not REMOVED}
+        if isinstance(node, list):
+            return [v for v in (resolve(x) for x in node) if v is not REMOVED]
+        return node
+
+    return resolve
+
+
+def unauthorised_routes(template: dict[str, Any], params: dict[str, Any]) -> tuple[int, list[str]]:
+    """(routes seen, routes without an authorizer) of a transformed template: every
+    AWS::ApiGatewayV2::Route and AWS::ApiGateway::Method resource, and every operation of an
+    OpenAPI body (AWS::ApiGatewayV2::Api, AWS::ApiGateway::RestApi)."""
+    resolve = resolve_conditions(template, params)
+    seen, bad = 0, []
+    for name, resource in template["Resources"].items():
+        kind, props = resource.get("Type"), resolve(resource.get("Properties", {}))
+        if kind in ("AWS::ApiGatewayV2::Route", "AWS::ApiGateway::Method"):
+            seen += 1
+            auth = props.get("AuthorizationType", "NONE")
+            if auth in ("NONE", None, ""):
+                bad.append(f"{name} ({props.get('RouteKey') or props.get('HttpMethod')}) AuthorizationType {auth}")
+        if kind == "AWS::ApiGatewayV2::Api" and ("Target" in props or "RouteKey" in props):
+            seen += 1
+            bad.append(f"{name}: quick-create Target/RouteKey makes a $default route without an authorizer")
+        body = props.get("Body") if kind in ("AWS::ApiGatewayV2::Api", "AWS::ApiGateway::RestApi") else None
+        if not isinstance(body, dict):
+            continue
+        schemes = {**body.get("securityDefinitions", {}), **body.get("components", {}).get("securitySchemes", {})}
+        for path, item in body.get("paths", {}).items():
+            for method, op in item.items():
+                if method.lower() not in HTTP_METHODS:
+                    continue
+                seen += 1
+                where = f"{name} {method.upper()} {path}"
+                security = op.get("security", body.get("security"))
+                if not security:
+                    bad.append(f"{where}: no security")
+                    continue
+                for requirement in security:
+                    if not requirement:
+                        bad.append(f"{where}: an empty security requirement (anonymous allowed)")
+                    for scheme in requirement:
+                        spec = schemes.get(scheme)
+                        if not isinstance(spec, dict):
+                            bad.append(f"{where}: security scheme {scheme} is not defined")
+                        elif not ("x-amazon-apigateway-authorizer" in spec or spec.get("x-amazon-apigateway-authtype") == "awsSigv4"):
+                            bad.append(f"{where}: security scheme {scheme} is not an API Gateway authorizer")
+    return seen, bad
+
+
 def main() -> int:
     binary = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("target/debug/whatsapp-lambda")
     if not binary.is_absolute():
@@ -157,6 +249,40 @@ def main() -> int:
                 path.write_text(json.dumps(out, indent=1))
                 cfn_lint(path)
             return f"{len(out['Resources'])} resources, no findings"
+
+    for variant, params in VARIANTS.items():
+
+        @check(f"every API route has an authorizer after the SAM transform ({variant})")
+        def _(params: dict[str, Any] = params) -> str:
+            out = sam_transform(state["template"], params)
+            seen, bad = unauthorised_routes(out, params)
+            assert seen, "no route found: the check would pass vacuously"
+            assert not bad, "; ".join(bad)
+            return f"{seen} routes"
+
+    @check("the route check finds a route without an authorizer (self-test on a broken copy)")
+    def _() -> str:
+        params = next(iter(VARIANTS.values()))
+        broken = json.loads(json.dumps(state["template"]))
+        api = next(r for r in broken["Resources"].values() if r["Type"] == "AWS::Serverless::HttpApi")
+        paths = api["Properties"]["DefinitionBody"]["paths"]
+        del paths["/"]["get"]["security"]
+        paths["$default"] = {"x-amazon-apigateway-any-method": {"security": [{}], "responses": {}}}
+        broken["Resources"]["OpenRoute"] = {
+            "Type": "AWS::ApiGatewayV2::Route",
+            "Properties": {"ApiId": {"Ref": "HttpApi"}, "RouteKey": "GET /open"},
+        }
+        _, bad = unauthorised_routes(sam_transform(broken, params), params)
+        assert len(bad) == 3, f"expected 3 findings, got {bad}"
+        return f"{len(bad)} findings"
+
+    @check("the function is told how API callers get scopes (IAM_SCOPES, API_SCOPE_PREFIX)")
+    def _() -> str:
+        fn = only_resource(state["template"], "AWS::Serverless::Function")
+        variables = fn["Properties"]["Environment"]["Variables"]
+        missing = [n for n in ("IAM_SCOPES", "API_SCOPE_PREFIX") if n not in variables]
+        assert not missing, f"the function's environment lacks {missing}: IAM callers would have no scopes"
+        return ", ".join(f"{n} = {variables[n]}" for n in ("IAM_SCOPES", "API_SCOPE_PREFIX"))
 
     @check(f"`{binary.name} schema` runs")
     def _() -> None:

@@ -8,6 +8,7 @@ mod helpers;
 mod idempotent_sends;
 mod intake;
 mod reliability;
+mod scopes;
 mod serve;
 mod standin;
 mod store_conformance;

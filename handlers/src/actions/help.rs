@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
-use crate::registry::{ActionSpec, Category, Param, REGISTRY};
+use crate::registry::{ActionSpec, Category, Param, REGISTRY, Scope};
 
 pub const NAME: &str = "help";
 
@@ -26,6 +26,8 @@ pub struct Params {
 pub struct ActionHelp {
     pub action: &'static str,
     pub category: Category,
+    /// The API scope a caller needs to run it (behind API Gateway or `serve`).
+    pub scope: Scope,
     pub summary: &'static str,
     pub params: Vec<Param>,
 }
@@ -41,6 +43,7 @@ pub async fn run(_ctx: &Ctx, params: Params) -> Result<Output, HandlerError> {
     let describe = |s: &&'static ActionSpec| ActionHelp {
         action: s.name,
         category: s.category,
+        scope: s.scope,
         summary: s.summary,
         params: (s.params)(),
     };
@@ -74,6 +77,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(out.actions.len(), 1);
+        assert_eq!(out.actions[0].scope, Scope::Send);
         let names: Vec<_> = out.actions[0]
             .params
             .iter()
