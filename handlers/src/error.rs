@@ -17,9 +17,27 @@ pub enum HandlerError {
         name: String,
         suggestions: Vec<String>,
     },
+    /// Keys the action does not read (a misspelt name would otherwise be ignored silently).
+    #[error(
+        "unknown parameter{} {} for `{action}`{}",
+        if names.len() > 1 { "s" } else { "" },
+        names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
+        param_hint(action, suggestions)
+    )]
+    UnknownParam {
+        names: Vec<String>,
+        action: String,
+        suggestions: Vec<String>,
+    },
     #[error("{0}")]
     NotFound(String),
-    #[error(transparent)]
+    /// A request the caller may not make, whoever they are (deleting an object this product
+    /// did not write).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The caller is told what failed in product terms; the store's own error (SDK context,
+    /// request ids, ARNs) stays as the source, for the log.
+    #[error("{}", store_message(.0))]
     Store(#[from] StoreError),
     #[error(transparent)]
     Send(#[from] crate::ports::SendError),
@@ -49,6 +67,39 @@ fn suggestion_text(suggestions: &[String]) -> String {
     }
 }
 
+fn param_hint(action: &str, suggestions: &[String]) -> String {
+    match suggestions {
+        [] => format!(
+            "; send {{\"action\": \"help\", \"topic\": \"{action}\"}} to see its parameters"
+        ),
+        [one] => format!("; did you mean `{one}`?"),
+        many => format!(
+            "; did you mean one of: {}?",
+            many.iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// What a store failure means to the caller, without the store's internals.
+fn store_message(e: &StoreError) -> String {
+    match e {
+        StoreError::Unavailable { operation, .. } => {
+            format!("the store is unavailable ({operation}); retry later")
+        }
+        StoreError::Rejected { operation, .. } => {
+            format!("the store refused the request ({operation})")
+        }
+        StoreError::Fault { operation, .. } => format!(
+            "the store refused access or is misconfigured ({operation}); an operator must fix it"
+        ),
+        StoreError::BadCursor(_) => e.to_string(),
+        StoreError::Corrupt { pk, .. } => format!("the stored item {pk} does not decode"),
+    }
+}
+
 impl HandlerError {
     /// The HTTP status this error answers with.
     pub fn status(&self) -> u16 {
@@ -56,8 +107,10 @@ impl HandlerError {
             HandlerError::MissingParam(_)
             | HandlerError::InvalidParam { .. }
             | HandlerError::MissingAction
-            | HandlerError::UnknownAction { .. } => 400,
+            | HandlerError::UnknownAction { .. }
+            | HandlerError::UnknownParam { .. } => 400,
             HandlerError::NotFound(_) => 404,
+            HandlerError::Forbidden(_) => 403,
             HandlerError::Store(StoreError::BadCursor(_)) => 400,
             HandlerError::Store(e) if e.is_retryable() => 503,
             HandlerError::Store(_) | HandlerError::Internal(_) | HandlerError::Json(_) => 500,
@@ -74,6 +127,20 @@ impl HandlerError {
         }
     }
 
+    /// The text the caller is told: the error's own message, and for errors that come from
+    /// the store, EUM Social or the media store, that message with anything that looks like an
+    /// AWS internal (ARNs, account ids, request ids) taken out. The whole chain goes to the log.
+    pub fn public_message(&self) -> String {
+        match self {
+            HandlerError::Store(_)
+            | HandlerError::Send(_)
+            | HandlerError::Media(_)
+            | HandlerError::Internal(_)
+            | HandlerError::Json(_) => scrub(&self.to_string()),
+            _ => self.to_string(),
+        }
+    }
+
     /// A conversation that is not stored (404).
     pub fn no_conversation(pk: &str) -> Self {
         HandlerError::NotFound(format!("no conversation `{pk}`"))
@@ -85,6 +152,42 @@ impl HandlerError {
             reason: reason.into(),
         }
     }
+}
+
+/// `text` without what looks like an AWS internal: ARNs (with the role and account in them),
+/// 12-digit account ids, request ids (UUIDs and long hex runs). Adapters build their messages
+/// from the service's own words; this is the last filter before a response body.
+pub fn scrub(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut token = String::new();
+    for c in text.chars() {
+        if c.is_whitespace() || matches!(c, '"' | '\'' | '(' | ')' | ',' | ';' | '`') {
+            out.push_str(&scrub_token(&token));
+            token.clear();
+            out.push(c);
+        } else {
+            token.push(c);
+        }
+    }
+    out.push_str(&scrub_token(&token));
+    out
+}
+
+fn scrub_token(token: &str) -> String {
+    if let Some(at) = token.find("arn:") {
+        return format!("{}[redacted]", &token[..at]);
+    }
+    let word = token.trim_end_matches(['.', ':']);
+    let suffix = &token[word.len()..];
+    let hex_run = word.len() >= 16
+        && word.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+        && word.chars().any(|c| c.is_ascii_digit())
+        && word.chars().any(|c| c.is_ascii_alphabetic() || c == '-');
+    let account = word.len() == 12 && word.chars().all(|c| c.is_ascii_digit());
+    if hex_run || account {
+        return format!("[redacted]{suffix}");
+    }
+    token.to_string()
 }
 
 /// The error and each of its sources, joined with `: `, for logs (the caller sees only the

@@ -23,6 +23,7 @@ pub struct Params {
     #[serde(default, alias = "wa_message_id", alias = "messageId")]
     pub wa_message_id: Option<String>,
     /// A media-store key.
+    #[schemars(length(max = crate::params::bounds::KEY))]
     #[serde(default, alias = "s3Key")]
     pub key: Option<String>,
     /// Seconds, 1 to 604800 (7 days), default 3600.

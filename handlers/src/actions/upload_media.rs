@@ -28,12 +28,15 @@ const MAX_BYTES: usize = 100 * 1024 * 1024;
 #[serde(rename_all = "camelCase")]
 pub struct Params {
     /// A key in the media store (or give data).
+    #[schemars(length(max = crate::params::bounds::KEY))]
     #[serde(default, alias = "s3_key", alias = "key")]
     pub s3_key: Option<String>,
     /// The file's bytes, base64.
+    #[schemars(length(max = crate::params::bounds::BASE64_MEDIA))]
     #[serde(default)]
     pub data: Option<String>,
     /// With data: the file's name.
+    #[schemars(length(max = 240))]
     #[serde(default)]
     pub filename: Option<String>,
     /// With data: its type, e.g. image/jpeg.

@@ -12,6 +12,7 @@ use crate::params::lenient;
 pub struct SendCommon {
     /// The customer's phone number in international format (`+1 650 555 1234`), or give
     /// `recipient`.
+    #[schemars(length(max = crate::params::bounds::PHONE))]
     #[serde(default)]
     pub to: Option<String>,
     /// The customer's business-scoped user id (BSUID), instead of `to`.
@@ -27,6 +28,7 @@ pub struct SendCommon {
     #[serde(default, alias = "reply_to", alias = "context")]
     pub reply_to: Option<String>,
     /// Echoed back in this message's statuses (at most 512 characters).
+    #[schemars(length(max = crate::params::bounds::CALLBACK_DATA))]
     #[serde(default)]
     pub biz_opaque_callback_data: Option<String>,
     /// `true` sends a free-form message even outside the 24-hour window.

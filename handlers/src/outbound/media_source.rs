@@ -18,9 +18,11 @@ pub struct MediaSource {
     #[serde(default, alias = "media_id")]
     pub media_id: Option<String>,
     /// A public https URL WhatsApp fetches the file from.
+    #[schemars(length(max = crate::params::bounds::LINK))]
     #[serde(default, alias = "url")]
     pub link: Option<String>,
     /// A key in the media store, uploaded to WhatsApp first.
+    #[schemars(length(max = crate::params::bounds::KEY))]
     #[serde(default, alias = "s3_key", alias = "key")]
     pub s3_key: Option<String>,
 }
