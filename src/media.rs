@@ -23,10 +23,11 @@ where
     R: std::fmt::Debug + Send + Sync + 'static,
 {
     let message = match &e {
+        // S3's words, without ARNs (role, account) or request ids: those stay in the log.
         SdkError::ServiceError(service) => format!(
             "{}: {}",
             service.err().code().unwrap_or("error"),
-            service.err().message().unwrap_or("no message")
+            handlers::error::scrub(service.err().message().unwrap_or("no message"))
         ),
         SdkError::TimeoutError(_) => "S3 did not answer in time".into(),
         SdkError::DispatchFailure(_) => "S3 could not be reached".into(),

@@ -179,12 +179,15 @@ fn scrub_token(token: &str) -> String {
     }
     let word = token.trim_end_matches(['.', ':']);
     let suffix = &token[word.len()..];
-    let hex_run = word.len() >= 16
-        && word.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+    // Request ids: UUIDs, S3's hex, DynamoDB's upper-case base32 (letters and digits mixed).
+    let id_like = |c: char| c.is_ascii_digit() || c == '-';
+    let request_id = word.len() >= 16
+        && (word.chars().all(|c| id_like(c) || c.is_ascii_hexdigit())
+            || word.chars().all(|c| id_like(c) || c.is_ascii_uppercase()))
         && word.chars().any(|c| c.is_ascii_digit())
         && word.chars().any(|c| c.is_ascii_alphabetic() || c == '-');
     let account = word.len() == 12 && word.chars().all(|c| c.is_ascii_digit());
-    if hex_run || account {
+    if request_id || account {
         return format!("[redacted]{suffix}");
     }
     token.to_string()
@@ -232,6 +235,100 @@ mod tests {
         assert_eq!(HandlerError::MissingParam("x".into()).status(), 400);
         let json = serde_json::from_str::<u8>("x").unwrap_err();
         assert_eq!(HandlerError::from(json).status(), 500);
+    }
+
+    /// What an SDK error's text looks like: a role, an account, a table ARN, a request id.
+    const SDK_TEXT: &str = "service error: AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/wa-prod-role/wa-fn is not authorized to perform: dynamodb:GetItem on resource: arn:aws:dynamodb:us-east-1:123456789012:table/wa-prod (RequestId: NCI7R2D3U7CFQ8S2N5S5M5A8KVV4KQNSO5AEMVJF66Q9ASUAAJG, s3 id 4442587FB7D0A2F9, 9f1c2a4e-1b2c-4d5e-8f90-123456789abc)";
+    const SECRETS: [&str; 6] = [
+        "arn:",
+        "wa-prod-role",
+        "123456789012",
+        "NCI7R2D3U7CFQ8S2N5",
+        "4442587FB7D0A2F9",
+        "9f1c2a4e",
+    ];
+
+    fn assert_clean(body: &serde_json::Value) {
+        let text = body.to_string();
+        for secret in SECRETS {
+            assert!(!text.contains(secret), "`{secret}` leaked: {text}");
+        }
+    }
+
+    #[test]
+    fn store_errors_say_what_failed_and_keep_the_sdk_text_for_the_log() {
+        let sdk = || -> crate::store::BoxError { Box::new(std::io::Error::other(SDK_TEXT)) };
+        for (err, status, text) in [
+            (
+                StoreError::Unavailable {
+                    operation: "GetItem",
+                    source: sdk(),
+                },
+                503,
+                "the store is unavailable (GetItem); retry later",
+            ),
+            (
+                StoreError::Rejected {
+                    operation: "PutItem",
+                    source: sdk(),
+                },
+                500,
+                "the store refused the request (PutItem)",
+            ),
+            (
+                StoreError::Fault {
+                    operation: "Query",
+                    source: sdk(),
+                },
+                500,
+                "the store refused access or is misconfigured (Query); an operator must fix it",
+            ),
+        ] {
+            let err = HandlerError::Store(err);
+            // the log line keeps the whole chain
+            assert!(
+                chain(&err).contains("assumed-role/wa-prod-role"),
+                "{}",
+                chain(&err)
+            );
+            let body = crate::registry::respond("get_message", Err(err));
+            assert_eq!(body["statusCode"], status, "{body}");
+            assert_eq!(body["error"], text, "{body}");
+            // a correlation id the caller can quote; the log line carries the same id
+            assert_eq!(body["errorId"].as_str().map(str::len), Some(36), "{body}");
+            assert_clean(&body);
+        }
+    }
+
+    #[test]
+    fn media_and_send_messages_lose_what_looks_internal() {
+        let media = HandlerError::Media(
+            MediaError::new("PutObject", format!("AccessDenied: {SDK_TEXT}"))
+                .with_source(std::io::Error::other(SDK_TEXT)),
+        );
+        let body = crate::registry::respond("upload_media", Err(media));
+        assert_eq!(body["statusCode"], 502);
+        assert!(
+            body["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("media store (PutObject): AccessDenied: service error"),
+            "{body}"
+        );
+        assert_clean(&body);
+        let send = HandlerError::Send(SendError::new(SendFailure::AccessDenied, SDK_TEXT));
+        let body = crate::registry::respond("send_text", Err(send));
+        assert_eq!(body["statusCode"], 403);
+        assert_clean(&body);
+        // the caller's own words are not touched
+        assert_eq!(
+            scrub("Invalid parameter: message.to (16505551234)"),
+            "Invalid parameter: message.to (16505551234)"
+        );
+        assert_eq!(
+            scrub("on resource: arn:aws:s3:::bucket/key."),
+            "on resource: [redacted]"
+        );
     }
 
     #[test]
