@@ -106,11 +106,12 @@ impl Config {
         };
         let media = match non_empty("MEDIA_BUCKET") {
             Some(bucket) => MediaConfig::S3 { bucket },
+            // A directory of its own, apart from the database files: no media key can name
+            // them.
             None => MediaConfig::Local {
                 dir: match &store {
-                    // Keys start with `media/` or `uploads/`, so they sit beside the table file.
-                    StoreConfig::Embedded { data_dir } => data_dir.clone(),
-                    StoreConfig::DynamoDb { .. } => PathBuf::from(".whatsapp-lambda"),
+                    StoreConfig::Embedded { data_dir } => data_dir.join("media"),
+                    StoreConfig::DynamoDb { .. } => PathBuf::from(".whatsapp-lambda/media"),
                 },
             },
         };
@@ -175,6 +176,17 @@ mod tests {
             cfg.store,
             StoreConfig::Embedded {
                 data_dir: ".whatsapp-lambda".into()
+            }
+        );
+    }
+
+    #[test]
+    fn local_media_lives_apart_from_the_database_files() {
+        let cfg = Config::from_lookup(|k| (k == "DATA_DIR").then(|| "/tmp/d".to_string())).unwrap();
+        assert_eq!(
+            cfg.media,
+            MediaConfig::Local {
+                dir: "/tmp/d/media".into()
             }
         );
     }

@@ -154,21 +154,36 @@ impl LocalMedia {
         LocalMedia { root: root.into() }
     }
 
-    /// The file of a key; keys are relative and may not climb out of the root.
+    /// The file of a key. The key goes through the one key check
+    /// ([`handlers::media::key_problem`]: relative, plain segments, no `..`, backslashes,
+    /// encoded separators or control characters), and the path it names must resolve inside
+    /// the root, symbolic links followed.
     fn path(&self, key: &str) -> Result<PathBuf, MediaError> {
-        let relative = Path::new(key);
-        if key.is_empty()
-            || relative.is_absolute()
-            || relative
-                .components()
-                .any(|c| matches!(c, std::path::Component::ParentDir))
-        {
+        if let Some(problem) = handlers::media::key_problem(key) {
             return Err(MediaError::new(
                 "path",
-                format!("`{key}` is not a media key"),
+                format!("{key:?} is not a media key: it {problem}"),
             ));
         }
-        Ok(self.root.join(relative))
+        let path = self.root.join(key);
+        if !self.inside(&path) {
+            return Err(MediaError::new(
+                "path",
+                format!("{key:?} resolves outside the media directory"),
+            ));
+        }
+        Ok(path)
+    }
+
+    /// True when the deepest existing ancestor of `path` (itself if it exists) resolves under
+    /// the root (or the root does not exist yet, so nothing under it can lead out).
+    fn inside(&self, path: &Path) -> bool {
+        let Ok(root) = std::fs::canonicalize(&self.root) else {
+            return true;
+        };
+        path.ancestors()
+            .find_map(|a| std::fs::canonicalize(a).ok())
+            .is_some_and(|real| real.starts_with(&root))
     }
 
     fn object(&self, key: &str, path: &Path) -> Option<MediaObject> {

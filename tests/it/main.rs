@@ -7,6 +7,7 @@ mod eum;
 mod events;
 mod helpers;
 mod intake;
+mod media_keys;
 mod serve;
 mod standin;
 mod store_conformance;

@@ -21,7 +21,7 @@ pub struct MediaSource {
     #[schemars(length(max = crate::params::bounds::LINK))]
     #[serde(default, alias = "url")]
     pub link: Option<String>,
-    /// A key in the media store, uploaded to WhatsApp first.
+    /// A key in the media store (under `uploads/` or `media/`), uploaded to WhatsApp first.
     #[schemars(length(max = crate::params::bounds::KEY))]
     #[serde(default, alias = "s3_key", alias = "key")]
     pub s3_key: Option<String>,
@@ -62,6 +62,11 @@ impl MediaSource {
             object.insert("link".into(), json!(link));
         } else if let Some(key) = &self.s3_key {
             non_empty("s3Key", key)?;
+            crate::media::check_key(
+                "s3Key",
+                key,
+                &[crate::media::UPLOADS, crate::media::INBOUND],
+            )?;
             let phone =
                 params::phone_number_id(common.phone_number_id.as_deref(), ctx.default_phone())?;
             let origination =
