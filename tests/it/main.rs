@@ -5,6 +5,7 @@ mod cli;
 mod errors;
 mod eum;
 mod events;
+mod fuzz;
 mod helpers;
 mod intake;
 mod media_keys;
