@@ -119,11 +119,12 @@ impl Config {
         };
         let media = match non_empty("MEDIA_BUCKET") {
             Some(bucket) => MediaConfig::S3 { bucket },
+            // A directory of its own, apart from the database files: no media key can name
+            // them.
             None => MediaConfig::Local {
                 dir: match &store {
-                    // Keys start with `media/` or `uploads/`, so they sit beside the table file.
-                    StoreConfig::Embedded { data_dir } => data_dir.clone(),
-                    StoreConfig::DynamoDb { .. } => PathBuf::from(".whatsapp-lambda"),
+                    StoreConfig::Embedded { data_dir } => data_dir.join("media"),
+                    StoreConfig::DynamoDb { .. } => PathBuf::from(".whatsapp-lambda/media"),
                 },
             },
         };
@@ -311,6 +312,17 @@ mod tests {
         .unwrap();
         assert_eq!(cfg.settings.inbound.allowed_waba_ids, ["111", "222"]);
         assert!(cfg.settings.inbound.allowed_phone_number_ids.is_empty());
+    }
+
+    #[test]
+    fn local_media_lives_apart_from_the_database_files() {
+        let cfg = Config::from_lookup(|k| (k == "DATA_DIR").then(|| "/tmp/d".to_string())).unwrap();
+        assert_eq!(
+            cfg.media,
+            MediaConfig::Local {
+                dir: "/tmp/d/media".into()
+            }
+        );
     }
 
     #[test]

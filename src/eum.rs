@@ -70,7 +70,8 @@ where
     };
     let message = match &err {
         SdkError::ServiceError(service) => {
-            let message = service.err().message().unwrap_or("no message");
+            // EUM's words, without ARNs (role, account) or request ids: those stay in the log.
+            let message = &handlers::error::scrub(service.err().message().unwrap_or("no message"));
             match (kind, code) {
                 (SendFailure::Failed, Some(code)) => format!("{code}: {message}"),
                 _ => message.to_string(),

@@ -20,7 +20,7 @@ Environment:
   ORIGINATION_PHONE_NUMBER_ID  EUM Social phone-number-id-... sends go from (selects SENDER=eum)
   PHONE_NUMBERS                several numbers: metaPhoneNumberId=phone-number-id-...,...
   SENDER                       eum or sandbox (default: eum under Lambda or with an origination)
-  MEDIA_BUCKET                 S3 bucket for media; unset = files under DATA_DIR
+  MEDIA_BUCKET                 S3 bucket for media; unset = files under DATA_DIR/media
   META_API_VERSION             Meta Cloud API version for sends
   AUTO_DOWNLOAD_MEDIA          copy inbound media on arrival (default true)
   AUDIT_TTL_DAYS               days audit items are kept (default 30)

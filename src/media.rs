@@ -23,10 +23,11 @@ where
     R: std::fmt::Debug + Send + Sync + 'static,
 {
     let message = match &e {
+        // S3's words, without ARNs (role, account) or request ids: those stay in the log.
         SdkError::ServiceError(service) => format!(
             "{}: {}",
             service.err().code().unwrap_or("error"),
-            service.err().message().unwrap_or("no message")
+            handlers::error::scrub(service.err().message().unwrap_or("no message"))
         ),
         SdkError::TimeoutError(_) => "S3 did not answer in time".into(),
         SdkError::DispatchFailure(_) => "S3 could not be reached".into(),
@@ -173,21 +174,36 @@ impl LocalMedia {
         LocalMedia { root: root.into() }
     }
 
-    /// The file of a key; keys are relative and may not climb out of the root.
+    /// The file of a key. The key goes through the one key check
+    /// ([`handlers::media::key_problem`]: relative, plain segments, no `..`, backslashes,
+    /// encoded separators or control characters), and the path it names must resolve inside
+    /// the root, symbolic links followed.
     fn path(&self, key: &str) -> Result<PathBuf, MediaError> {
-        let relative = Path::new(key);
-        if key.is_empty()
-            || relative.is_absolute()
-            || relative
-                .components()
-                .any(|c| matches!(c, std::path::Component::ParentDir))
-        {
+        if let Some(problem) = handlers::media::key_problem(key) {
             return Err(MediaError::new(
                 "path",
-                format!("`{key}` is not a media key"),
+                format!("{key:?} is not a media key: it {problem}"),
             ));
         }
-        Ok(self.root.join(relative))
+        let path = self.root.join(key);
+        if !self.inside(&path) {
+            return Err(MediaError::new(
+                "path",
+                format!("{key:?} resolves outside the media directory"),
+            ));
+        }
+        Ok(path)
+    }
+
+    /// True when the deepest existing ancestor of `path` (itself if it exists) resolves under
+    /// the root (or the root does not exist yet, so nothing under it can lead out).
+    fn inside(&self, path: &Path) -> bool {
+        let Ok(root) = std::fs::canonicalize(&self.root) else {
+            return true;
+        };
+        path.ancestors()
+            .find_map(|a| std::fs::canonicalize(a).ok())
+            .is_some_and(|real| real.starts_with(&root))
     }
 
     fn object(&self, key: &str, path: &Path) -> Option<MediaObject> {

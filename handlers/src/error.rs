@@ -17,9 +17,27 @@ pub enum HandlerError {
         name: String,
         suggestions: Vec<String>,
     },
+    /// Keys the action does not read (a misspelt name would otherwise be ignored silently).
+    #[error(
+        "unknown parameter{} {} for `{action}`{}",
+        if names.len() > 1 { "s" } else { "" },
+        names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
+        param_hint(action, suggestions)
+    )]
+    UnknownParam {
+        names: Vec<String>,
+        action: String,
+        suggestions: Vec<String>,
+    },
     #[error("{0}")]
     NotFound(String),
-    #[error(transparent)]
+    /// A request the caller may not make, whoever they are (deleting an object this product
+    /// did not write).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The caller is told what failed in product terms; the store's own error (SDK context,
+    /// request ids, ARNs) stays as the source, for the log.
+    #[error("{}", store_message(.0))]
     Store(#[from] StoreError),
     #[error(transparent)]
     Send(#[from] crate::ports::SendError),
@@ -66,6 +84,39 @@ fn suggestion_text(suggestions: &[String]) -> String {
     }
 }
 
+fn param_hint(action: &str, suggestions: &[String]) -> String {
+    match suggestions {
+        [] => format!(
+            "; send {{\"action\": \"help\", \"topic\": \"{action}\"}} to see its parameters"
+        ),
+        [one] => format!("; did you mean `{one}`?"),
+        many => format!(
+            "; did you mean one of: {}?",
+            many.iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// What a store failure means to the caller, without the store's internals.
+fn store_message(e: &StoreError) -> String {
+    match e {
+        StoreError::Unavailable { operation, .. } => {
+            format!("the store is unavailable ({operation}); retry later")
+        }
+        StoreError::Rejected { operation, .. } => {
+            format!("the store refused the request ({operation})")
+        }
+        StoreError::Fault { operation, .. } => format!(
+            "the store refused access or is misconfigured ({operation}); an operator must fix it"
+        ),
+        StoreError::BadCursor(_) => e.to_string(),
+        StoreError::Corrupt { pk, .. } => format!("the stored item {pk} does not decode"),
+    }
+}
+
 impl HandlerError {
     /// The HTTP status this error answers with.
     pub fn status(&self) -> u16 {
@@ -73,8 +124,10 @@ impl HandlerError {
             HandlerError::MissingParam(_)
             | HandlerError::InvalidParam { .. }
             | HandlerError::MissingAction
-            | HandlerError::UnknownAction { .. } => 400,
+            | HandlerError::UnknownAction { .. }
+            | HandlerError::UnknownParam { .. } => 400,
             HandlerError::NotFound(_) => 404,
+            HandlerError::Forbidden(_) => 403,
             HandlerError::Store(StoreError::BadCursor(_)) => 400,
             HandlerError::Store(e) if e.is_retryable() => 503,
             HandlerError::Store(_) | HandlerError::Internal(_) | HandlerError::Json(_) => 500,
@@ -95,6 +148,20 @@ impl HandlerError {
         }
     }
 
+    /// The text the caller is told: the error's own message, and for errors that come from
+    /// the store, EUM Social or the media store, that message with anything that looks like an
+    /// AWS internal (ARNs, account ids, request ids) taken out. The whole chain goes to the log.
+    pub fn public_message(&self) -> String {
+        match self {
+            HandlerError::Store(_)
+            | HandlerError::Send(_)
+            | HandlerError::Media(_)
+            | HandlerError::Internal(_)
+            | HandlerError::Json(_) => scrub(&self.to_string()),
+            _ => self.to_string(),
+        }
+    }
+
     /// A conversation that is not stored (404).
     pub fn no_conversation(pk: &str) -> Self {
         HandlerError::NotFound(format!("no conversation `{pk}`"))
@@ -106,6 +173,45 @@ impl HandlerError {
             reason: reason.into(),
         }
     }
+}
+
+/// `text` without what looks like an AWS internal: ARNs (with the role and account in them),
+/// 12-digit account ids, request ids (UUIDs and long hex runs). Adapters build their messages
+/// from the service's own words; this is the last filter before a response body.
+pub fn scrub(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut token = String::new();
+    for c in text.chars() {
+        if c.is_whitespace() || matches!(c, '"' | '\'' | '(' | ')' | ',' | ';' | '`') {
+            out.push_str(&scrub_token(&token));
+            token.clear();
+            out.push(c);
+        } else {
+            token.push(c);
+        }
+    }
+    out.push_str(&scrub_token(&token));
+    out
+}
+
+fn scrub_token(token: &str) -> String {
+    if let Some(at) = token.find("arn:") {
+        return format!("{}[redacted]", &token[..at]);
+    }
+    let word = token.trim_end_matches(['.', ':']);
+    let suffix = &token[word.len()..];
+    // Request ids: UUIDs, S3's hex, DynamoDB's upper-case base32 (letters and digits mixed).
+    let id_like = |c: char| c.is_ascii_digit() || c == '-';
+    let request_id = word.len() >= 16
+        && (word.chars().all(|c| id_like(c) || c.is_ascii_hexdigit())
+            || word.chars().all(|c| id_like(c) || c.is_ascii_uppercase()))
+        && word.chars().any(|c| c.is_ascii_digit())
+        && word.chars().any(|c| c.is_ascii_alphabetic() || c == '-');
+    let account = word.len() == 12 && word.chars().all(|c| c.is_ascii_digit());
+    if request_id || account {
+        return format!("[redacted]{suffix}");
+    }
+    token.to_string()
 }
 
 /// The error and each of its sources, joined with `: `, for logs (the caller sees only the
@@ -150,6 +256,100 @@ mod tests {
         assert_eq!(HandlerError::MissingParam("x".into()).status(), 400);
         let json = serde_json::from_str::<u8>("x").unwrap_err();
         assert_eq!(HandlerError::from(json).status(), 500);
+    }
+
+    /// What an SDK error's text looks like: a role, an account, a table ARN, a request id.
+    const SDK_TEXT: &str = "service error: AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/wa-prod-role/wa-fn is not authorized to perform: dynamodb:GetItem on resource: arn:aws:dynamodb:us-east-1:123456789012:table/wa-prod (RequestId: NCI7R2D3U7CFQ8S2N5S5M5A8KVV4KQNSO5AEMVJF66Q9ASUAAJG, s3 id 4442587FB7D0A2F9, 9f1c2a4e-1b2c-4d5e-8f90-123456789abc)";
+    const SECRETS: [&str; 6] = [
+        "arn:",
+        "wa-prod-role",
+        "123456789012",
+        "NCI7R2D3U7CFQ8S2N5",
+        "4442587FB7D0A2F9",
+        "9f1c2a4e",
+    ];
+
+    fn assert_clean(body: &serde_json::Value) {
+        let text = body.to_string();
+        for secret in SECRETS {
+            assert!(!text.contains(secret), "`{secret}` leaked: {text}");
+        }
+    }
+
+    #[test]
+    fn store_errors_say_what_failed_and_keep_the_sdk_text_for_the_log() {
+        let sdk = || -> crate::store::BoxError { Box::new(std::io::Error::other(SDK_TEXT)) };
+        for (err, status, text) in [
+            (
+                StoreError::Unavailable {
+                    operation: "GetItem",
+                    source: sdk(),
+                },
+                503,
+                "the store is unavailable (GetItem); retry later",
+            ),
+            (
+                StoreError::Rejected {
+                    operation: "PutItem",
+                    source: sdk(),
+                },
+                500,
+                "the store refused the request (PutItem)",
+            ),
+            (
+                StoreError::Fault {
+                    operation: "Query",
+                    source: sdk(),
+                },
+                500,
+                "the store refused access or is misconfigured (Query); an operator must fix it",
+            ),
+        ] {
+            let err = HandlerError::Store(err);
+            // the log line keeps the whole chain
+            assert!(
+                chain(&err).contains("assumed-role/wa-prod-role"),
+                "{}",
+                chain(&err)
+            );
+            let body = crate::registry::respond("get_message", Err(err));
+            assert_eq!(body["statusCode"], status, "{body}");
+            assert_eq!(body["error"], text, "{body}");
+            // a correlation id the caller can quote; the log line carries the same id
+            assert_eq!(body["errorId"].as_str().map(str::len), Some(36), "{body}");
+            assert_clean(&body);
+        }
+    }
+
+    #[test]
+    fn media_and_send_messages_lose_what_looks_internal() {
+        let media = HandlerError::Media(
+            MediaError::new("PutObject", format!("AccessDenied: {SDK_TEXT}"))
+                .with_source(std::io::Error::other(SDK_TEXT)),
+        );
+        let body = crate::registry::respond("upload_media", Err(media));
+        assert_eq!(body["statusCode"], 502);
+        assert!(
+            body["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("media store (PutObject): AccessDenied: service error"),
+            "{body}"
+        );
+        assert_clean(&body);
+        let send = HandlerError::Send(SendError::new(SendFailure::AccessDenied, SDK_TEXT));
+        let body = crate::registry::respond("send_text", Err(send));
+        assert_eq!(body["statusCode"], 403);
+        assert_clean(&body);
+        // the caller's own words are not touched
+        assert_eq!(
+            scrub("Invalid parameter: message.to (16505551234)"),
+            "Invalid parameter: message.to (16505551234)"
+        );
+        assert_eq!(
+            scrub("on resource: arn:aws:s3:::bucket/key."),
+            "on resource: [redacted]"
+        );
     }
 
     #[test]

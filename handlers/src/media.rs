@@ -1,4 +1,5 @@
-//! Media: copying inbound media into the media store, and uploading files to WhatsApp.
+//! Media: copying inbound media into the media store, and uploading files to WhatsApp; the one
+//! check every media-store key built from input goes through ([`check_key`]).
 
 use serde::Serialize;
 
@@ -8,6 +9,78 @@ use crate::keys;
 use crate::model::{DownloadOutcome, ItemType, MediaCopy, MediaDownloadItem, MediaUploadItem};
 use crate::store::put_item;
 use crate::time;
+
+/// The lane of files uploaded to WhatsApp: `upload_media` writes here, and a key given to
+/// upload must be here.
+pub const UPLOADS: &str = "uploads/";
+/// The lane of inbound media copied from WhatsApp (`media/{phone}/{day}/{mediaId}.{ext}`).
+pub const INBOUND: &str = "media/";
+
+/// Why `key` cannot name an object of the media store, if it cannot: the key must stay inside
+/// its prefix whatever stores it (S3, a local directory). Refused: empty, over 1024 bytes (S3's
+/// limit), absolute (`/…`), backslashes, control characters (NUL included), percent-encoded
+/// characters (`%2F`, `%2e%2e`), empty segments (`a//b`, a trailing `/`), `.` and `..`
+/// segments.
+pub fn key_problem(key: &str) -> Option<&'static str> {
+    if key.is_empty() {
+        return Some("is empty");
+    }
+    if key.len() > 1024 {
+        return Some("is longer than 1024 bytes");
+    }
+    if key.starts_with('/') {
+        return Some("must be relative (no leading `/`)");
+    }
+    if key.contains('\\') {
+        return Some("must not contain `\\`");
+    }
+    if key.chars().any(char::is_control) {
+        return Some("must not contain control characters");
+    }
+    let bytes = key.as_bytes();
+    if bytes
+        .windows(3)
+        .any(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit())
+    {
+        return Some("must not contain percent-encoded characters");
+    }
+    for segment in key.split('/') {
+        match segment {
+            "" => return Some("must not have empty segments (`//` or a trailing `/`)"),
+            "." | ".." => return Some("must not have `.` or `..` segments"),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Checks a media-store key built from input: [`key_problem`], and under one of `lanes`
+/// ([`UPLOADS`], [`INBOUND`]).
+///
+/// # Errors
+/// [`HandlerError::InvalidParam`] naming `field` and why.
+pub fn check_key(field: &str, key: &str, lanes: &[&str]) -> Result<(), HandlerError> {
+    if let Some(problem) = key_problem(key) {
+        return Err(HandlerError::invalid(
+            field,
+            format!("{key:?} is not a media-store key: it {problem}"),
+        ));
+    }
+    if !lanes.iter().any(|lane| key.starts_with(lane)) {
+        return Err(HandlerError::invalid(
+            field,
+            format!(
+                "{key:?} is outside the media this product keeps: it must start with {}",
+                lanes
+                    .iter()
+                    .map(|l| format!("`{l}`"))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ),
+        ));
+    }
+    Ok(())
+}
 
 /// Where an inbound media file was copied.
 #[derive(Debug, Clone, Serialize)]
@@ -56,6 +129,8 @@ pub async fn download(
         .unwrap_or_else(|| "unknown-phone".into());
     let origination = ctx.origination(origination, Some(&phone))?;
     let prefix = keys::media_prefix(&phone, &message.received_at);
+    // The phone and media id come from a webhook: the copy's key must stay in its lane.
+    check_key("waMessageId", &format!("{prefix}{media_id}"), &[INBOUND])?;
     let now = time::now_iso();
 
     let fetched = ctx
@@ -157,6 +232,7 @@ pub async fn upload(
     key: &str,
     mime_type: Option<&str>,
 ) -> Result<Uploaded, HandlerError> {
+    check_key("s3Key", key, &[UPLOADS, INBOUND])?;
     let object = ctx.media().head(key).await?.ok_or_else(|| {
         HandlerError::NotFound(format!(
             "no object `{key}` in the media store ({})",
@@ -184,4 +260,68 @@ pub async fn upload(
         media_id,
         key: key.to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Keys that would leave their prefix (or mean something else to some store).
+    pub(crate) const ESCAPES: &[&str] = &[
+        "",
+        "/etc/passwd",
+        "../table.jsonl",
+        "..",
+        ".",
+        "uploads/../table.jsonl",
+        "uploads/../../etc/passwd",
+        "uploads/./a.jpg",
+        "uploads//a.jpg",
+        "uploads/a/",
+        "uploads\\..\\table.jsonl",
+        "uploads/..\\table.jsonl",
+        "uploads/%2e%2e/table.jsonl",
+        "uploads/%2E%2E%2Ftable.jsonl",
+        "uploads%2F..%2Ftable.jsonl",
+        "uploads/a\0.jpg",
+        "uploads/a\n.jpg",
+        "uploads/\u{7f}.jpg",
+        "uploads/\u{85}.jpg",
+    ];
+
+    #[test]
+    fn every_escape_vector_is_refused() {
+        for key in ESCAPES {
+            assert!(key_problem(key).is_some(), "{key:?} passed");
+            let err = check_key("s3Key", key, &[UPLOADS]).unwrap_err();
+            assert_eq!(err.status(), 400);
+            assert!(
+                err.to_string().starts_with("invalid parameter `s3Key`"),
+                "{err}"
+            );
+        }
+        assert!(key_problem(&format!("uploads/{}", "a".repeat(1100))).is_some());
+    }
+
+    #[test]
+    fn plain_keys_pass_and_stay_in_their_lane() {
+        for key in [
+            "uploads/2026-01-01/20260101T000000Z-a.jpg",
+            "uploads/a b (1).pdf",
+            "uploads/50%.pdf",
+            "uploads/a..b.txt",
+            "uploads/ünïcödé.txt",
+            "media/106540352242922/2026-01-01/1234567890.jpg",
+        ] {
+            assert_eq!(key_problem(key), None, "{key:?}");
+            check_key("s3Key", key, &[UPLOADS, INBOUND]).unwrap();
+        }
+        let err = check_key("s3Key", "table.jsonl", &[UPLOADS]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid parameter `s3Key`: \"table.jsonl\" is outside the media this product keeps: it must start with `uploads/`"
+        );
+        assert!(check_key("s3Key", "media/p/d/1.jpg", &[UPLOADS]).is_err());
+        assert!(check_key("s3Key", "uploadsx/a", &[UPLOADS]).is_err());
+    }
 }

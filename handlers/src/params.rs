@@ -1,19 +1,228 @@
 //! Typed action parameters, with errors that name the field.
+//!
+//! [`parse_request`] is what the registry runs for every action: it refuses strings over their
+//! bound and parameters the action does not read, then decodes the `Params` type.
+
+use std::any::TypeId;
+use std::collections::HashMap;
+use std::fmt::Debug;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::{Map, Value, json};
 
 use crate::error::HandlerError;
 use crate::keys;
+use crate::registry::Param;
 
-/// Decodes an action's parameters from the request object.
+/// The longest string a top-level parameter accepts when its field declares no
+/// `#[schemars(length(max = N))]`: ids, phone numbers, names and codes fit.
+pub const DEFAULT_MAX_LEN: usize = 256;
+
+/// Bounds of the common kinds of string parameter, for `#[schemars(length(max = ...))]`.
+pub mod bounds {
+    /// A phone number in international format (digits, `+`, spaces, dashes, parentheses).
+    pub const PHONE: usize = 32;
+    /// An http(s) link (Meta's media links, call-to-action URLs).
+    pub const LINK: usize = 2048;
+    /// A text message's body (Meta's limit).
+    pub const TEXT: usize = 4096;
+    /// A caption or an interactive message's body (Meta's limit).
+    pub const CAPTION: usize = 1024;
+    /// A pagination token.
+    pub const TOKEN: usize = 2048;
+    /// A key of the media store (S3's limit, in bytes; counted here in characters).
+    pub const KEY: usize = 1024;
+    /// The caller's `bizOpaqueCallbackData`: Meta takes 512 characters, of which the send's
+    /// idempotency tag keeps the rest (`outbound::idempotency`).
+    pub const CALLBACK_DATA: usize = 360;
+    /// Base64 file bytes: 16 Mi characters, more than any request a Lambda function receives
+    /// (6 MB invoke payload, 10 MB API Gateway body).
+    pub const BASE64_MEDIA: usize = 16 * 1024 * 1024;
+}
+
+/// Decodes an action's parameters from the request object, strictly: every top-level string
+/// is within its bound (the field's `maxLength`, else [`DEFAULT_MAX_LEN`]), and every key other
+/// than `action` is one the action reads (a parameter or one of its aliases).
+///
+/// # Errors
+/// [`HandlerError::InvalidParam`] naming an oversized field, [`HandlerError::UnknownParam`]
+/// naming the keys the action does not read (with the nearest known names), or what
+/// [`parse`] answers.
+pub fn parse_request<P>(request: Value) -> Result<P, HandlerError>
+where
+    P: DeserializeOwned + JsonSchema + Debug + 'static,
+{
+    let Value::Object(object) = &request else {
+        return parse(request);
+    };
+    let shape = shape::<P>();
+    let declared = |key: &str| shape.iter().find(|p| p.name == key);
+    for (key, value) in object {
+        if let (Some(param), Value::String(text)) = (declared(key), value) {
+            check_bound(key, text, param.max_length.unwrap_or(DEFAULT_MAX_LEN))?;
+        }
+    }
+    let others: Vec<&String> = object
+        .keys()
+        .filter(|k| k.as_str() != "action" && declared(k).is_none())
+        .collect();
+    if others.is_empty() {
+        return parse(request);
+    }
+    let action = object.get("action").and_then(Value::as_str).unwrap_or("");
+    let parsed = match parse_ref::<P>(&request) {
+        Ok(parsed) => parsed,
+        Err(HandlerError::MissingParam(missing)) => {
+            // A misspelt name is likelier than a missing parameter and an unknown one together.
+            let typo = others
+                .iter()
+                .find(|k| strsim::jaro_winkler(&k.to_lowercase(), &missing.to_lowercase()) >= 0.8);
+            return Err(match typo {
+                Some(typo) => HandlerError::UnknownParam {
+                    names: vec![typo.to_string()],
+                    action: action.to_string(),
+                    suggestions: vec![missing],
+                },
+                None => HandlerError::MissingParam(missing),
+            });
+        }
+        Err(e) => return Err(e),
+    };
+    // serde does not say which keys it read, and the schema does not list aliases: a key is
+    // read when an odd value under it changes the outcome.
+    let baseline = format!("{parsed:?}");
+    let mut unknown = Vec::new();
+    for key in others {
+        if !reads::<P>(object, key, &baseline) {
+            unknown.push(key.clone());
+        } else if let Value::String(text) = &object[key] {
+            let smallest = shape.iter().filter_map(|p| p.max_length).min();
+            if text.chars().count() > smallest.unwrap_or(DEFAULT_MAX_LEN).min(DEFAULT_MAX_LEN) {
+                let bound = alias_bound::<P>(object, key, &shape, &baseline);
+                check_bound(key, text, bound)?;
+            }
+        }
+    }
+    if !unknown.is_empty() {
+        let suggestions = nearest(&unknown[0], shape.iter().map(|p| p.name.as_str()));
+        return Err(HandlerError::UnknownParam {
+            names: unknown,
+            action: action.to_string(),
+            suggestions,
+        });
+    }
+    Ok(parsed)
+}
+
+/// The parameters of `P`, generated once per type.
+fn shape<P: JsonSchema + 'static>() -> Arc<Vec<Param>> {
+    type Cache = Mutex<HashMap<TypeId, Arc<Vec<Param>>>>;
+    static CACHE: LazyLock<Cache> = LazyLock::new(Cache::default);
+    let id = TypeId::of::<P>();
+    if let Some(shape) = CACHE
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&id)
+    {
+        return shape.clone();
+    }
+    let shape = Arc::new(crate::registry::params::<P>());
+    CACHE
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(id, shape.clone());
+    shape
+}
+
+fn check_bound(field: &str, value: &str, max: usize) -> Result<(), HandlerError> {
+    // Bytes bound characters from above: only count when it can matter.
+    if value.len() > max {
+        let n = value.chars().count();
+        if n > max {
+            return Err(HandlerError::invalid(
+                field,
+                format!("is {n} characters; at most {max} are accepted"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// True when `P` reads `key`: an odd value under it fails the decode or changes the result.
+fn reads<P: DeserializeOwned + Debug>(
+    object: &Map<String, Value>,
+    key: &str,
+    baseline: &str,
+) -> bool {
+    let odd = if object[key].is_object() {
+        json!([null, "\u{1}"])
+    } else {
+        json!({"\u{1}": [null]})
+    };
+    let mut probe = object.clone();
+    probe.insert(key.to_string(), odd);
+    match P::deserialize(&Value::Object(probe)) {
+        Err(_) => true,
+        Ok(other) => format!("{other:?}") != baseline,
+    }
+}
+
+/// The bound of the parameter `alias` stands for: the one that, given the same value instead,
+/// decodes to the same result.
+fn alias_bound<P: DeserializeOwned + Debug>(
+    object: &Map<String, Value>,
+    alias: &str,
+    shape: &[Param],
+    baseline: &str,
+) -> usize {
+    let value = &object[alias];
+    for param in shape {
+        if object.contains_key(&param.name)
+            || !matches!(param.kind.as_deref(), None | Some("string"))
+        {
+            continue;
+        }
+        let mut probe = object.clone();
+        probe.remove(alias);
+        probe.insert(param.name.clone(), value.clone());
+        if P::deserialize(&Value::Object(probe)).is_ok_and(|p| format!("{p:?}") == baseline) {
+            return param.max_length.unwrap_or(DEFAULT_MAX_LEN);
+        }
+    }
+    DEFAULT_MAX_LEN
+}
+
+/// Up to three of `known` closest to `name` (Jaro-Winkler ≥ 0.75, ignoring case and `_`, or
+/// containing it).
+pub fn nearest<'a>(name: &str, known: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let fold = |s: &str| s.to_lowercase().replace('_', "");
+    let wanted = fold(name);
+    let mut scored: Vec<(f64, &str)> = known
+        .map(|k| (strsim::jaro_winkler(&wanted, &fold(k)), k))
+        .filter(|(score, k)| *score >= 0.75 || (wanted.len() >= 3 && fold(k).contains(&wanted)))
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+    scored
+        .into_iter()
+        .take(3)
+        .map(|(_, k)| k.to_string())
+        .collect()
+}
+
+/// Decodes an action's parameters from the request object (without the strict checks of
+/// [`parse_request`]).
 ///
 /// # Errors
 /// [`HandlerError::MissingParam`] or [`HandlerError::InvalidParam`] naming the field.
 pub fn parse<P: DeserializeOwned>(request: Value) -> Result<P, HandlerError> {
-    let error = match serde_path_to_error::deserialize::<_, P>(&request) {
+    parse_ref(&request)
+}
+
+fn parse_ref<P: DeserializeOwned>(request: &Value) -> Result<P, HandlerError> {
+    let error = match serde_path_to_error::deserialize::<_, P>(request) {
         Ok(params) => return Ok(params),
         Err(e) => e,
     };
@@ -30,7 +239,7 @@ pub fn parse<P: DeserializeOwned>(request: Value) -> Result<P, HandlerError> {
     }
     let field = if path == "." {
         // A field of a `#[serde(flatten)]`ed struct loses its path: find the one to blame.
-        culprit::<P>(&request).unwrap_or_else(|| "request".to_string())
+        culprit::<P>(request).unwrap_or_else(|| "request".to_string())
     } else {
         path
     };
@@ -113,6 +322,7 @@ pub struct Paging {
     #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub limit: Option<i64>,
     /// The `nextToken` of the previous page.
+    #[schemars(length(max = crate::params::bounds::TOKEN))]
     #[serde(default, alias = "next_token")]
     pub next_token: Option<String>,
 }

@@ -83,6 +83,10 @@ pub struct Param {
     /// The JSON type (`string`, `integer`, `boolean`, `array`, `object`, ...).
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
+    /// The longest string accepted (`#[schemars(length(max = N))]`); a string without one is
+    /// bounded by [`crate::params::DEFAULT_MAX_LEN`].
+    #[serde(rename = "maxLength", skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<usize>,
     pub doc: String,
 }
 
@@ -118,10 +122,15 @@ fn collect_params(schema: &Value, out: &mut Vec<Param>) {
                     .map(str::to_string),
                 _ => None,
             };
+            let max_length = property
+                .get("maxLength")
+                .and_then(Value::as_u64)
+                .and_then(|n| usize::try_from(n).ok());
             out.push(Param {
                 name: name.clone(),
                 required: required.contains(&name.as_str()),
                 kind,
+                max_length,
                 doc: property
                     .get("description")
                     .and_then(Value::as_str)
@@ -241,11 +250,16 @@ pub fn respond(operation: &str, result: Result<Value, HandlerError>) -> Value {
         Ok(data) => json!({"statusCode": 200, "operation": operation, "data": data}),
         Err(e) => {
             let status = e.status();
+            let mut body = json!({"statusCode": status, "error": e.public_message()});
             if status >= 500 {
-                tracing::error!(operation, error = %crate::error::chain(&e), "action failed");
+                // The caller gets an id to quote; the log line with the same id has the cause.
+                let error_id = uuid::Uuid::now_v7().to_string();
+                tracing::error!(operation, error_id, error = %crate::error::chain(&e), "action failed");
+                body["errorId"] = json!(error_id);
             }
-            let mut body = json!({"statusCode": status, "error": e.to_string()});
-            if let HandlerError::UnknownAction { suggestions, .. } = &e {
+            if let HandlerError::UnknownAction { suggestions, .. }
+            | HandlerError::UnknownParam { suggestions, .. } = &e
+            {
                 body["suggestions"] = json!(suggestions);
             }
             body
@@ -270,7 +284,9 @@ macro_rules! action_spec {
     };
 }
 
-/// Wraps a typed action (`Params` → `Output`) as the erased [`HandlerFn`] shape.
+/// Wraps a typed action (`Params` → `Output`) as the erased [`HandlerFn`] shape. The
+/// parameters go through [`crate::params::parse_request`]: strings within their bounds, no key
+/// the action does not read.
 #[macro_export]
 macro_rules! erase {
     ($run:path) => {
@@ -278,7 +294,7 @@ macro_rules! erase {
          request: serde_json::Value|
          -> $crate::registry::BoxFuture<Result<serde_json::Value, $crate::error::HandlerError>> {
             Box::pin(async move {
-                let params = $crate::params::parse(request)?;
+                let params = $crate::params::parse_request(request)?;
                 let output = $run(&ctx, params).await?;
                 Ok(serde_json::to_value(output)?)
             })
@@ -366,6 +382,151 @@ mod tests {
         assert_eq!(body.kind.as_deref(), Some("string"));
         let force = text.iter().find(|p| p.name == "force").unwrap();
         assert!(!force.required);
+    }
+
+    /// Every string parameter of every action, oversized by one character, is answered 400
+    /// naming it (cases generated from the registry, so a new action is covered).
+    #[tokio::test]
+    async fn every_string_parameter_of_every_action_is_bounded() {
+        let ctx = crate::testing::ctx();
+        let mut cases = 0;
+        for spec in REGISTRY.actions() {
+            for param in (spec.params)() {
+                if !matches!(param.kind.as_deref(), None | Some("string")) {
+                    continue;
+                }
+                let max = param.max_length.unwrap_or(crate::params::DEFAULT_MAX_LEN);
+                let mut request = json!({"action": spec.name});
+                request[&param.name] = json!("x".repeat(max + 1));
+                let answer = REGISTRY.dispatch(ctx.clone(), request).await;
+                let error = answer["error"].as_str().unwrap_or_default();
+                assert_eq!(
+                    answer["statusCode"], 400,
+                    "{}.{}: {answer}",
+                    spec.name, param.name
+                );
+                assert!(
+                    error.starts_with(&format!("invalid parameter `{}`", param.name))
+                        && error.contains(&format!("at most {max}")),
+                    "{}.{}: {error}",
+                    spec.name,
+                    param.name
+                );
+                cases += 1;
+            }
+        }
+        assert!(cases > 100, "only {cases} string parameters found");
+    }
+
+    #[tokio::test]
+    async fn a_string_at_its_bound_passes_the_check() {
+        let ctx = crate::testing::ctx();
+        // 256 characters: not refused for its length (the store finds no such message).
+        let answer = REGISTRY
+            .dispatch(
+                ctx.clone(),
+                json!({"action": "get_message", "waMessageId": "w".repeat(256)}),
+            )
+            .await;
+        assert_eq!(answer["statusCode"], 404, "{answer}");
+        let answer = REGISTRY
+            .dispatch(
+                ctx,
+                json!({"action": "get_message", "waMessageId": "w".repeat(3000)}),
+            )
+            .await;
+        assert_eq!(answer["statusCode"], 400, "{answer}");
+        assert_eq!(
+            answer["error"],
+            "invalid parameter `waMessageId`: is 3000 characters; at most 256 are accepted"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unknown_parameter_is_refused_and_the_nearest_named() {
+        let ctx = crate::testing::ctx();
+        let answer = REGISTRY
+            .dispatch(
+                ctx.clone(),
+                json!({"action": "delete_media", "mediaId": "m1", "deleteStoredObject": true}),
+            )
+            .await;
+        assert_eq!(answer["statusCode"], 400, "{answer}");
+        assert_eq!(
+            answer["error"],
+            "unknown parameter `deleteStoredObject` for `delete_media`; did you mean `deleteStored`?"
+        );
+        assert_eq!(answer["suggestions"], json!(["deleteStored"]));
+        // A misspelt required parameter is named as unknown, not as missing.
+        let answer = REGISTRY
+            .dispatch(
+                ctx.clone(),
+                json!({"action": "get_message", "waMessageID": "w"}),
+            )
+            .await;
+        assert_eq!(answer["statusCode"], 400, "{answer}");
+        assert!(
+            answer["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("unknown parameter `waMessageID`"),
+            "{answer}"
+        );
+        assert_eq!(answer["suggestions"], json!(["waMessageId"]));
+        // Without a near name, the answer says where the parameters are listed.
+        let answer = REGISTRY
+            .dispatch(ctx, json!({"action": "ping", "zzz": 1, "qqq": 2}))
+            .await;
+        assert_eq!(
+            answer["error"],
+            "unknown parameters `qqq`, `zzz` for `ping`; send {\"action\": \"help\", \"topic\": \"ping\"} to see its parameters"
+        );
+    }
+
+    #[tokio::test]
+    async fn aliases_are_read_and_bounded_as_their_parameter() {
+        let ctx = crate::testing::ctx();
+        // Aliases of flattened structs (Paging's `next_token`, ConversationRef's `wa_id`).
+        for request in [
+            json!({"action": "get_conversations", "next_token": ""}),
+            json!({"action": "get_messages", "wa_id": "16505550100", "next_token": ""}),
+            json!({"action": "get_media_url", "messageId": "wamid.1"}),
+            json!({"action": "delete_media", "media_id": "m1", "delete_stored": "false"}),
+        ] {
+            let answer = REGISTRY.dispatch(ctx.clone(), request.clone()).await;
+            assert_ne!(answer["statusCode"], 400, "{request}: {answer}");
+        }
+        // `body` stands for `text`: bounded at 4096, not at the default.
+        let answer = REGISTRY
+            .dispatch(
+                ctx.clone(),
+                crate::testing::send_request(
+                    json!({"action": "send_text", "body": "b".repeat(1000)}),
+                ),
+            )
+            .await;
+        assert_eq!(answer["statusCode"], 200, "{answer}");
+        let answer = REGISTRY
+            .dispatch(
+                ctx,
+                crate::testing::send_request(
+                    json!({"action": "send_text", "body": "b".repeat(4097)}),
+                ),
+            )
+            .await;
+        assert_eq!(
+            answer["error"],
+            "invalid parameter `body`: is 4097 characters; at most 4096 are accepted"
+        );
+    }
+
+    #[test]
+    fn help_shows_the_declared_bounds() {
+        let text = (REGISTRY.get("send_text").unwrap().params)();
+        let body = text.iter().find(|p| p.name == "text").unwrap();
+        assert_eq!(body.max_length, Some(4096));
+        let to = text.iter().find(|p| p.name == "to").unwrap();
+        assert_eq!(to.max_length, Some(32));
     }
 
     #[test]

@@ -199,3 +199,225 @@ pub fn load(path: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}")))
         .unwrap()
 }
+
+/// A store that remembers the pk of every item written through it, so that a test can read
+/// every one back through the `Store` trait (no store has a scan). Forwards to `inner`.
+pub struct RecordingStore {
+    pub inner: Arc<dyn Store>,
+    written: std::sync::Mutex<std::collections::BTreeSet<String>>,
+}
+
+impl RecordingStore {
+    pub fn new(inner: Arc<dyn Store>) -> Self {
+        RecordingStore {
+            inner,
+            written: Default::default(),
+        }
+    }
+
+    fn note(&self, pk: impl Into<String>) {
+        self.written
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(pk.into());
+    }
+
+    /// Every pk written so far.
+    pub fn written(&self) -> Vec<String> {
+        self.written
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .cloned()
+            .collect()
+    }
+
+    /// Reads back every item written and decodes it as the type its `itemType` names (and the
+    /// stores' typed reads for messages and conversations): an item a failed write left half
+    /// made does not decode, or has no `itemType`.
+    ///
+    /// # Errors
+    /// The first item that is not whole, with why.
+    pub async fn check_items(&self) -> Result<usize, String> {
+        use handlers::model::*;
+        fn decode<T: serde::de::DeserializeOwned>(pk: &str, item: &Value) -> Result<(), String> {
+            serde_json::from_value::<T>(item.clone())
+                .map(drop)
+                .map_err(|e| {
+                    format!(
+                        "{pk} does not decode as {}: {e}",
+                        std::any::type_name::<T>()
+                    )
+                })
+        }
+        let pks = self.written();
+        for pk in &pks {
+            let Some(item) = self
+                .inner
+                .get_item(pk)
+                .await
+                .map_err(|e| format!("{pk}: {e}"))?
+            else {
+                continue; // written then replaced by nothing is not possible; absent = never created
+            };
+            if item["pk"] != json!(pk) {
+                return Err(format!("{pk} comes back with pk {}", item["pk"]));
+            }
+            let kind = item["itemType"].as_str().unwrap_or_default();
+            match kind {
+                "MESSAGE" => {
+                    decode::<MessageItem>(pk, &item)?;
+                    let id = pk
+                        .strip_prefix("MSG#")
+                        .ok_or(format!("{pk} is a MESSAGE"))?;
+                    self.inner
+                        .get_message(id)
+                        .await
+                        .map_err(|e| format!("{pk}: {e}"))?;
+                }
+                "CONVERSATION" => {
+                    decode::<ConversationItem>(pk, &item)?;
+                    self.inner
+                        .get_conversation(pk)
+                        .await
+                        .map_err(|e| format!("{pk}: {e}"))?;
+                }
+                "WEBHOOK_EVENT" => decode::<WebhookEventItem>(pk, &item)?,
+                "TEMPLATE" => decode::<TemplateItem>(pk, &item)?,
+                "QUALITY" => decode::<QualityItem>(pk, &item)?,
+                "MEDIA_DOWNLOAD" => decode::<MediaDownloadItem>(pk, &item)?,
+                "MEDIA_UPLOAD" => decode::<MediaUploadItem>(pk, &item)?,
+                "" => return Err(format!("{pk} has no itemType: {item}")),
+                // Records of other kinds (idempotency claims) are whole when they have a type.
+                _ => {}
+            }
+        }
+        Ok(pks.len())
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for RecordingStore {
+    async fn record_message(
+        &self,
+        message: &handlers::model::MessageItem,
+        touch: &handlers::store::ConversationTouch,
+    ) -> Result<handlers::store::Recorded, handlers::StoreError> {
+        self.note(&message.pk);
+        self.note(&touch.pk);
+        self.inner.record_message(message, touch).await
+    }
+    async fn apply_status(
+        &self,
+        update: &handlers::store::StatusUpdate,
+    ) -> Result<handlers::store::StatusApplied, handlers::StoreError> {
+        self.note(handlers::keys::message(&update.wa_message_id));
+        self.inner.apply_status(update).await
+    }
+    async fn put_webhook_event(
+        &self,
+        item: &handlers::model::WebhookEventItem,
+    ) -> Result<(), handlers::StoreError> {
+        self.note(&item.pk);
+        self.inner.put_webhook_event(item).await
+    }
+    async fn put_template_status(
+        &self,
+        item: &handlers::model::TemplateItem,
+    ) -> Result<bool, handlers::StoreError> {
+        self.note(&item.pk);
+        self.inner.put_template_status(item).await
+    }
+    async fn put_quality(
+        &self,
+        item: &handlers::model::QualityItem,
+    ) -> Result<bool, handlers::StoreError> {
+        self.note(&item.pk);
+        self.inner.put_quality(item).await
+    }
+    async fn get_message(
+        &self,
+        id: &str,
+    ) -> Result<Option<handlers::model::MessageItem>, handlers::StoreError> {
+        self.inner.get_message(id).await
+    }
+    async fn list_messages(
+        &self,
+        pk: &str,
+        page: &handlers::store::PageRequest,
+    ) -> Result<handlers::store::Page<handlers::model::MessageItem>, handlers::StoreError> {
+        self.inner.list_messages(pk, page).await
+    }
+    async fn get_conversation(
+        &self,
+        pk: &str,
+    ) -> Result<Option<handlers::model::ConversationItem>, handlers::StoreError> {
+        self.inner.get_conversation(pk).await
+    }
+    async fn list_conversations(
+        &self,
+        inbox: &str,
+        page: &handlers::store::PageRequest,
+    ) -> Result<handlers::store::Page<handlers::model::ConversationItem>, handlers::StoreError>
+    {
+        self.inner.list_conversations(inbox, page).await
+    }
+    async fn mark_conversation_read(
+        &self,
+        pk: &str,
+        now: &str,
+    ) -> Result<Option<handlers::model::ConversationItem>, handlers::StoreError> {
+        self.note(pk);
+        self.inner.mark_conversation_read(pk, now).await
+    }
+    async fn set_archived(
+        &self,
+        pk: &str,
+        archived: bool,
+        now: &str,
+    ) -> Result<Option<handlers::model::ConversationItem>, handlers::StoreError> {
+        self.note(pk);
+        self.inner.set_archived(pk, archived, now).await
+    }
+    async fn set_message_media(
+        &self,
+        id: &str,
+        media: &handlers::model::MediaPart,
+        now: &str,
+    ) -> Result<bool, handlers::StoreError> {
+        self.note(handlers::keys::message(id));
+        self.inner.set_message_media(id, media, now).await
+    }
+    async fn put_record(&self, item: &Value) -> Result<(), handlers::StoreError> {
+        self.note(item["pk"].as_str().unwrap_or_default());
+        self.inner.put_record(item).await
+    }
+    async fn create_record(&self, item: &Value) -> Result<bool, handlers::StoreError> {
+        self.note(item["pk"].as_str().unwrap_or_default());
+        self.inner.create_record(item).await
+    }
+    async fn get_item(&self, pk: &str) -> Result<Option<Value>, handlers::StoreError> {
+        self.inner.get_item(pk).await
+    }
+    async fn list_by_item_type(
+        &self,
+        pk: &str,
+        page: &handlers::store::PageRequest,
+    ) -> Result<handlers::store::Page<Value>, handlers::StoreError> {
+        self.inner.list_by_item_type(pk, page).await
+    }
+    async fn list_by_direction(
+        &self,
+        pk: &str,
+        since: &str,
+        page: &handlers::store::PageRequest,
+    ) -> Result<handlers::store::Page<handlers::model::MessageItem>, handlers::StoreError> {
+        self.inner.list_by_direction(pk, since, page).await
+    }
+    async fn ping(&self) -> Result<(), handlers::StoreError> {
+        self.inner.ping().await
+    }
+    fn describe(&self) -> String {
+        format!("recording {}", self.inner.describe())
+    }
+}

@@ -2,11 +2,14 @@
 //! `AWS_ENDPOINT_URL_DYNAMODB` (set by `tests/run.sh`, which starts DynamoDB Local).
 
 mod cli;
+mod errors;
 mod eum;
 mod events;
+mod fuzz;
 mod helpers;
 mod idempotent_sends;
 mod intake;
+mod media_keys;
 mod reliability;
 mod scopes;
 mod serve;

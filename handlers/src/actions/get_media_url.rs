@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
+use crate::media;
 use crate::params::lenient;
 use crate::registry::ActionSpec;
 
@@ -22,7 +23,8 @@ pub struct Params {
     /// A message whose media was copied (or give key).
     #[serde(default, alias = "wa_message_id", alias = "messageId")]
     pub wa_message_id: Option<String>,
-    /// A media-store key.
+    /// A media-store key under `media/` or `uploads/`.
+    #[schemars(length(max = crate::params::bounds::KEY))]
     #[serde(default, alias = "s3Key")]
     pub key: Option<String>,
     /// Seconds, 1 to 604800 (7 days), default 3600.
@@ -62,12 +64,8 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<Output, HandlerError> {
             (key, media.mime_type)
         }
         (None, Some(key)) => {
-            if key.is_empty() || key.starts_with('/') || key.split('/').any(|part| part == "..") {
-                return Err(HandlerError::invalid(
-                    "key",
-                    "must be a media-store key like media/{phone}/{day}/{file}",
-                ));
-            }
+            // Only the product's own media: inbound copies and uploads.
+            media::check_key("key", key, &[media::INBOUND, media::UPLOADS])?;
             (key.clone(), None)
         }
         (Some(_), Some(_)) => {

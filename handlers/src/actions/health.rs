@@ -45,13 +45,18 @@ pub struct Output {
 }
 
 pub async fn run(ctx: &Ctx, _params: Params) -> Result<Output, HandlerError> {
-    let store_error = ctx.store().ping().await.err().map(|e| e.to_string());
+    // The caller is told what failed in product terms; the log keeps the SDK's text.
+    let public = |e: HandlerError| {
+        tracing::warn!(error = %crate::error::chain(&e), "health check failed");
+        e.public_message()
+    };
+    let store_error = ctx.store().ping().await.err().map(|e| public(e.into()));
     let media_error = ctx
         .media()
         .head("health/ping")
         .await
         .err()
-        .map(|e| e.to_string());
+        .map(|e| public(e.into()));
     let settings = ctx.settings();
     let sandbox = ctx.sender().is_sandbox();
     let mut missing = Vec::new();

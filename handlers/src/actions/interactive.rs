@@ -13,6 +13,7 @@ use crate::params::{check_len, non_empty};
 #[serde(rename_all = "camelCase")]
 pub struct Frame {
     /// The message body, at most 1024 characters.
+    #[schemars(length(max = crate::params::bounds::CAPTION))]
     #[serde(alias = "text")]
     pub body: String,
     /// A text header (at most 60 characters), or a Meta header object

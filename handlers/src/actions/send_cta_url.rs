@@ -28,6 +28,7 @@ pub struct Params {
     #[serde(alias = "display_text")]
     pub display_text: String,
     /// An http(s) URL.
+    #[schemars(length(max = crate::params::bounds::LINK))]
     pub url: String,
     #[serde(flatten)]
     pub common: SendCommon,

@@ -24,9 +24,11 @@ pub struct Params {
     /// -180 to 180.
     pub longitude: f64,
     /// The place's name.
+    #[schemars(length(max = crate::params::bounds::CAPTION))]
     #[serde(default)]
     pub name: Option<String>,
     /// The place's address.
+    #[schemars(length(max = crate::params::bounds::CAPTION))]
     #[serde(default)]
     pub address: Option<String>,
     #[serde(flatten)]

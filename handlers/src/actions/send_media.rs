@@ -16,6 +16,7 @@ pub struct Captioned {
     #[serde(flatten)]
     pub source: MediaSource,
     /// At most 1024 characters.
+    #[schemars(length(max = crate::params::bounds::CAPTION))]
     #[serde(default)]
     pub caption: Option<String>,
     #[serde(flatten)]
@@ -37,9 +38,11 @@ pub struct Document {
     #[serde(flatten)]
     pub source: MediaSource,
     /// At most 1024 characters.
+    #[schemars(length(max = crate::params::bounds::CAPTION))]
     #[serde(default)]
     pub caption: Option<String>,
     /// The name the customer sees (at most 240 characters).
+    #[schemars(length(max = 240))]
     #[serde(default)]
     pub filename: Option<String>,
     #[serde(flatten)]

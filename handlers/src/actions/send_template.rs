@@ -36,6 +36,7 @@ fn quick_reply() -> String {
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Params {
     /// The template's name.
+    #[schemars(length(max = 512))]
     #[serde(alias = "templateName")]
     pub name: String,
     /// Its language code, default en_US.

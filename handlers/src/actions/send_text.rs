@@ -23,6 +23,7 @@ pub const SPEC: ActionSpec = crate::action_spec!(
 #[serde(rename_all = "camelCase")]
 pub struct Params {
     /// The message, at most 4096 characters.
+    #[schemars(length(max = crate::params::bounds::TEXT))]
     #[serde(alias = "body", alias = "message")]
     pub text: String,
     /// True renders a preview of the first URL.

@@ -27,13 +27,16 @@ const MAX_BYTES: usize = 100 * 1024 * 1024;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Params {
-    /// A key in the media store (or give data).
+    /// A key in the media store under `uploads/` (or give data).
+    #[schemars(length(max = crate::params::bounds::KEY))]
     #[serde(default, alias = "s3_key", alias = "key")]
     pub s3_key: Option<String>,
     /// The file's bytes, base64.
+    #[schemars(length(max = crate::params::bounds::BASE64_MEDIA))]
     #[serde(default)]
     pub data: Option<String>,
     /// With data: the file's name.
+    #[schemars(length(max = 240))]
     #[serde(default)]
     pub filename: Option<String>,
     /// With data: its type, e.g. image/jpeg.
@@ -57,6 +60,9 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<Uploaded, HandlerError> {
     let key = match (&p.s3_key, &p.data) {
         (Some(key), None) => {
             non_empty("s3Key", key)?;
+            // Files to upload live under `uploads/`: a key elsewhere (the database, inbound
+            // media, another application's objects) is refused.
+            media::check_key("s3Key", key, &[media::UPLOADS])?;
             key.clone()
         }
         (None, Some(data)) => {
@@ -90,6 +96,7 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<Uploaded, HandlerError> {
             let now = time::now_iso();
             let key =
                 keys::upload_key(&now, &format!("{}-{filename}", now.replace([':', '-'], "")));
+            media::check_key("filename", &key, &[media::UPLOADS])?;
             ctx.media().put(&key, bytes, &mime).await?;
             key
         }
@@ -141,9 +148,40 @@ mod tests {
         .await
         .unwrap_err();
         assert!(err.to_string().contains("plain file name"), "{err}");
-        let err = run(&ctx(), params(json!({"s3Key": "media/missing"})))
+        let err = run(&ctx(), params(json!({"s3Key": "uploads/missing"})))
             .await
             .unwrap_err();
         assert_eq!(err.status(), 404);
+    }
+
+    #[tokio::test]
+    async fn a_key_to_upload_must_be_under_uploads() {
+        let ctx = ctx();
+        ctx.media()
+            .put("table.jsonl", b"{}".to_vec(), "application/json")
+            .await
+            .unwrap();
+        for key in [
+            "table.jsonl",
+            "../table.jsonl",
+            "media/p/d/1.jpg",
+            "uploads/../table.jsonl",
+        ] {
+            let err = run(&ctx, params(json!({ "s3Key": key })))
+                .await
+                .unwrap_err();
+            assert_eq!(err.status(), 400, "{key}: {err}");
+            assert!(err.to_string().contains("`s3Key`"), "{err}");
+        }
+        // A filename that would make a bad key (control characters, backslash) is refused too.
+        for filename in ["a\u{0}.txt", "a\\b.txt", "%2e%2e"] {
+            let err = run(
+                &ctx,
+                params(json!({"data": "aGk=", "filename": filename, "mimeType": "t/t"})),
+            )
+            .await
+            .unwrap_err();
+            assert!(err.to_string().contains("`filename`"), "{filename}: {err}");
+        }
     }
 }

@@ -271,12 +271,15 @@ fn str_field(v: &Value, key: &str) -> Option<String> {
     }
 }
 
+/// A finite number, or a string of one: `"1e309"`, `"NaN"` and `"inf"` parse as floats that JSON
+/// cannot hold (they would be stored as null, and the item would no longer decode).
 fn num_field(v: &Value, key: &str) -> Option<f64> {
     match v.get(key)? {
         Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.parse().ok(),
+        Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
+    .filter(|n: &f64| n.is_finite())
 }
 
 #[cfg(test)]
@@ -300,6 +303,25 @@ mod tests {
         assert_eq!(item.kind.as_deref(), Some("hologram"));
         assert_eq!(item.raw.unwrap()["hologram"]["x"], 1);
         assert_eq!(item.received_at, "2025-11-20T10:00:00Z");
+    }
+
+    /// Fuzz regression: a latitude of `"1e309"` was stored as null and the message no longer
+    /// decoded (every read of it answered 500).
+    #[test]
+    fn numbers_json_cannot_hold_are_dropped() {
+        for odd in [
+            json!("1e309"),
+            json!("NaN"),
+            json!("-inf"),
+            json!("infinity"),
+        ] {
+            let msg = json!({"id":"wamid.L","from":"1","timestamp":"1","type":"location","location":{"latitude": odd, "longitude": "2.5", "name": "x"}});
+            let (item, _) = parse_inbound(&msg, &arrival(), &[]).unwrap();
+            let location = item.location.clone().unwrap();
+            assert_eq!((location.latitude, location.longitude), (0.0, 2.5), "{odd}");
+            let stored = serde_json::to_value(&item).unwrap();
+            serde_json::from_value::<crate::model::MessageItem>(stored).unwrap();
+        }
     }
 
     #[test]

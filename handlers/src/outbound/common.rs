@@ -22,6 +22,7 @@ pub const MAX_REPLY_TO_LEN: usize = 256;
 pub struct SendCommon {
     /// The customer's phone number in international format (`+1 650 555 1234`), or give
     /// `recipient`.
+    #[schemars(length(max = crate::params::bounds::PHONE))]
     #[serde(default)]
     pub to: Option<String>,
     /// The customer's business-scoped user id (BSUID), instead of `to`.
@@ -38,6 +39,7 @@ pub struct SendCommon {
     pub reply_to: Option<String>,
     /// Echoed back in this message's statuses (at most 360 characters: the rest of Meta's 512
     /// carries the idempotency key).
+    #[schemars(length(max = crate::params::bounds::CALLBACK_DATA))]
     #[serde(default)]
     pub biz_opaque_callback_data: Option<String>,
     /// Makes retries safe: a send with a key that already sent returns that send's

@@ -32,7 +32,7 @@ pub const MAX_ATTEMPTS: u32 = 10;
 pub const INTENT_TTL_DAYS: i64 = 7;
 /// Longest caller `bizOpaqueCallbackData`: Meta allows 512 characters, and the tag takes the
 /// rest ([`MAX_TAG_LEN`]).
-pub const MAX_CALLER_CALLBACK_LEN: usize = 360;
+pub const MAX_CALLER_CALLBACK_LEN: usize = crate::params::bounds::CALLBACK_DATA;
 /// Prefix of the tag in `biz_opaque_callback_data`.
 pub const TAG_PREFIX: &str = "wl1:";
 /// Longest tag: prefix, the id's length and `:`, the id (key, `#`, two-digit attempt).

@@ -18,9 +18,11 @@ pub struct MediaSource {
     #[serde(default, alias = "media_id")]
     pub media_id: Option<String>,
     /// A public https URL WhatsApp fetches the file from.
+    #[schemars(length(max = crate::params::bounds::LINK))]
     #[serde(default, alias = "url")]
     pub link: Option<String>,
-    /// A key in the media store, uploaded to WhatsApp first.
+    /// A key in the media store (under `uploads/` or `media/`), uploaded to WhatsApp first.
+    #[schemars(length(max = crate::params::bounds::KEY))]
     #[serde(default, alias = "s3_key", alias = "key")]
     pub s3_key: Option<String>,
 }
@@ -60,6 +62,11 @@ impl MediaSource {
             object.insert("link".into(), json!(link));
         } else if let Some(key) = &self.s3_key {
             non_empty("s3Key", key)?;
+            crate::media::check_key(
+                "s3Key",
+                key,
+                &[crate::media::UPLOADS, crate::media::INBOUND],
+            )?;
             // nothing is uploaded for a send that would be refused
             super::common::recipient(common)?;
             super::common::check_fields(common)?;
