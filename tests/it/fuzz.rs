@@ -208,7 +208,7 @@ fn apply(event: &mut Value, selector: usize, mutation: &Mutation) {
 
 /// Runs one event and checks the answer and the store.
 async fn run_case(name: &str, event: Value) -> Result<(), String> {
-    let store = Arc::new(RecordingStore::new(embedded_store()));
+    let store = Arc::new(RecordingStore::recording(embedded_store()));
     let ctx = ctx(store.clone());
     let answer = intake::handle(&ctx, event)
         .await

@@ -4,6 +4,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use handlers::{Ctx, Settings, Store};
+
+pub use crate::doubles::{HookedStore, Hooks, Recorder};
 use serde_json::{Value, json};
 use whatsapp_lambda::store::{DynamoStore, EmbeddedStore, schema};
 
@@ -202,34 +204,11 @@ pub fn load(path: &str) -> Value {
 
 /// A store that remembers the pk of every item written through it, so that a test can read
 /// every one back through the `Store` trait (no store has a scan). Forwards to `inner`.
-pub struct RecordingStore {
-    pub inner: Arc<dyn Store>,
-    written: std::sync::Mutex<std::collections::BTreeSet<String>>,
-}
+pub type RecordingStore = HookedStore<Recorder>;
 
-impl RecordingStore {
-    pub fn new(inner: Arc<dyn Store>) -> Self {
-        RecordingStore {
-            inner,
-            written: Default::default(),
-        }
-    }
-
-    fn note(&self, pk: impl Into<String>) {
-        self.written
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(pk.into());
-    }
-
-    /// Every pk written so far.
-    pub fn written(&self) -> Vec<String> {
-        self.written
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .iter()
-            .cloned()
-            .collect()
+impl HookedStore<Recorder> {
+    pub fn recording(inner: Arc<dyn Store>) -> Self {
+        HookedStore::new(inner, Recorder::default())
     }
 
     /// Reads back every item written and decodes it as the type its `itemType` names (and the
@@ -250,7 +229,7 @@ impl RecordingStore {
                     )
                 })
         }
-        let pks = self.written();
+        let pks = self.hooks.written();
         for pk in &pks {
             let Some(item) = self
                 .inner
@@ -293,131 +272,5 @@ impl RecordingStore {
             }
         }
         Ok(pks.len())
-    }
-}
-
-#[async_trait::async_trait]
-impl Store for RecordingStore {
-    async fn record_message(
-        &self,
-        message: &handlers::model::MessageItem,
-        touch: &handlers::store::ConversationTouch,
-    ) -> Result<handlers::store::Recorded, handlers::StoreError> {
-        self.note(&message.pk);
-        self.note(&touch.pk);
-        self.inner.record_message(message, touch).await
-    }
-    async fn apply_status(
-        &self,
-        update: &handlers::store::StatusUpdate,
-    ) -> Result<handlers::store::StatusApplied, handlers::StoreError> {
-        self.note(handlers::keys::message(&update.wa_message_id));
-        self.inner.apply_status(update).await
-    }
-    async fn put_webhook_event(
-        &self,
-        item: &handlers::model::WebhookEventItem,
-    ) -> Result<(), handlers::StoreError> {
-        self.note(&item.pk);
-        self.inner.put_webhook_event(item).await
-    }
-    async fn put_template_status(
-        &self,
-        item: &handlers::model::TemplateItem,
-    ) -> Result<bool, handlers::StoreError> {
-        self.note(&item.pk);
-        self.inner.put_template_status(item).await
-    }
-    async fn put_quality(
-        &self,
-        item: &handlers::model::QualityItem,
-    ) -> Result<bool, handlers::StoreError> {
-        self.note(&item.pk);
-        self.inner.put_quality(item).await
-    }
-    async fn get_message(
-        &self,
-        id: &str,
-    ) -> Result<Option<handlers::model::MessageItem>, handlers::StoreError> {
-        self.inner.get_message(id).await
-    }
-    async fn list_messages(
-        &self,
-        pk: &str,
-        page: &handlers::store::PageRequest,
-    ) -> Result<handlers::store::Page<handlers::model::MessageItem>, handlers::StoreError> {
-        self.inner.list_messages(pk, page).await
-    }
-    async fn get_conversation(
-        &self,
-        pk: &str,
-    ) -> Result<Option<handlers::model::ConversationItem>, handlers::StoreError> {
-        self.inner.get_conversation(pk).await
-    }
-    async fn list_conversations(
-        &self,
-        inbox: &str,
-        page: &handlers::store::PageRequest,
-    ) -> Result<handlers::store::Page<handlers::model::ConversationItem>, handlers::StoreError>
-    {
-        self.inner.list_conversations(inbox, page).await
-    }
-    async fn mark_conversation_read(
-        &self,
-        pk: &str,
-        now: &str,
-    ) -> Result<Option<handlers::model::ConversationItem>, handlers::StoreError> {
-        self.note(pk);
-        self.inner.mark_conversation_read(pk, now).await
-    }
-    async fn set_archived(
-        &self,
-        pk: &str,
-        archived: bool,
-        now: &str,
-    ) -> Result<Option<handlers::model::ConversationItem>, handlers::StoreError> {
-        self.note(pk);
-        self.inner.set_archived(pk, archived, now).await
-    }
-    async fn set_message_media(
-        &self,
-        id: &str,
-        media: &handlers::model::MediaPart,
-        now: &str,
-    ) -> Result<bool, handlers::StoreError> {
-        self.note(handlers::keys::message(id));
-        self.inner.set_message_media(id, media, now).await
-    }
-    async fn put_record(&self, item: &Value) -> Result<(), handlers::StoreError> {
-        self.note(item["pk"].as_str().unwrap_or_default());
-        self.inner.put_record(item).await
-    }
-    async fn create_record(&self, item: &Value) -> Result<bool, handlers::StoreError> {
-        self.note(item["pk"].as_str().unwrap_or_default());
-        self.inner.create_record(item).await
-    }
-    async fn get_item(&self, pk: &str) -> Result<Option<Value>, handlers::StoreError> {
-        self.inner.get_item(pk).await
-    }
-    async fn list_by_item_type(
-        &self,
-        pk: &str,
-        page: &handlers::store::PageRequest,
-    ) -> Result<handlers::store::Page<Value>, handlers::StoreError> {
-        self.inner.list_by_item_type(pk, page).await
-    }
-    async fn list_by_direction(
-        &self,
-        pk: &str,
-        since: &str,
-        page: &handlers::store::PageRequest,
-    ) -> Result<handlers::store::Page<handlers::model::MessageItem>, handlers::StoreError> {
-        self.inner.list_by_direction(pk, since, page).await
-    }
-    async fn ping(&self) -> Result<(), handlers::StoreError> {
-        self.inner.ping().await
-    }
-    fn describe(&self) -> String {
-        format!("recording {}", self.inner.describe())
     }
 }

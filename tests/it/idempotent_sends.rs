@@ -4,15 +4,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use async_trait::async_trait;
-use handlers::model::{
-    ConversationItem, MediaPart, MessageItem, MessageStatus, QualityItem, SendIntentItem,
-    SendState, TemplateItem, WebhookEventItem,
-};
-use handlers::store::{
-    ConversationTouch, Page, PageRequest, Recorded, StatusApplied, StatusUpdate, Store, StoreError,
-    get_item_as,
-};
+use handlers::model::{MessageStatus, SendIntentItem, SendState};
+use handlers::store::{PageRequest, Store, StoreError, get_item_as};
 use handlers::{Ctx, keys};
 use serde_json::{Value, json};
 use whatsapp_lambda::eum::EumSender;
@@ -21,13 +14,31 @@ use whatsapp_lambda::intake;
 use crate::helpers::*;
 use crate::standin::{self, StandIn};
 
-/// A real store whose next `record_message` calls, and next writes of `SEND#` items, fail as
+/// Fails the next `record_message` calls, and the next overwrites of `SEND#` items, as
 /// unavailable (as a throttled or unreachable DynamoDB would).
-struct FlakyStore {
-    inner: Arc<dyn Store>,
+#[derive(Default)]
+struct Flaky {
     fail_record_message: AtomicU32,
     fail_put_intent: AtomicU32,
 }
+
+impl Hooks for Flaky {
+    fn write(&self, method: &'static str, pks: &[&str]) -> Result<(), StoreError> {
+        match method {
+            "record_message" if take(&self.fail_record_message) => {
+                Err(unavailable("TransactWriteItems"))
+            }
+            "put_record"
+                if pks.iter().any(|pk| pk.starts_with("SEND#")) && take(&self.fail_put_intent) =>
+            {
+                Err(unavailable("PutItem"))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+type FlakyStore = HookedStore<Flaky>;
 
 fn unavailable(operation: &'static str) -> StoreError {
     StoreError::Unavailable {
@@ -42,111 +53,6 @@ fn take(counter: &AtomicU32) -> bool {
         .is_ok()
 }
 
-#[async_trait]
-impl Store for FlakyStore {
-    async fn record_message(
-        &self,
-        message: &MessageItem,
-        touch: &ConversationTouch,
-    ) -> Result<Recorded, StoreError> {
-        if take(&self.fail_record_message) {
-            return Err(unavailable("TransactWriteItems"));
-        }
-        self.inner.record_message(message, touch).await
-    }
-    async fn apply_status(&self, update: &StatusUpdate) -> Result<StatusApplied, StoreError> {
-        self.inner.apply_status(update).await
-    }
-    async fn put_webhook_event(&self, item: &WebhookEventItem) -> Result<(), StoreError> {
-        self.inner.put_webhook_event(item).await
-    }
-    async fn put_template_status(&self, item: &TemplateItem) -> Result<bool, StoreError> {
-        self.inner.put_template_status(item).await
-    }
-    async fn put_quality(&self, item: &QualityItem) -> Result<bool, StoreError> {
-        self.inner.put_quality(item).await
-    }
-    async fn get_message(&self, id: &str) -> Result<Option<MessageItem>, StoreError> {
-        self.inner.get_message(id).await
-    }
-    async fn list_messages(
-        &self,
-        pk: &str,
-        page: &PageRequest,
-    ) -> Result<Page<MessageItem>, StoreError> {
-        self.inner.list_messages(pk, page).await
-    }
-    async fn get_conversation(&self, pk: &str) -> Result<Option<ConversationItem>, StoreError> {
-        self.inner.get_conversation(pk).await
-    }
-    async fn list_conversations(
-        &self,
-        pk: &str,
-        page: &PageRequest,
-    ) -> Result<Page<ConversationItem>, StoreError> {
-        self.inner.list_conversations(pk, page).await
-    }
-    async fn mark_conversation_read(
-        &self,
-        pk: &str,
-        now: &str,
-    ) -> Result<Option<ConversationItem>, StoreError> {
-        self.inner.mark_conversation_read(pk, now).await
-    }
-    async fn set_archived(
-        &self,
-        pk: &str,
-        archived: bool,
-        now: &str,
-    ) -> Result<Option<ConversationItem>, StoreError> {
-        self.inner.set_archived(pk, archived, now).await
-    }
-    async fn set_message_media(
-        &self,
-        id: &str,
-        media: &MediaPart,
-        now: &str,
-    ) -> Result<bool, StoreError> {
-        self.inner.set_message_media(id, media, now).await
-    }
-    async fn put_record(&self, item: &Value) -> Result<(), StoreError> {
-        let intent = item["pk"]
-            .as_str()
-            .is_some_and(|pk| pk.starts_with("SEND#"));
-        if intent && take(&self.fail_put_intent) {
-            return Err(unavailable("PutItem"));
-        }
-        self.inner.put_record(item).await
-    }
-    async fn create_record(&self, item: &Value) -> Result<bool, StoreError> {
-        self.inner.create_record(item).await
-    }
-    async fn get_item(&self, pk: &str) -> Result<Option<Value>, StoreError> {
-        self.inner.get_item(pk).await
-    }
-    async fn list_by_item_type(
-        &self,
-        pk: &str,
-        page: &PageRequest,
-    ) -> Result<Page<Value>, StoreError> {
-        self.inner.list_by_item_type(pk, page).await
-    }
-    async fn list_by_direction(
-        &self,
-        pk: &str,
-        since: &str,
-        page: &PageRequest,
-    ) -> Result<Page<MessageItem>, StoreError> {
-        self.inner.list_by_direction(pk, since, page).await
-    }
-    async fn ping(&self) -> Result<(), StoreError> {
-        self.inner.ping().await
-    }
-    fn describe(&self) -> String {
-        format!("flaky:{}", self.inner.describe())
-    }
-}
-
 struct Rig {
     standin: StandIn,
     ctx: Ctx,
@@ -157,11 +63,7 @@ impl Rig {
     async fn new(inner: Arc<dyn Store>) -> Rig {
         let standin = StandIn::start(None).await;
         let sender = Arc::new(EumSender::new(standin.client(1).await, "v24.0", None));
-        let store = Arc::new(FlakyStore {
-            inner,
-            fail_record_message: AtomicU32::new(0),
-            fail_put_intent: AtomicU32::new(0),
-        });
+        let store = Arc::new(FlakyStore::new(inner, Flaky::default()));
         let media = Arc::new(handlers::sandbox::MemoryMedia::default());
         let ctx = Ctx::with(store.clone(), sender, media, settings());
         Rig {
@@ -225,7 +127,10 @@ fn status_with_callback(sns_id: &str, wamid: &str, value: &str, callback: &str) 
 async fn a_send_whose_record_failed_is_not_sent_again_and_its_status_completes_it() {
     for (name, rig) in rigs().await {
         // GIVEN a store that fails the first write of the sent message
-        rig.store.fail_record_message.store(1, Ordering::SeqCst);
+        rig.store
+            .hooks
+            .fail_record_message
+            .store(1, Ordering::SeqCst);
         let first = rig.run(text(Some("k-1"), "Your order shipped")).await;
         // THEN the caller learns the message went out, under which wamid
         assert_eq!(first["statusCode"], 503, "{name}: {first}");
@@ -286,8 +191,11 @@ async fn a_send_whose_record_failed_is_not_sent_again_and_its_status_completes_i
 #[tokio::test]
 async fn a_pending_send_answers_409_until_its_status_completes_it() {
     for (name, rig) in rigs().await {
-        rig.store.fail_record_message.store(1, Ordering::SeqCst);
-        rig.store.fail_put_intent.store(1, Ordering::SeqCst);
+        rig.store
+            .hooks
+            .fail_record_message
+            .store(1, Ordering::SeqCst);
+        rig.store.hooks.fail_put_intent.store(1, Ordering::SeqCst);
         let first = rig.run(text(Some("k-2"), "hello")).await;
         assert_eq!(first["statusCode"], 503, "{name}: {first}");
         let callback = rig.standin.last().message()["biz_opaque_callback_data"]

@@ -4,20 +4,14 @@
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use handlers::model::{
-    ConversationItem, MediaPart, MessageItem, QualityItem, TemplateItem, WebhookEventItem,
-};
 use handlers::ports::MediaStore;
 use handlers::sandbox::{MemoryMedia, SandboxSender};
-use handlers::store::{
-    ConversationTouch, Page, PageRequest, Recorded, StatusApplied, StatusUpdate, Store, StoreError,
-};
+use handlers::store::{PageRequest, Store, StoreError};
 use handlers::{Ctx, Settings, keys};
 use serde_json::{Value, json};
 use whatsapp_lambda::intake;
 use whatsapp_lambda::media::S3Media;
-use whatsapp_lambda::store::{DynamoStore, EmbeddedStore};
+use whatsapp_lambda::store::DynamoStore;
 
 use crate::helpers::*;
 
@@ -110,8 +104,12 @@ async fn a_table_whose_key_schema_is_not_ours_fails_the_invocation() {
 }
 
 /// A store whose writes are denied (an IAM permission removed); reads are served by `inner`.
-struct DeniedStore {
-    inner: Arc<EmbeddedStore>,
+struct Denied;
+
+impl Hooks for Denied {
+    fn write(&self, method: &'static str, _: &[&str]) -> Result<(), StoreError> {
+        Err(denied(method))
+    }
 }
 
 fn denied(operation: &'static str) -> StoreError {
@@ -121,103 +119,10 @@ fn denied(operation: &'static str) -> StoreError {
     }
 }
 
-#[async_trait]
-impl Store for DeniedStore {
-    async fn record_message(
-        &self,
-        _: &MessageItem,
-        _: &ConversationTouch,
-    ) -> Result<Recorded, StoreError> {
-        Err(denied("TransactWriteItems"))
-    }
-    async fn apply_status(&self, _: &StatusUpdate) -> Result<StatusApplied, StoreError> {
-        Err(denied("UpdateItem"))
-    }
-    async fn put_webhook_event(&self, _: &WebhookEventItem) -> Result<(), StoreError> {
-        Err(denied("PutItem"))
-    }
-    async fn put_template_status(&self, _: &TemplateItem) -> Result<bool, StoreError> {
-        Err(denied("UpdateItem"))
-    }
-    async fn put_quality(&self, _: &QualityItem) -> Result<bool, StoreError> {
-        Err(denied("UpdateItem"))
-    }
-    async fn get_message(&self, id: &str) -> Result<Option<MessageItem>, StoreError> {
-        self.inner.get_message(id).await
-    }
-    async fn list_messages(
-        &self,
-        pk: &str,
-        page: &PageRequest,
-    ) -> Result<Page<MessageItem>, StoreError> {
-        self.inner.list_messages(pk, page).await
-    }
-    async fn get_conversation(&self, pk: &str) -> Result<Option<ConversationItem>, StoreError> {
-        self.inner.get_conversation(pk).await
-    }
-    async fn list_conversations(
-        &self,
-        pk: &str,
-        page: &PageRequest,
-    ) -> Result<Page<ConversationItem>, StoreError> {
-        self.inner.list_conversations(pk, page).await
-    }
-    async fn mark_conversation_read(
-        &self,
-        _: &str,
-        _: &str,
-    ) -> Result<Option<ConversationItem>, StoreError> {
-        Err(denied("UpdateItem"))
-    }
-    async fn set_archived(
-        &self,
-        _: &str,
-        _: bool,
-        _: &str,
-    ) -> Result<Option<ConversationItem>, StoreError> {
-        Err(denied("UpdateItem"))
-    }
-    async fn set_message_media(&self, _: &str, _: &MediaPart, _: &str) -> Result<bool, StoreError> {
-        Err(denied("UpdateItem"))
-    }
-    async fn put_record(&self, _: &Value) -> Result<(), StoreError> {
-        Err(denied("PutItem"))
-    }
-    async fn create_record(&self, _: &Value) -> Result<bool, StoreError> {
-        Err(denied("PutItem"))
-    }
-    async fn get_item(&self, pk: &str) -> Result<Option<Value>, StoreError> {
-        self.inner.get_item(pk).await
-    }
-    async fn list_by_item_type(
-        &self,
-        pk: &str,
-        page: &PageRequest,
-    ) -> Result<Page<Value>, StoreError> {
-        self.inner.list_by_item_type(pk, page).await
-    }
-    async fn list_by_direction(
-        &self,
-        pk: &str,
-        since: &str,
-        page: &PageRequest,
-    ) -> Result<Page<MessageItem>, StoreError> {
-        self.inner.list_by_direction(pk, since, page).await
-    }
-    async fn ping(&self) -> Result<(), StoreError> {
-        Ok(())
-    }
-    fn describe(&self) -> String {
-        "denied".into()
-    }
-}
-
 #[tokio::test]
 async fn access_denied_fails_the_record_instead_of_acknowledging_it() {
     let inner = embedded_store();
-    let ctx = ctx(Arc::new(DeniedStore {
-        inner: inner.clone(),
-    }));
+    let ctx = ctx(Arc::new(HookedStore::new(inner.clone(), Denied)));
     // SNS: the whole invocation fails, so Lambda retries and the DLQ keeps the event
     let failure = intake::handle(&ctx, sns_event(&[("denied", text_body("wamid.DN", "hi"))]))
         .await

@@ -1,0 +1,174 @@
+//! One test double for the `Store` port: a real store behind a hook that sees every write
+//! first. Tests inject faults (a throttled write, a denied permission) or record what was
+//! written by giving it their own [`Hooks`]; reads always go to the real store.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use async_trait::async_trait;
+use handlers::keys;
+use handlers::model::{
+    ConversationItem, MediaPart, MessageItem, QualityItem, TemplateItem, WebhookEventItem,
+};
+use handlers::store::{
+    ConversationTouch, Page, PageRequest, Recorded, StatusApplied, StatusUpdate, Store, StoreError,
+};
+use serde_json::Value;
+
+/// What a test does before each write reaches the real store.
+pub trait Hooks: Send + Sync {
+    /// Sees a write (`method` is the `Store` method, `pks` the items it writes); an error is
+    /// returned to the caller instead of writing.
+    fn write(&self, method: &'static str, pks: &[&str]) -> Result<(), StoreError>;
+}
+
+/// A real store whose writes pass through [`Hooks`] first.
+pub struct HookedStore<H> {
+    pub inner: Arc<dyn Store>,
+    pub hooks: H,
+}
+
+impl<H: Hooks> HookedStore<H> {
+    pub fn new(inner: Arc<dyn Store>, hooks: H) -> Self {
+        HookedStore { inner, hooks }
+    }
+}
+
+fn pk_of(item: &Value) -> &str {
+    item["pk"].as_str().unwrap_or_default()
+}
+
+#[async_trait]
+impl<H: Hooks> Store for HookedStore<H> {
+    async fn record_message(
+        &self,
+        message: &MessageItem,
+        touch: &ConversationTouch,
+    ) -> Result<Recorded, StoreError> {
+        self.hooks
+            .write("record_message", &[&message.pk, &touch.pk])?;
+        self.inner.record_message(message, touch).await
+    }
+    async fn apply_status(&self, update: &StatusUpdate) -> Result<StatusApplied, StoreError> {
+        self.hooks
+            .write("apply_status", &[&keys::message(&update.wa_message_id)])?;
+        self.inner.apply_status(update).await
+    }
+    async fn put_webhook_event(&self, item: &WebhookEventItem) -> Result<(), StoreError> {
+        self.hooks.write("put_webhook_event", &[&item.pk])?;
+        self.inner.put_webhook_event(item).await
+    }
+    async fn put_template_status(&self, item: &TemplateItem) -> Result<bool, StoreError> {
+        self.hooks.write("put_template_status", &[&item.pk])?;
+        self.inner.put_template_status(item).await
+    }
+    async fn put_quality(&self, item: &QualityItem) -> Result<bool, StoreError> {
+        self.hooks.write("put_quality", &[&item.pk])?;
+        self.inner.put_quality(item).await
+    }
+    async fn get_message(&self, id: &str) -> Result<Option<MessageItem>, StoreError> {
+        self.inner.get_message(id).await
+    }
+    async fn list_messages(
+        &self,
+        pk: &str,
+        page: &PageRequest,
+    ) -> Result<Page<MessageItem>, StoreError> {
+        self.inner.list_messages(pk, page).await
+    }
+    async fn get_conversation(&self, pk: &str) -> Result<Option<ConversationItem>, StoreError> {
+        self.inner.get_conversation(pk).await
+    }
+    async fn list_conversations(
+        &self,
+        pk: &str,
+        page: &PageRequest,
+    ) -> Result<Page<ConversationItem>, StoreError> {
+        self.inner.list_conversations(pk, page).await
+    }
+    async fn mark_conversation_read(
+        &self,
+        pk: &str,
+        now: &str,
+    ) -> Result<Option<ConversationItem>, StoreError> {
+        self.hooks.write("mark_conversation_read", &[pk])?;
+        self.inner.mark_conversation_read(pk, now).await
+    }
+    async fn set_archived(
+        &self,
+        pk: &str,
+        archived: bool,
+        now: &str,
+    ) -> Result<Option<ConversationItem>, StoreError> {
+        self.hooks.write("set_archived", &[pk])?;
+        self.inner.set_archived(pk, archived, now).await
+    }
+    async fn set_message_media(
+        &self,
+        id: &str,
+        media: &MediaPart,
+        now: &str,
+    ) -> Result<bool, StoreError> {
+        self.hooks
+            .write("set_message_media", &[&keys::message(id)])?;
+        self.inner.set_message_media(id, media, now).await
+    }
+    async fn put_record(&self, item: &Value) -> Result<(), StoreError> {
+        self.hooks.write("put_record", &[pk_of(item)])?;
+        self.inner.put_record(item).await
+    }
+    async fn create_record(&self, item: &Value) -> Result<bool, StoreError> {
+        self.hooks.write("create_record", &[pk_of(item)])?;
+        self.inner.create_record(item).await
+    }
+    async fn get_item(&self, pk: &str) -> Result<Option<Value>, StoreError> {
+        self.inner.get_item(pk).await
+    }
+    async fn list_by_item_type(
+        &self,
+        pk: &str,
+        page: &PageRequest,
+    ) -> Result<Page<Value>, StoreError> {
+        self.inner.list_by_item_type(pk, page).await
+    }
+    async fn list_by_direction(
+        &self,
+        pk: &str,
+        since: &str,
+        page: &PageRequest,
+    ) -> Result<Page<MessageItem>, StoreError> {
+        self.inner.list_by_direction(pk, since, page).await
+    }
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.inner.ping().await
+    }
+    fn describe(&self) -> String {
+        format!("hooked:{}", self.inner.describe())
+    }
+}
+
+/// Notes the pk of every write, so a test can read each item back.
+#[derive(Default)]
+pub struct Recorder {
+    written: Mutex<BTreeSet<String>>,
+}
+
+impl Hooks for Recorder {
+    fn write(&self, _: &'static str, pks: &[&str]) -> Result<(), StoreError> {
+        let mut written = self.written.lock().unwrap_or_else(PoisonError::into_inner);
+        written.extend(pks.iter().map(|pk| pk.to_string()));
+        Ok(())
+    }
+}
+
+impl Recorder {
+    /// Every pk written so far.
+    pub fn written(&self) -> Vec<String> {
+        self.written
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .cloned()
+            .collect()
+    }
+}
