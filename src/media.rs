@@ -12,8 +12,20 @@ use handlers::ports::{MediaError, MediaObject, MediaStore};
 
 /// A file-system error: its own text names the cause (no internals to hide).
 fn io_err(operation: &'static str, e: std::io::Error) -> MediaError {
-    MediaError::new(operation, e.to_string()).with_source(e)
+    let denied = e.kind() == std::io::ErrorKind::PermissionDenied;
+    let error = MediaError::new(operation, e.to_string()).with_source(e);
+    if denied { error.as_fault() } else { error }
 }
+
+/// S3 error codes that say the deployment is wrong (permissions, credentials, the bucket),
+/// not the request: retrying will not help until an operator fixes it.
+const S3_FAULT_CODES: &[&str] = &[
+    "AccessDenied",
+    "AllAccessDisabled",
+    "InvalidAccessKeyId",
+    "NoSuchBucket",
+    "SignatureDoesNotMatch",
+];
 
 /// An S3 error: the caller is told S3's code and message (or that S3 was not reached); the SDK
 /// error is kept as the source for logs.
@@ -22,6 +34,10 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
+    let fault = e
+        .as_service_error()
+        .and_then(|service| service.code())
+        .is_some_and(|code| S3_FAULT_CODES.contains(&code));
     let message = match &e {
         // S3's words, without ARNs (role, account) or request ids: those stay in the log.
         SdkError::ServiceError(service) => format!(
@@ -33,7 +49,8 @@ where
         SdkError::DispatchFailure(_) => "S3 could not be reached".into(),
         _ => "the S3 request failed".into(),
     };
-    MediaError::new(operation, message).with_source(e)
+    let error = MediaError::new(operation, message).with_source(e);
+    if fault { error.as_fault() } else { error }
 }
 
 /// Media in an S3 bucket.

@@ -137,6 +137,9 @@ pub struct MediaError {
     pub message: String,
     /// True when the object does not exist.
     pub not_found: bool,
+    /// True when the deployment refuses us whatever the request (access denied, a missing
+    /// bucket): neither the payload's fault nor one that passes by itself.
+    pub fault: bool,
     #[source]
     pub source: Option<BoxError>,
 }
@@ -147,6 +150,7 @@ impl MediaError {
             operation,
             message: message.into(),
             not_found: false,
+            fault: false,
             source: None,
         }
     }
@@ -157,6 +161,13 @@ impl MediaError {
             not_found: true,
             ..Self::new(operation, message)
         }
+    }
+
+    /// The deployment refuses the media store (see [`MediaError::fault`]).
+    #[must_use]
+    pub fn as_fault(mut self) -> Self {
+        self.fault = true;
+        self
     }
 
     #[must_use]
@@ -182,12 +193,7 @@ pub trait MediaStore: Send + Sync {
     async fn head(&self, key: &str) -> Result<Option<MediaObject>, MediaError>;
 
     /// The bytes of an object, `None` when it does not exist.
-    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, MediaError> {
-        Err(MediaError::new(
-            "get",
-            format!("this media store cannot read objects back (`{key}`)"),
-        ))
-    }
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, MediaError>;
 
     /// A URL that fetches the object for `expires_secs` seconds.
     async fn presign_get(&self, key: &str, expires_secs: u64) -> Result<String, MediaError>;

@@ -574,3 +574,28 @@ async fn a_message_dynamodb_refuses_for_its_size_is_poison_and_its_record_is_kep
         body.into_bytes()
     );
 }
+
+#[tokio::test]
+async fn a_big_poison_record_whose_bucket_is_missing_fails_the_record_as_a_fault() {
+    // GIVEN a media bucket that does not exist (a deployment mistake, not the payload's)
+    let (_, s3, _) = s3_media().await;
+    let missing = Arc::new(S3Media::new(
+        s3,
+        format!("{}-gone", unique_table().to_lowercase()),
+    ));
+    let ctx = ctx_with(embedded_store(), missing, settings());
+    // WHEN a 500 KB poison record arrives (its body must go to the bucket to be kept)
+    let body = format!(
+        "{{\"not\": \"an EUM event\", \"padding\": \"{}\"}}",
+        "p".repeat(500 * 1024)
+    );
+    let failure = intake::handle(&ctx, sns_event(&[("big-no-bucket", body)]))
+        .await
+        .expect_err("a body that cannot be kept must not be acknowledged");
+    // THEN the invocation fails as a fault of the deployment, so the record is redelivered
+    assert!(
+        matches!(failure.source, StoreError::Fault { .. }),
+        "{:?}",
+        failure.source
+    );
+}

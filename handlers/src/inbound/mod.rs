@@ -255,7 +255,7 @@ fn foreign_account(
 ///
 /// # Errors
 /// The media store failed: the record is redelivered rather than kept incomplete (`Fault` when
-/// S3 denies access or the bucket is missing, else `Unavailable`).
+/// the deployment refuses the media store, [`crate::ports::MediaError::fault`], else `Unavailable`).
 async fn keep_payload(
     ctx: &Ctx,
     delivery: &Delivery<'_>,
@@ -279,10 +279,7 @@ async fn keep_payload(
         }
         Err(e) => {
             let operation = "keep webhook payload in the media store";
-            // S3's code leads the media error's message.
-            let fault = ["AccessDenied", "NoSuchBucket", "AllAccessDisabled"]
-                .iter()
-                .any(|code| e.message.starts_with(code));
+            let fault = e.fault;
             let source = Box::new(e);
             Err(if fault {
                 StoreError::Fault { operation, source }
