@@ -12,23 +12,21 @@
 //! - this module: the record's journey (parse, dispatch each change, audit) and its report;
 //! - `messages`: `messages[]` of a messages change → MESSAGE items threaded into conversations;
 //! - `statuses`: `statuses[]` of a messages change → status updates;
-//! - `fields`: template and quality updates, and webhook fields kept as they came.
+//! - `fields`: template and quality updates, and webhook fields kept as they came;
+//! - `audit`: the audit item of each record, and the whole body of a failed or partial one.
 
+mod audit;
 mod fields;
 mod messages;
 mod statuses;
 
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use tracing::{info, warn};
 
 use crate::ctx::Ctx;
-use crate::keys;
-use crate::model::{
-    Entry, Envelope, EventKind, ItemType, MessageStatus, MessagesValue, RecordOutcome,
-    WebhookEventItem,
-};
-use crate::store::{Store, StoreError};
+use crate::model::{Entry, Envelope, MessageStatus, MessagesValue, RecordOutcome};
+use crate::store::StoreError;
 use crate::time;
 
 /// One record as it reached us.
@@ -201,6 +199,8 @@ async fn process(
     Ok(report)
 }
 
+use audit::{audit_item, keep_payload, write_audit};
+
 /// Marks the whole record as poison.
 fn refuse(report: &mut RecordReport, delivery: &Delivery<'_>, reason: String) {
     warn!(delivery_id = delivery.id, error = %reason, "poison record skipped");
@@ -247,60 +247,6 @@ fn foreign_account(
         }
     }
     None
-}
-
-/// Keeps the whole body of a failed or partial record so that it can be replayed: in the audit
-/// item when it fits ([`MAX_INLINE_PAYLOAD`]), else in the media store with the item pointing
-/// at it.
-///
-/// # Errors
-/// The media store failed: the record is redelivered rather than kept incomplete (`Fault` when
-/// the deployment refuses the media store, [`crate::ports::MediaError::fault`], else `Unavailable`).
-async fn keep_payload(
-    ctx: &Ctx,
-    delivery: &Delivery<'_>,
-    audit: &mut WebhookEventItem,
-) -> Result<(), StoreError> {
-    let body = delivery.body;
-    audit.payload_bytes = Some(body.len() as u64);
-    if body.len() <= MAX_INLINE_PAYLOAD {
-        audit.payload = Some(Value::String(body.to_string()));
-        return Ok(());
-    }
-    let key = keys::webhook_payload(delivery.id);
-    match ctx
-        .media()
-        .put(&key, body.as_bytes().to_vec(), "application/json")
-        .await
-    {
-        Ok(_) => {
-            audit.payload_key = Some(key);
-            Ok(())
-        }
-        Err(e) => {
-            let operation = "keep webhook payload in the media store";
-            let fault = e.fault;
-            let source = Box::new(e);
-            Err(if fault {
-                StoreError::Fault { operation, source }
-            } else {
-                StoreError::Unavailable { operation, source }
-            })
-        }
-    }
-}
-
-/// Writes an audit item. A refusal caused by the item's content is only logged: it must not
-/// make Lambda redeliver a record whose data is already stored. A store that is down or
-/// misconfigured is returned, so the record is delivered again.
-async fn write_audit(store: &dyn Store, audit: &WebhookEventItem) -> Result<(), StoreError> {
-    match store.put_webhook_event(audit).await {
-        Err(e) if e.is_poison() => {
-            warn!(pk = %audit.pk, error = %e, "audit item refused");
-            Ok(())
-        }
-        other => other,
-    }
 }
 
 /// Keeps going after the store refused one write because of what the payload brought
@@ -415,47 +361,8 @@ async fn process_entry(
     Ok(())
 }
 
-fn audit_item(
-    delivery: &Delivery<'_>,
-    report: &RecordReport,
-    waba_id: Option<&str>,
-    fields: &[String],
-    now: &str,
-    settings: &InboundSettings,
-) -> WebhookEventItem {
-    let failed = report.outcome != RecordOutcome::Processed;
-    let ttl = time::parse_iso(now).map(|t| t.timestamp() + settings.audit_ttl_days * 86_400);
-    WebhookEventItem {
-        pk: keys::webhook_audit(delivery.id),
-        item_type: ItemType::WebhookEvent,
-        kind: EventKind::from(delivery.source.to_string()),
-        item_type_pk: failed.then(|| keys::item_type::FAILED_WEBHOOK_EVENT.to_string()),
-        outcome: report.outcome,
-        delivery_id: Some(delivery.id.to_string()),
-        waba_id: waba_id.map(str::to_string),
-        fields: fields.to_vec(),
-        message_ids: report.message_ids.iter().take(50).cloned().collect(),
-        counts: serde_json::to_value(&report.counts).ok(),
-        error: (!report.errors.is_empty()).then(|| truncate(&report.errors.join("; "), 4096)),
-        created_at: now.to_string(),
-        ttl,
-        ..Default::default()
-    }
-}
-
 fn push_lag(report: &mut RecordReport, at: &str, now: &str) {
     if let (Some(a), Some(n)) = (time::parse_iso(at), time::parse_iso(now)) {
         report.lags.push((n - a).num_milliseconds() as f64 / 1000.0);
     }
-}
-
-fn truncate(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_string();
-    }
-    let mut cut = max;
-    while !s.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    format!("{}…", &s[..cut])
 }
