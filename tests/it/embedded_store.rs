@@ -67,10 +67,16 @@ async fn two_handles_on_one_directory_lose_nothing_and_count_unread_exactly() {
     let dir = DataDir::new();
     let (a, b) = (dir.open(), dir.open());
     let (ctx_a, ctx_b) = (ctx(a.clone()), ctx(b.clone()));
-    // GIVEN 20 messages of one conversation, each delivered once through each handle, at once
+    // GIVEN 30 messages of one conversation: 10 delivered through both handles, 10 through each
+    // one alone, all at once
     let mut tasks = Vec::new();
-    for n in 0..20 {
-        for (side, ctx) in [("a", ctx_a.clone()), ("b", ctx_b.clone())] {
+    for n in 0..30 {
+        let sides = match n {
+            0..10 => vec![("a", ctx_a.clone()), ("b", ctx_b.clone())],
+            10..20 => vec![("a", ctx_a.clone())],
+            _ => vec![("b", ctx_b.clone())],
+        };
+        for (side, ctx) in sides {
             tasks.push(tokio::spawn(async move {
                 let event = text_event(
                     &format!("{side}{n}"),
@@ -87,11 +93,11 @@ async fn two_handles_on_one_directory_lose_nothing_and_count_unread_exactly() {
         task.await.unwrap().expect("no delivery fails");
     }
     // THEN both handles see every message once, counted once
-    let expected: Vec<String> = (0..20).map(|n| format!("wamid.TWO{n:02}")).collect();
+    let expected: Vec<String> = (0..30).map(|n| format!("wamid.TWO{n:02}")).collect();
     for store in [&a, &b] {
         let conv = store.get_conversation(CONV).await.unwrap().unwrap();
-        assert_eq!(conv.unread_count, 20, "{}", store.describe());
-        assert_eq!(conv.last_message_id.as_deref(), Some("wamid.TWO19"));
+        assert_eq!(conv.unread_count, 30, "{}", store.describe());
+        assert_eq!(conv.last_message_id.as_deref(), Some("wamid.TWO29"));
         assert_eq!(message_ids(&**store).await, expected);
     }
     // AND a read through one handle is seen by the other at once
