@@ -362,3 +362,37 @@ fn spawn_invoke(data_dir: &Path, event: &Path) -> std::process::Child {
         .spawn()
         .expect("run the binary")
 }
+
+/// A write that finds the file locked by another process waits for the lock (on the blocking
+/// pool) instead of failing.
+#[tokio::test]
+async fn a_write_waits_for_another_process_lock() {
+    let dir = DataDir::new();
+    let store = dir.open();
+    // GIVEN another connection (as another process would) holding the write lock
+    let mut other = rusqlite::Connection::open(dir.path("table.sqlite3")).unwrap();
+    let lock = other
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .unwrap();
+    lock.execute(
+        "INSERT INTO items (pk, doc) VALUES ('ITEM#OTHER', '{\"pk\":\"ITEM#OTHER\"}')",
+        [],
+    )
+    .unwrap();
+    // WHEN a write starts while the lock is held (one yield on this single-threaded runtime runs
+    // the task until it waits)
+    let writer = {
+        let store = store.clone();
+        tokio::spawn(async move { store.put_record(&json!({"pk": "ITEM#MINE"})).await })
+    };
+    tokio::task::yield_now().await;
+    // AND the other process commits
+    lock.commit().unwrap();
+    // THEN the write went through, after the other one
+    writer
+        .await
+        .unwrap()
+        .expect("the write waited for the lock");
+    assert!(store.get_item("ITEM#MINE").await.unwrap().is_some());
+    assert!(store.get_item("ITEM#OTHER").await.unwrap().is_some());
+}

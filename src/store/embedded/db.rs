@@ -55,6 +55,9 @@ pub fn connect(path: Option<&Path>) -> Result<Connection, StoreError> {
     // corrupts the file. FULL would fsync every commit (see docs/operations.md).
     conn.pragma_update(None, "synchronous", "NORMAL")
         .map_err(error)?;
+    // Checkpoints are run by the store on the blocking pool (`EmbeddedStore::after_writes`).
+    conn.pragma_update(None, "wal_autocheckpoint", 0)
+        .map_err(error)?;
     conn.set_limit(Limit::SQLITE_LIMIT_LENGTH, MAX_ITEM_BYTES)
         .map_err(error)?;
     conn.set_prepared_statement_cache_capacity(64);
@@ -127,6 +130,17 @@ fn init_schema(conn: &mut Connection) -> Result<(), StoreError> {
             .map_err(error)?;
     }
     tx.commit().map_err(error)
+}
+
+/// True when `e` is SQLite's "database is locked" (another connection holds the lock).
+pub fn is_busy(e: &StoreError) -> bool {
+    let StoreError::Unavailable { source, .. } = e else {
+        return false;
+    };
+    source
+        .downcast_ref::<rusqlite::Error>()
+        .and_then(rusqlite::Error::sqlite_error_code)
+        .is_some_and(|c| matches!(c, ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked))
 }
 
 /// Maps an SQLite failure to what the caller should do about it.

@@ -16,6 +16,7 @@ mod import;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use handlers::keys::{self, IndexDef};
@@ -43,10 +44,24 @@ pub struct EmbeddedStore {
 
 struct Shared {
     conn: Mutex<Connection>,
+    /// Item writes through this handle.
     writes: AtomicU64,
+    /// `writes` at the last checkpoint.
+    checkpointed: AtomicU64,
 }
 
+/// Item writes between two WAL checkpoints (about 1 000 pages, SQLite's own default).
+const CHECKPOINT_EVERY: u64 = 250;
+
 impl Shared {
+    fn try_lock(&self) -> Option<MutexGuard<'_, Connection>> {
+        match self.conn.try_lock() {
+            Ok(guard) => Some(guard),
+            Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock dropped its transaction, which rolled back: the
         // connection is usable.
@@ -83,6 +98,7 @@ impl EmbeddedStore {
             shared: Arc::new(Shared {
                 conn: Mutex::new(conn),
                 writes: AtomicU64::new(0),
+                checkpointed: AtomicU64::new(0),
             }),
         }
     }
@@ -97,14 +113,37 @@ impl EmbeddedStore {
         self.path.as_deref()
     }
 
-    /// Runs `f` with the connection on the blocking pool.
-    async fn call<T, F>(&self, f: F) -> Result<T, StoreError>
+    /// Runs `f` with the connection.
+    ///
+    /// When the connection is free, `f` runs here, with SQLite told not to wait for locks: a
+    /// read or an uncontended write takes some microseconds, less than a trip to another thread.
+    /// If the database is locked (another process is writing), nothing was done, and `f` runs
+    /// again on tokio's blocking pool, where it may wait up to [`BUSY_TIMEOUT`] for the lock.
+    /// So the async thread never waits for a lock or an fsync (checkpoints run on the blocking
+    /// pool too, see [`Self::after_writes`]).
+    async fn call<T, F>(&self, mut f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+        F: FnMut(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
+        if let Some(mut conn) = self.shared.try_lock() {
+            let result = match conn.busy_timeout(Duration::ZERO) {
+                Ok(()) => f(&mut conn),
+                Err(e) => Err(db::store_error("busy_timeout", e)),
+            };
+            match result {
+                Err(e) if db::is_busy(&e) => {}
+                done => return done,
+            }
+        }
         let shared = self.shared.clone();
-        match tokio::task::spawn_blocking(move || f(&mut shared.lock())).await {
+        let blocking = tokio::task::spawn_blocking(move || {
+            let mut conn = shared.lock();
+            conn.busy_timeout(BUSY_TIMEOUT)
+                .map_err(|e| db::store_error("busy_timeout", e))?;
+            f(&mut conn)
+        });
+        match blocking.await {
             Ok(result) => result,
             Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
             Err(e) => Err(StoreError::Unavailable {
@@ -116,27 +155,58 @@ impl EmbeddedStore {
 
     /// Runs `f` in a write transaction (`BEGIN IMMEDIATE`: it holds the database's write lock
     /// from its first read, so what it read cannot change before it writes), committed when
-    /// `f` succeeds and rolled back otherwise.
-    async fn write<T, F>(&self, operation: &'static str, f: F) -> Result<T, StoreError>
+    /// `f` succeeds and rolled back otherwise. `f` may run twice when the first attempt found
+    /// the database locked (nothing of that attempt is kept).
+    async fn write<T, F>(&self, operation: &'static str, mut f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&Writer<'_>) -> Result<T, StoreError> + Send + 'static,
+        F: FnMut(&Writer<'_>) -> Result<T, StoreError> + Send + 'static,
     {
         let shared = self.shared.clone();
-        self.call(move |conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(|e| db::store_error(operation, e))?;
-            let writer = Writer {
-                conn: &tx,
-                writes: &shared.writes,
-                operation,
-            };
-            let out = f(&writer)?;
-            tx.commit().map_err(|e| db::store_error(operation, e))?;
-            Ok(out)
-        })
-        .await
+        let out = self
+            .call(move |conn| {
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(|e| db::store_error(operation, e))?;
+                let writer = Writer {
+                    conn: &tx,
+                    writes: &shared.writes,
+                    operation,
+                };
+                let out = f(&writer)?;
+                tx.commit().map_err(|e| db::store_error(operation, e))?;
+                Ok(out)
+            })
+            .await?;
+        self.after_writes();
+        Ok(out)
+    }
+
+    /// Automatic checkpoints are off (they would fsync on the async thread): every
+    /// [`CHECKPOINT_EVERY`] writes, one runs on the blocking pool. PASSIVE: it copies what no
+    /// reader still needs and never waits; a crash before it loses nothing (the WAL is replayed).
+    fn after_writes(&self) {
+        if self.path.is_none() {
+            return;
+        }
+        let writes = self.shared.writes.load(Ordering::Relaxed);
+        let last = self.shared.checkpointed.load(Ordering::Relaxed);
+        if writes.saturating_sub(last) < CHECKPOINT_EVERY
+            || self
+                .shared
+                .checkpointed
+                .compare_exchange(last, writes, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        let shared = self.shared.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = shared.lock();
+            if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                tracing::warn!(error = %e, "SQLite checkpoint failed; the next one retries");
+            }
+        });
     }
 }
 
@@ -388,8 +458,8 @@ impl Store for EmbeddedStore {
     }
 
     async fn put_webhook_event(&self, item: &WebhookEventItem) -> Result<(), StoreError> {
-        let item = to_value(item)?;
-        self.write("put_webhook_event", move |w| w.put(&pk_of(&item)?, &item))
+        let item = item.clone();
+        self.write("put_webhook_event", move |w| w.put(&item.pk, &item))
             .await
     }
 
@@ -447,7 +517,7 @@ impl Store for EmbeddedStore {
                 return Ok(None);
             };
             conv.unread_count = 0;
-            conv.updated_at = now;
+            conv.updated_at = now.clone();
             w.put(&pk, &conv)?;
             Ok(Some(conv))
         })
@@ -471,7 +541,7 @@ impl Store for EmbeddedStore {
             } else {
                 keys::inbox(&conv.phone_number_id)
             };
-            conv.updated_at = now;
+            conv.updated_at = now.clone();
             w.put(&pk, &conv)?;
             Ok(Some(conv))
         })
@@ -489,8 +559,8 @@ impl Store for EmbeddedStore {
             let Some(mut message) = w.get::<MessageItem>(&pk)? else {
                 return Ok(false);
             };
-            message.media = Some(media);
-            message.updated_at = Some(now);
+            message.media = Some(media.clone());
+            message.updated_at = Some(now.clone());
             w.put(&pk, &message)?;
             Ok(true)
         })
