@@ -58,6 +58,9 @@ pub fn connect(path: Option<&Path>) -> Result<Connection, StoreError> {
     // Checkpoints are run by the store on the blocking pool (`EmbeddedStore::after_writes`).
     conn.pragma_update(None, "wal_autocheckpoint", 0)
         .map_err(error)?;
+    // After a checkpoint the WAL is reused from its start; past 64 MB it is cut back.
+    conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)
+        .map_err(error)?;
     conn.set_limit(Limit::SQLITE_LIMIT_LENGTH, MAX_ITEM_BYTES)
         .map_err(error)?;
     conn.set_prepared_statement_cache_capacity(64);

@@ -28,7 +28,7 @@ use handlers::store::{
     ConversationTouch, Page, PageRequest, Recorded, StatusApplied, StatusUpdate, Store, StoreError,
     decode_cursor, encode_cursor,
 };
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -50,8 +50,8 @@ struct Shared {
     checkpointed: AtomicU64,
 }
 
-/// Item writes between two WAL checkpoints (about 1 000 pages, SQLite's own default).
-const CHECKPOINT_EVERY: u64 = 250;
+/// Item writes between two WAL checkpoints (about 4 000 WAL pages, 16 MB).
+const CHECKPOINT_EVERY: u64 = 1000;
 
 impl Shared {
     fn try_lock(&self) -> Option<MutexGuard<'_, Connection>> {
@@ -165,17 +165,30 @@ impl EmbeddedStore {
         let shared = self.shared.clone();
         let out = self
             .call(move |conn| {
-                let tx = conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .map_err(|e| db::store_error(operation, e))?;
+                // The statements are prepared once (rusqlite's `transaction()` would parse
+                // `BEGIN IMMEDIATE` and `COMMIT` again at every write).
+                let sql = |conn: &Connection, sql: &str| {
+                    conn.prepare_cached(sql)
+                        .and_then(|mut stmt| stmt.execute([]))
+                        .map_err(|e| db::store_error(operation, e))
+                };
+                if !conn.is_autocommit() {
+                    // A transaction left open by a panic: roll it back.
+                    sql(conn, "ROLLBACK")?;
+                }
+                sql(conn, "BEGIN IMMEDIATE")?;
                 let writer = Writer {
-                    conn: &tx,
+                    conn,
                     writes: &shared.writes,
                     operation,
                 };
-                let out = f(&writer)?;
-                tx.commit().map_err(|e| db::store_error(operation, e))?;
-                Ok(out)
+                let done = f(&writer).and_then(|out| sql(conn, "COMMIT").map(|_| out));
+                if done.is_err() && !conn.is_autocommit() {
+                    // Nothing of this attempt is kept; a failed rollback leaves the transaction
+                    // to the next call's check above.
+                    let _ = sql(conn, "ROLLBACK");
+                }
+                done
             })
             .await?;
         self.after_writes();
