@@ -3,6 +3,7 @@
 
 mod cli;
 mod doubles;
+mod embedded_store;
 mod errors;
 mod eum;
 mod events;

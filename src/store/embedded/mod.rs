@@ -1,116 +1,250 @@
-//! The embedded store: the single table in memory, persisted as an append-only JSON-lines file
-//! under a local data directory. Same semantics as DynamoDB (conditional writes are decided
-//! under one lock, index queries and pagination), for local mode and tests with no AWS at all.
+//! The embedded store: the single table in an SQLite file under the local data directory
+//! (`DATA_DIR/table.sqlite3`), for local mode and tests with no AWS at all. Same semantics as
+//! DynamoDB: conditional writes are decided inside one `BEGIN IMMEDIATE` transaction, so two
+//! processes sharing the directory (`serve` and `invoke`) cannot race; index queries read real
+//! (partial) indexes and paginate with a cursor.
 //!
-//! One process at a time should own a data directory.
+//! Items are JSON documents (`doc`); the attributes the indexes need are generated columns read
+//! from the document. Nothing is cached in memory: every call reads the file (SQLite's page
+//! cache is bounded). rusqlite is synchronous, so each call runs on tokio's blocking pool with
+//! the store's one connection. Crash safety is SQLite's (WAL journal). See "The SQLite store" in
+//! `docs/operations.md`.
 
-mod log;
+mod db;
+mod import;
 
-use std::collections::HashMap;
-use std::fs::File;
-use std::io::BufWriter;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use async_trait::async_trait;
+use handlers::keys::{self, IndexDef};
 use handlers::model::{
     ConversationItem, MediaPart, MessageItem, QualityItem, TemplateItem, WebhookEventItem, attr,
 };
+use handlers::rules;
 use handlers::store::{
     ConversationTouch, Page, PageRequest, Recorded, StatusApplied, StatusUpdate, Store, StoreError,
     decode_cursor, encode_cursor,
 };
-use handlers::{keys, rules};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+
+pub use db::{BUSY_TIMEOUT, FILE_NAME, MAX_ITEM_BYTES};
+pub use import::LOG_FILE;
 
 /// See the module documentation.
 pub struct EmbeddedStore {
     path: Option<PathBuf>,
-    inner: Mutex<Inner>,
+    shared: Arc<Shared>,
 }
 
-impl EmbeddedStore {
-    /// Item writes so far (for the benchmark).
-    pub fn item_writes(&self) -> u64 {
-        self.lock().writes
-    }
+struct Shared {
+    conn: Mutex<Connection>,
+    /// Item writes through this handle.
+    writes: AtomicU64,
+    /// `writes` at the last checkpoint.
+    checkpointed: AtomicU64,
 }
 
-#[derive(Default)]
-struct Inner {
-    items: HashMap<String, Value>,
-    log: Option<BufWriter<File>>,
-    log_lines: usize,
-    writes: u64,
-}
+/// Item writes between two WAL checkpoints (about 4 000 WAL pages, 16 MB).
+const CHECKPOINT_EVERY: u64 = 1000;
 
-impl EmbeddedStore {
-    /// A store that keeps nothing after the process ends (tests, benchmarks).
-    pub fn in_memory() -> Self {
-        EmbeddedStore {
-            path: None,
-            inner: Mutex::new(Inner::default()),
+impl Shared {
+    fn try_lock(&self) -> Option<MutexGuard<'_, Connection>> {
+        match self.conn.try_lock() {
+            Ok(guard) => Some(guard),
+            Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
         }
     }
 
-    /// Opens (or creates) the store under `dir`, replaying its log.
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock dropped its transaction, which rolled back: the
+        // connection is usable.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl EmbeddedStore {
+    /// A private in-memory database that keeps nothing after the store is dropped (tests).
+    pub fn in_memory() -> Self {
+        let conn = db::connect(None).expect("an in-memory SQLite database opens");
+        Self::with(None, conn)
+    }
+
+    /// Opens (or creates) the store in `dir` (`dir/table.sqlite3`), importing an old
+    /// `table.jsonl` found there once. Any number of stores, in this process or others, may
+    /// open the same directory.
     ///
     /// # Errors
-    /// The directory cannot be created or the log cannot be read or written.
+    /// The directory cannot be created, the database cannot be opened or is not one, or the
+    /// old log cannot be read.
     pub fn open(dir: &Path) -> std::io::Result<Self> {
-        let (path, inner) = log::open(dir)?;
-        Ok(EmbeddedStore {
-            path: Some(path),
-            inner: Mutex::new(inner),
-        })
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join(FILE_NAME);
+        let in_context = |e: StoreError| std::io::Error::other(format!("{}: {e}", path.display()));
+        let mut conn = db::connect(Some(&path)).map_err(in_context)?;
+        import::import_log(&mut conn, dir).map_err(in_context)?;
+        Ok(Self::with(Some(path.clone()), conn))
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        // A panic while holding the lock leaves complete items behind (each write replaces a
-        // whole item), so the data is still usable.
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-fn io_error(
-    operation: &'static str,
-    e: impl std::error::Error + Send + Sync + 'static,
-) -> StoreError {
-    StoreError::Unavailable {
-        operation,
-        source: Box::new(e),
-    }
-}
-
-impl Inner {
-    fn get<T: serde::de::DeserializeOwned>(&self, pk: &str) -> Result<Option<T>, StoreError> {
-        self.items
-            .get(pk)
-            .map(|v| {
-                serde_json::from_value(v.clone()).map_err(|e| StoreError::Corrupt {
-                    pk: pk.to_string(),
-                    reason: e.to_string(),
-                })
-            })
-            .transpose()
-    }
-
-    fn put<T: Serialize>(&mut self, pk: &str, item: &T) -> Result<(), StoreError> {
-        let value = serde_json::to_value(item).map_err(|e| io_error("put", e))?;
-        if let Some(log) = self.log.as_mut() {
-            log::append(log, &value).map_err(|e| io_error("put", e))?;
-            self.log_lines += 1;
+    fn with(path: Option<PathBuf>, conn: Connection) -> Self {
+        EmbeddedStore {
+            path,
+            shared: Arc::new(Shared {
+                conn: Mutex::new(conn),
+                writes: AtomicU64::new(0),
+                checkpointed: AtomicU64::new(0),
+            }),
         }
-        self.items.insert(pk.to_string(), value);
-        self.writes += 1;
+    }
+
+    /// Item writes made through this handle so far (for the benchmark).
+    pub fn item_writes(&self) -> u64 {
+        self.shared.writes.load(Ordering::Relaxed)
+    }
+
+    /// The database file (`None` in memory).
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Runs `f` with the connection.
+    ///
+    /// When the connection is free, `f` runs here, with SQLite told not to wait for locks: a
+    /// read or an uncontended write takes some microseconds, less than a trip to another thread.
+    /// If the database is locked (another process is writing), nothing was done, and `f` runs
+    /// again on tokio's blocking pool, where it may wait up to [`BUSY_TIMEOUT`] for the lock.
+    /// So the async thread never waits for a lock or an fsync (checkpoints run on the blocking
+    /// pool too, see [`Self::after_writes`]).
+    async fn call<T, F>(&self, mut f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnMut(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        if let Some(mut conn) = self.shared.try_lock() {
+            let result = match conn.busy_timeout(Duration::ZERO) {
+                Ok(()) => f(&mut conn),
+                Err(e) => Err(db::store_error("busy_timeout", e)),
+            };
+            match result {
+                Err(e) if db::is_busy(&e) => {}
+                done => return done,
+            }
+        }
+        let shared = self.shared.clone();
+        let blocking = tokio::task::spawn_blocking(move || {
+            let mut conn = shared.lock();
+            conn.busy_timeout(BUSY_TIMEOUT)
+                .map_err(|e| db::store_error("busy_timeout", e))?;
+            f(&mut conn)
+        });
+        match blocking.await {
+            Ok(result) => result,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => Err(StoreError::Unavailable {
+                operation: "spawn_blocking",
+                source: Box::new(e),
+            }),
+        }
+    }
+
+    /// Runs `f` in a write transaction (`BEGIN IMMEDIATE`: it holds the database's write lock
+    /// from its first read, so what it read cannot change before it writes), committed when
+    /// `f` succeeds and rolled back otherwise. `f` may run twice when the first attempt found
+    /// the database locked (nothing of that attempt is kept).
+    async fn write<T, F>(&self, operation: &'static str, mut f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnMut(&Writer<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
+        let shared = self.shared.clone();
+        let out = self
+            .call(move |conn| {
+                // The statements are prepared once (rusqlite's `transaction()` would parse
+                // `BEGIN IMMEDIATE` and `COMMIT` again at every write).
+                let sql = |conn: &Connection, sql: &str| {
+                    conn.prepare_cached(sql)
+                        .and_then(|mut stmt| stmt.execute([]))
+                        .map_err(|e| db::store_error(operation, e))
+                };
+                if !conn.is_autocommit() {
+                    // A transaction left open by a panic: roll it back.
+                    sql(conn, "ROLLBACK")?;
+                }
+                sql(conn, "BEGIN IMMEDIATE")?;
+                let writer = Writer {
+                    conn,
+                    writes: &shared.writes,
+                    operation,
+                };
+                let done = f(&writer).and_then(|out| sql(conn, "COMMIT").map(|_| out));
+                if done.is_err() && !conn.is_autocommit() {
+                    // Nothing of this attempt is kept; a failed rollback leaves the transaction
+                    // to the next call's check above.
+                    let _ = sql(conn, "ROLLBACK");
+                }
+                done
+            })
+            .await?;
+        self.after_writes();
+        Ok(out)
+    }
+
+    /// Automatic checkpoints are off (they would fsync on the async thread): every
+    /// [`CHECKPOINT_EVERY`] writes, one runs on the blocking pool. PASSIVE: it copies what no
+    /// reader still needs and never waits; a crash before it loses nothing (the WAL is replayed).
+    fn after_writes(&self) {
+        if self.path.is_none() {
+            return;
+        }
+        let writes = self.shared.writes.load(Ordering::Relaxed);
+        let last = self.shared.checkpointed.load(Ordering::Relaxed);
+        if writes.saturating_sub(last) < CHECKPOINT_EVERY
+            || self
+                .shared
+                .checkpointed
+                .compare_exchange(last, writes, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        let shared = self.shared.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = shared.lock();
+            if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                tracing::warn!(error = %e, "SQLite checkpoint failed; the next one retries");
+            }
+        });
+    }
+}
+
+/// A write transaction's view of the table.
+struct Writer<'a> {
+    conn: &'a Connection,
+    writes: &'a AtomicU64,
+    operation: &'static str,
+}
+
+impl Writer<'_> {
+    fn get<T: DeserializeOwned>(&self, pk: &str) -> Result<Option<T>, StoreError> {
+        get_as(self.conn, self.operation, pk)
+    }
+
+    fn put<T: Serialize + ?Sized>(&self, pk: &str, item: &T) -> Result<(), StoreError> {
+        put_value(self.conn, pk, item)?;
+        self.writes.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 
     /// Writes an item unless the stored one has a newer `statusAt`; keeps the first `createdAt`.
-    fn put_newer<T: Serialize>(&mut self, pk: &str, item: &T) -> Result<bool, StoreError> {
-        let mut value = serde_json::to_value(item).map_err(|e| io_error("put", e))?;
-        if let Some(old) = self.items.get(pk) {
+    fn put_newer<T: Serialize>(&self, pk: &str, item: &T) -> Result<bool, StoreError> {
+        let mut value = to_value(item)?;
+        if let Some(old) = self.get::<Value>(pk)? {
             if old[attr::STATUS_AT].as_str() > value[attr::STATUS_AT].as_str() {
                 return Ok(false);
             }
@@ -121,93 +255,181 @@ impl Inner {
         self.put(pk, &value)?;
         Ok(true)
     }
-
-    /// Items whose `partition` attribute equals `value`, sorted by `sort` then pk, newest first,
-    /// from after the cursor's position.
-    fn query(
-        &self,
-        partition: &str,
-        value: &str,
-        sort: &str,
-        since: Option<&str>,
-        page: &PageRequest,
-    ) -> Result<Page<Value>, StoreError> {
-        let after = match &page.cursor {
-            None => None,
-            Some(token) => {
-                let pos = decode_cursor(token)?;
-                let part = pos.get("p").and_then(Value::as_str);
-                let (Some(sk), Some(pk)) = (
-                    pos.get("s").and_then(Value::as_str),
-                    pos.get("k").and_then(Value::as_str),
-                ) else {
-                    return Err(StoreError::BadCursor(
-                        "not a token issued by this API".into(),
-                    ));
-                };
-                if part != Some(value) {
-                    return Err(StoreError::BadCursor(
-                        "the token belongs to another list".into(),
-                    ));
-                }
-                Some((sk.to_string(), pk.to_string()))
-            }
-        };
-        let sort_of = |v: &Value| {
-            v.get(sort)
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string()
-        };
-        let mut hits: Vec<(String, String, &Value)> = self
-            .items
-            .iter()
-            .filter(|(_, v)| v.get(partition).and_then(Value::as_str) == Some(value))
-            .filter(|(_, v)| since.is_none_or(|lower| sort_of(v).as_str() >= lower))
-            .map(|(pk, v)| (sort_of(v), pk.clone(), v))
-            .filter(|(sk, pk, _)| {
-                after
-                    .as_ref()
-                    .is_none_or(|(a_sk, a_pk)| (sk, pk) < (a_sk, a_pk))
-            })
-            .collect();
-        hits.sort_by(|a, b| (&b.0, &b.1).cmp(&(&a.0, &a.1)));
-        let limit = page.limit as usize;
-        let next_cursor = (hits.len() > limit).then(|| {
-            let (sk, pk, _) = &hits[limit - 1];
-            encode_cursor(&json!({"p": value, "s": sk, "k": pk}))
-        });
-        Ok(Page {
-            items: hits
-                .into_iter()
-                .take(limit)
-                .map(|(_, _, v)| v.clone())
-                .collect(),
-            next_cursor,
-        })
-    }
 }
 
-fn typed<T: serde::de::DeserializeOwned>(page: Page<Value>) -> Result<Page<T>, StoreError> {
+fn to_value<T: Serialize + ?Sized>(item: &T) -> Result<Value, StoreError> {
+    serde_json::to_value(item).map_err(|e| StoreError::Rejected {
+        operation: "serialize",
+        source: Box::new(e),
+    })
+}
+
+/// Inserts or replaces the item `pk` (its index columns follow from the document).
+fn put_value<T: Serialize + ?Sized>(
+    conn: &Connection,
+    pk: &str,
+    item: &T,
+) -> Result<(), StoreError> {
+    let doc = serde_json::to_string(item).map_err(|e| StoreError::Rejected {
+        operation: "serialize",
+        source: Box::new(e),
+    })?;
+    conn.prepare_cached(
+        "INSERT INTO items (pk, doc) VALUES (?1, ?2) ON CONFLICT (pk) DO UPDATE SET doc = excluded.doc",
+    )
+    .and_then(|mut stmt| stmt.execute(params![pk, doc]))
+    .map_err(|e| db::store_error("put", e))?;
+    Ok(())
+}
+
+fn get_doc(
+    conn: &Connection,
+    operation: &'static str,
+    pk: &str,
+) -> Result<Option<String>, StoreError> {
+    conn.prepare_cached("SELECT doc FROM items WHERE pk = ?1")
+        .and_then(|mut stmt| stmt.query_row([pk], |row| row.get(0)).optional())
+        .map_err(|e| db::store_error(operation, e))
+}
+
+fn get_as<T: DeserializeOwned>(
+    conn: &Connection,
+    operation: &'static str,
+    pk: &str,
+) -> Result<Option<T>, StoreError> {
+    get_doc(conn, operation, pk)?
+        .map(|doc| decode(pk, &doc))
+        .transpose()
+}
+
+fn decode<T: DeserializeOwned>(pk: &str, doc: &str) -> Result<T, StoreError> {
+    serde_json::from_str(doc).map_err(|e| StoreError::Corrupt {
+        pk: pk.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// The query of one index partition, newest first: `since` adds a lower bound on the sort
+/// attribute, `after` starts after a cursor's position. Parameters: ?1 partition, ?2 since,
+/// ?3 and ?4 the cursor's sort value and pk, ?5 the limit.
+fn query_sql(index: &IndexDef, since: bool, after: bool) -> String {
+    let (p, s) = (index.partition, index.sort);
+    let mut sql = format!(
+        "SELECT pk, {s}, doc FROM items WHERE {p} = ?1 AND {p} IS NOT NULL AND {s} IS NOT NULL"
+    );
+    if since {
+        sql.push_str(&format!(" AND {s} >= ?2"));
+    }
+    if after {
+        sql.push_str(&format!(" AND ({s}, pk) < (?3, ?4)"));
+    }
+    sql.push_str(&format!(" ORDER BY {s} DESC, pk DESC LIMIT ?5"));
+    sql
+}
+
+/// Items of one index partition, newest first (sort attribute, then pk), from after the cursor's
+/// position, as (pk, document).
+fn query(
+    conn: &Connection,
+    index: &IndexDef,
+    value: &str,
+    since: Option<&str>,
+    page: &PageRequest,
+) -> Result<Page<(String, String)>, StoreError> {
+    let after = match &page.cursor {
+        None => None,
+        Some(token) => {
+            let pos = decode_cursor(token)?;
+            let (Some(i), Some(p), Some(sk), Some(pk)) = (
+                pos.get("i").and_then(Value::as_str),
+                pos.get("p").and_then(Value::as_str),
+                pos.get("s").and_then(Value::as_str),
+                pos.get("k").and_then(Value::as_str),
+            ) else {
+                return Err(StoreError::BadCursor(
+                    "not a token issued by this API".into(),
+                ));
+            };
+            if i != index.name || p != value {
+                return Err(StoreError::BadCursor(
+                    "the token belongs to another list".into(),
+                ));
+            }
+            Some((sk.to_string(), pk.to_string()))
+        }
+    };
+    let limit = page.limit.max(1) as usize;
+    let sql = query_sql(index, since.is_some(), after.is_some());
+    let (after_sk, after_pk) = after.unzip();
+    let error = |e| db::store_error("query", e);
+    let mut stmt = conn.prepare_cached(&sql).map_err(error)?;
+    let rows = stmt
+        .query_map(
+            params![value, since, after_sk, after_pk, (limit + 1) as i64],
+            |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                ))
+            },
+        )
+        .map_err(error)?;
+    let mut hits: Vec<(String, String, String)> = Vec::new();
+    let mut next_cursor = None;
+    for row in rows {
+        let row = row.map_err(error)?;
+        if hits.len() == limit {
+            // One more item than asked for: the page ends at the last one kept.
+            let (last_pk, last_sk, _) = &hits[limit - 1];
+            next_cursor = Some(encode_cursor(
+                &json!({"i": index.name, "p": value, "s": last_sk, "k": last_pk}),
+            ));
+            break;
+        }
+        hits.push(row);
+    }
+    Ok(Page {
+        items: hits.into_iter().map(|(pk, _, doc)| (pk, doc)).collect(),
+        next_cursor,
+    })
+}
+
+fn typed<T: DeserializeOwned>(page: Page<(String, String)>) -> Result<Page<T>, StoreError> {
     let items = page
         .items
-        .into_iter()
-        .map(|v| {
-            let pk = v
-                .get(keys::PK)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
-            serde_json::from_value(v).map_err(|e| StoreError::Corrupt {
-                pk,
-                reason: e.to_string(),
-            })
-        })
+        .iter()
+        .map(|(pk, doc)| decode(pk, doc))
         .collect::<Result<_, _>>()?;
     Ok(Page {
         items,
         next_cursor: page.next_cursor,
     })
+}
+
+fn pk_of(item: &Value) -> Result<String, StoreError> {
+    item.get(keys::PK)
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| StoreError::Corrupt {
+            pk: String::new(),
+            reason: "an item without pk".into(),
+        })
+}
+
+impl EmbeddedStore {
+    async fn list(
+        &self,
+        index: &'static str,
+        value: &str,
+        since: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<Page<(String, String)>, StoreError> {
+        let index = keys::index(index);
+        let (value, since, page) = (value.to_string(), since.map(str::to_string), page.clone());
+        self.call(move |conn| query(conn, index, &value, since.as_deref(), &page))
+            .await
+    }
 }
 
 #[async_trait]
@@ -217,45 +439,59 @@ impl Store for EmbeddedStore {
         message: &MessageItem,
         touch: &ConversationTouch,
     ) -> Result<Recorded, StoreError> {
-        let mut inner = self.lock();
-        let existing: Option<MessageItem> = inner.get(&message.pk)?;
-        let Some(merged) = rules::merge_message(existing, message) else {
-            return Ok(Recorded::Duplicate);
-        };
-        let conversation: Option<ConversationItem> = inner.get(&touch.pk)?;
-        let conversation = rules::merge_conversation(conversation, touch);
-        inner.put(&merged.pk, &merged)?;
-        inner.put(&conversation.pk, &conversation)?;
-        Ok(Recorded::New)
+        let (message, touch) = (message.clone(), touch.clone());
+        self.write("record_message", move |w| {
+            let existing: Option<MessageItem> = w.get(&message.pk)?;
+            let Some(merged) = rules::merge_message(existing, &message) else {
+                return Ok(Recorded::Duplicate);
+            };
+            let conversation: Option<ConversationItem> = w.get(&touch.pk)?;
+            let conversation = rules::merge_conversation(conversation, &touch);
+            w.put(&merged.pk, &merged)?;
+            w.put(&conversation.pk, &conversation)?;
+            Ok(Recorded::New)
+        })
+        .await
     }
 
     async fn apply_status(&self, update: &StatusUpdate) -> Result<StatusApplied, StoreError> {
-        let mut inner = self.lock();
-        let pk = keys::message(&update.wa_message_id);
-        let existing: Option<MessageItem> = inner.get(&pk)?;
-        match rules::apply_status(existing, update) {
-            None => Ok(StatusApplied::Stale),
-            Some(item) => {
-                inner.put(&pk, &item)?;
-                Ok(StatusApplied::Applied)
+        let update = update.clone();
+        self.write("apply_status", move |w| {
+            let pk = keys::message(&update.wa_message_id);
+            let existing: Option<MessageItem> = w.get(&pk)?;
+            match rules::apply_status(existing, &update) {
+                None => Ok(StatusApplied::Stale),
+                Some(item) => {
+                    w.put(&pk, &item)?;
+                    Ok(StatusApplied::Applied)
+                }
             }
-        }
+        })
+        .await
     }
 
     async fn put_webhook_event(&self, item: &WebhookEventItem) -> Result<(), StoreError> {
-        self.lock().put(&item.pk, item)
+        let item = item.clone();
+        self.write("put_webhook_event", move |w| w.put(&item.pk, &item))
+            .await
     }
 
     async fn put_template_status(&self, item: &TemplateItem) -> Result<bool, StoreError> {
-        self.lock().put_newer(&item.pk, item)
+        let item = item.clone();
+        self.write("put_template_status", move |w| w.put_newer(&item.pk, &item))
+            .await
     }
 
     async fn put_quality(&self, item: &QualityItem) -> Result<bool, StoreError> {
-        self.lock().put_newer(&item.pk, item)
+        let item = item.clone();
+        self.write("put_quality", move |w| w.put_newer(&item.pk, &item))
+            .await
     }
 
     async fn get_message(&self, wa_message_id: &str) -> Result<Option<MessageItem>, StoreError> {
-        self.lock().get(&keys::message(wa_message_id))
+        let pk = keys::message(wa_message_id);
+        self.call(move |conn| get_as(conn, "get_message", &pk))
+            .await
     }
 
     async fn list_messages(
@@ -263,15 +499,16 @@ impl Store for EmbeddedStore {
         conversation_pk: &str,
         page: &PageRequest,
     ) -> Result<Page<MessageItem>, StoreError> {
-        let index = keys::index(keys::GSI_CONVERSATION);
         typed(
-            self.lock()
-                .query(index.partition, conversation_pk, index.sort, None, page)?,
+            self.list(keys::GSI_CONVERSATION, conversation_pk, None, page)
+                .await?,
         )
     }
 
     async fn get_conversation(&self, pk: &str) -> Result<Option<ConversationItem>, StoreError> {
-        self.lock().get(pk)
+        let pk = pk.to_string();
+        self.call(move |conn| get_as(conn, "get_conversation", &pk))
+            .await
     }
 
     async fn list_conversations(
@@ -279,11 +516,7 @@ impl Store for EmbeddedStore {
         inbox_pk: &str,
         page: &PageRequest,
     ) -> Result<Page<ConversationItem>, StoreError> {
-        let index = keys::index(keys::GSI_INBOX);
-        typed(
-            self.lock()
-                .query(index.partition, inbox_pk, index.sort, None, page)?,
-        )
+        typed(self.list(keys::GSI_INBOX, inbox_pk, None, page).await?)
     }
 
     async fn mark_conversation_read(
@@ -291,14 +524,17 @@ impl Store for EmbeddedStore {
         pk: &str,
         now: &str,
     ) -> Result<Option<ConversationItem>, StoreError> {
-        let mut inner = self.lock();
-        let Some(mut conv) = inner.get::<ConversationItem>(pk)? else {
-            return Ok(None);
-        };
-        conv.unread_count = 0;
-        conv.updated_at = now.to_string();
-        inner.put(pk, &conv)?;
-        Ok(Some(conv))
+        let (pk, now) = (pk.to_string(), now.to_string());
+        self.write("mark_conversation_read", move |w| {
+            let Some(mut conv) = w.get::<ConversationItem>(&pk)? else {
+                return Ok(None);
+            };
+            conv.unread_count = 0;
+            conv.updated_at = now.clone();
+            w.put(&pk, &conv)?;
+            Ok(Some(conv))
+        })
+        .await
     }
 
     async fn set_archived(
@@ -307,19 +543,22 @@ impl Store for EmbeddedStore {
         archived: bool,
         now: &str,
     ) -> Result<Option<ConversationItem>, StoreError> {
-        let mut inner = self.lock();
-        let Some(mut conv) = inner.get::<ConversationItem>(pk)? else {
-            return Ok(None);
-        };
-        conv.archived = archived;
-        conv.inbox_pk = if archived {
-            keys::archived_inbox(&conv.phone_number_id)
-        } else {
-            keys::inbox(&conv.phone_number_id)
-        };
-        conv.updated_at = now.to_string();
-        inner.put(pk, &conv)?;
-        Ok(Some(conv))
+        let (pk, now) = (pk.to_string(), now.to_string());
+        self.write("set_archived", move |w| {
+            let Some(mut conv) = w.get::<ConversationItem>(&pk)? else {
+                return Ok(None);
+            };
+            conv.archived = archived;
+            conv.inbox_pk = if archived {
+                keys::archived_inbox(&conv.phone_number_id)
+            } else {
+                keys::inbox(&conv.phone_number_id)
+            };
+            conv.updated_at = now.clone();
+            w.put(&pk, &conv)?;
+            Ok(Some(conv))
+        })
+        .await
     }
 
     async fn set_message_media(
@@ -328,46 +567,41 @@ impl Store for EmbeddedStore {
         media: &MediaPart,
         now: &str,
     ) -> Result<bool, StoreError> {
-        let mut inner = self.lock();
-        let pk = keys::message(wa_message_id);
-        let Some(mut message) = inner.get::<MessageItem>(&pk)? else {
-            return Ok(false);
-        };
-        message.media = Some(media.clone());
-        message.updated_at = Some(now.to_string());
-        inner.put(&pk, &message)?;
-        Ok(true)
+        let (pk, media, now) = (keys::message(wa_message_id), media.clone(), now.to_string());
+        self.write("set_message_media", move |w| {
+            let Some(mut message) = w.get::<MessageItem>(&pk)? else {
+                return Ok(false);
+            };
+            message.media = Some(media.clone());
+            message.updated_at = Some(now.clone());
+            w.put(&pk, &message)?;
+            Ok(true)
+        })
+        .await
     }
 
     async fn put_record(&self, item: &Value) -> Result<(), StoreError> {
-        let pk = item
-            .get(keys::PK)
-            .and_then(Value::as_str)
-            .ok_or_else(|| StoreError::Corrupt {
-                pk: String::new(),
-                reason: "an item without pk".into(),
-            })?;
-        self.lock().put(pk, item)
+        let pk = pk_of(item)?;
+        let item = item.clone();
+        self.write("put_record", move |w| w.put(&pk, &item)).await
     }
 
     async fn create_record(&self, item: &Value) -> Result<bool, StoreError> {
-        let pk = item
-            .get(keys::PK)
-            .and_then(Value::as_str)
-            .ok_or_else(|| StoreError::Corrupt {
-                pk: String::new(),
-                reason: "an item without pk".into(),
-            })?;
-        let mut inner = self.lock();
-        if inner.items.contains_key(pk) {
-            return Ok(false);
-        }
-        inner.put(pk, item)?;
-        Ok(true)
+        let pk = pk_of(item)?;
+        let item = item.clone();
+        self.write("create_record", move |w| {
+            if get_doc(w.conn, "create_record", &pk)?.is_some() {
+                return Ok(false);
+            }
+            w.put(&pk, &item)?;
+            Ok(true)
+        })
+        .await
     }
 
     async fn get_item(&self, pk: &str) -> Result<Option<Value>, StoreError> {
-        Ok(self.lock().items.get(pk).cloned())
+        let pk = pk.to_string();
+        self.call(move |conn| get_as(conn, "get_item", &pk)).await
     }
 
     async fn list_by_item_type(
@@ -375,9 +609,10 @@ impl Store for EmbeddedStore {
         item_type_pk: &str,
         page: &PageRequest,
     ) -> Result<Page<Value>, StoreError> {
-        let index = keys::index(keys::GSI_ITEM_TYPE);
-        self.lock()
-            .query(index.partition, item_type_pk, index.sort, None, page)
+        typed(
+            self.list(keys::GSI_ITEM_TYPE, item_type_pk, None, page)
+                .await?,
+        )
     }
 
     async fn list_by_direction(
@@ -386,15 +621,18 @@ impl Store for EmbeddedStore {
         since: &str,
         page: &PageRequest,
     ) -> Result<Page<MessageItem>, StoreError> {
-        let index = keys::index(keys::GSI_DIRECTION);
         typed(
-            self.lock()
-                .query(index.partition, direction_pk, index.sort, Some(since), page)?,
+            self.list(keys::GSI_DIRECTION, direction_pk, Some(since), page)
+                .await?,
         )
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        Ok(())
+        self.call(|conn| {
+            conn.query_row("SELECT count(*) FROM meta", [], |_| Ok(()))
+                .map_err(|e| db::store_error("ping", e))
+        })
+        .await
     }
 
     fn describe(&self) -> String {
