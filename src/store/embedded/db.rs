@@ -218,7 +218,7 @@ mod tests {
     fn every_access_pattern_reads_its_own_index() {
         let conn = connect(None).unwrap();
         for index in keys::INDEXES {
-            let sql = super::super::query_sql(&index, true, true);
+            let sql = super::super::rows::query_sql(&index, true, true);
             let plan: Vec<String> = conn
                 .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
                 .unwrap()

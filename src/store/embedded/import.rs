@@ -195,7 +195,7 @@ fn replay(tx: &Connection, path: &Path, done: &mut Imported) -> Result<(), Store
             done.skipped += 1;
             continue;
         };
-        match super::put_value(tx, pk, &item) {
+        match super::rows::put_value(tx, pk, &item) {
             Ok(()) => done.lines += 1,
             Err(StoreError::Rejected { source, .. }) => {
                 tracing::warn!(line = number, pk, error = %source, "skipping an item the store refuses");

@@ -6,12 +6,13 @@
 //!
 //! Items are JSON documents (`doc`); the attributes the indexes need are generated columns read
 //! from the document. Nothing is cached in memory: every call reads the file (SQLite's page
-//! cache is bounded). rusqlite is synchronous, so each call runs on tokio's blocking pool with
-//! the store's one connection. Crash safety is SQLite's (WAL journal). See "The SQLite store" in
+//! cache is bounded). rusqlite is synchronous: a call runs in place when the store's one
+//! connection is free, and waits on tokio's blocking pool when it is not. Crash safety is SQLite's (WAL journal). See "The SQLite store" in
 //! `docs/operations.md`.
 
 mod db;
 mod import;
+mod rows;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,19 +20,18 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use handlers::keys::{self, IndexDef};
+use handlers::keys;
 use handlers::model::{
-    ConversationItem, MediaPart, MessageItem, QualityItem, TemplateItem, WebhookEventItem, attr,
+    ConversationItem, MediaPart, MessageItem, QualityItem, TemplateItem, WebhookEventItem,
 };
 use handlers::rules;
 use handlers::store::{
     ConversationTouch, Page, PageRequest, Recorded, StatusApplied, StatusUpdate, Store, StoreError,
-    decode_cursor, encode_cursor,
 };
-use rusqlite::{Connection, OptionalExtension, params};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use rusqlite::Connection;
+
+use rows::{Writer, get_as, get_doc, pk_of, query, typed};
+use serde_json::Value;
 
 pub use db::{BUSY_TIMEOUT, FILE_NAME, MAX_ITEM_BYTES};
 pub use import::LOG_FILE;
@@ -221,200 +221,6 @@ impl EmbeddedStore {
             }
         });
     }
-}
-
-/// A write transaction's view of the table.
-struct Writer<'a> {
-    conn: &'a Connection,
-    writes: &'a AtomicU64,
-    operation: &'static str,
-}
-
-impl Writer<'_> {
-    fn get<T: DeserializeOwned>(&self, pk: &str) -> Result<Option<T>, StoreError> {
-        get_as(self.conn, self.operation, pk)
-    }
-
-    fn put<T: Serialize + ?Sized>(&self, pk: &str, item: &T) -> Result<(), StoreError> {
-        put_value(self.conn, pk, item)?;
-        self.writes.fetch_add(1, Ordering::Relaxed);
-        Ok(())
-    }
-
-    /// Writes an item unless the stored one has a newer `statusAt`; keeps the first `createdAt`.
-    fn put_newer<T: Serialize>(&self, pk: &str, item: &T) -> Result<bool, StoreError> {
-        let mut value = to_value(item)?;
-        if let Some(old) = self.get::<Value>(pk)? {
-            if old[attr::STATUS_AT].as_str() > value[attr::STATUS_AT].as_str() {
-                return Ok(false);
-            }
-            if let Some(created) = old.get(attr::CREATED_AT) {
-                value[attr::CREATED_AT] = created.clone();
-            }
-        }
-        self.put(pk, &value)?;
-        Ok(true)
-    }
-}
-
-fn to_value<T: Serialize + ?Sized>(item: &T) -> Result<Value, StoreError> {
-    serde_json::to_value(item).map_err(|e| StoreError::Rejected {
-        operation: "serialize",
-        source: Box::new(e),
-    })
-}
-
-/// Inserts or replaces the item `pk` (its index columns follow from the document).
-fn put_value<T: Serialize + ?Sized>(
-    conn: &Connection,
-    pk: &str,
-    item: &T,
-) -> Result<(), StoreError> {
-    let doc = serde_json::to_string(item).map_err(|e| StoreError::Rejected {
-        operation: "serialize",
-        source: Box::new(e),
-    })?;
-    conn.prepare_cached(
-        "INSERT INTO items (pk, doc) VALUES (?1, ?2) ON CONFLICT (pk) DO UPDATE SET doc = excluded.doc",
-    )
-    .and_then(|mut stmt| stmt.execute(params![pk, doc]))
-    .map_err(|e| db::store_error("put", e))?;
-    Ok(())
-}
-
-fn get_doc(
-    conn: &Connection,
-    operation: &'static str,
-    pk: &str,
-) -> Result<Option<String>, StoreError> {
-    conn.prepare_cached("SELECT doc FROM items WHERE pk = ?1")
-        .and_then(|mut stmt| stmt.query_row([pk], |row| row.get(0)).optional())
-        .map_err(|e| db::store_error(operation, e))
-}
-
-fn get_as<T: DeserializeOwned>(
-    conn: &Connection,
-    operation: &'static str,
-    pk: &str,
-) -> Result<Option<T>, StoreError> {
-    get_doc(conn, operation, pk)?
-        .map(|doc| decode(pk, &doc))
-        .transpose()
-}
-
-fn decode<T: DeserializeOwned>(pk: &str, doc: &str) -> Result<T, StoreError> {
-    serde_json::from_str(doc).map_err(|e| StoreError::Corrupt {
-        pk: pk.to_string(),
-        reason: e.to_string(),
-    })
-}
-
-/// The query of one index partition, newest first: `since` adds a lower bound on the sort
-/// attribute, `after` starts after a cursor's position. Parameters: ?1 partition, ?2 since,
-/// ?3 and ?4 the cursor's sort value and pk, ?5 the limit.
-fn query_sql(index: &IndexDef, since: bool, after: bool) -> String {
-    let (p, s) = (index.partition, index.sort);
-    let mut sql = format!(
-        "SELECT pk, {s}, doc FROM items WHERE {p} = ?1 AND {p} IS NOT NULL AND {s} IS NOT NULL"
-    );
-    if since {
-        sql.push_str(&format!(" AND {s} >= ?2"));
-    }
-    if after {
-        sql.push_str(&format!(" AND ({s}, pk) < (?3, ?4)"));
-    }
-    sql.push_str(&format!(" ORDER BY {s} DESC, pk DESC LIMIT ?5"));
-    sql
-}
-
-/// Items of one index partition, newest first (sort attribute, then pk), from after the cursor's
-/// position, as (pk, document).
-fn query(
-    conn: &Connection,
-    index: &IndexDef,
-    value: &str,
-    since: Option<&str>,
-    page: &PageRequest,
-) -> Result<Page<(String, String)>, StoreError> {
-    let after = match &page.cursor {
-        None => None,
-        Some(token) => {
-            let pos = decode_cursor(token)?;
-            let (Some(i), Some(p), Some(sk), Some(pk)) = (
-                pos.get("i").and_then(Value::as_str),
-                pos.get("p").and_then(Value::as_str),
-                pos.get("s").and_then(Value::as_str),
-                pos.get("k").and_then(Value::as_str),
-            ) else {
-                return Err(StoreError::BadCursor(
-                    "not a token issued by this API".into(),
-                ));
-            };
-            if i != index.name || p != value {
-                return Err(StoreError::BadCursor(
-                    "the token belongs to another list".into(),
-                ));
-            }
-            Some((sk.to_string(), pk.to_string()))
-        }
-    };
-    let limit = page.limit.max(1) as usize;
-    let sql = query_sql(index, since.is_some(), after.is_some());
-    let (after_sk, after_pk) = after.unzip();
-    let error = |e| db::store_error("query", e);
-    let mut stmt = conn.prepare_cached(&sql).map_err(error)?;
-    let rows = stmt
-        .query_map(
-            params![value, since, after_sk, after_pk, (limit + 1) as i64],
-            |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                ))
-            },
-        )
-        .map_err(error)?;
-    let mut hits: Vec<(String, String, String)> = Vec::new();
-    let mut next_cursor = None;
-    for row in rows {
-        let row = row.map_err(error)?;
-        if hits.len() == limit {
-            // One more item than asked for: the page ends at the last one kept.
-            let (last_pk, last_sk, _) = &hits[limit - 1];
-            next_cursor = Some(encode_cursor(
-                &json!({"i": index.name, "p": value, "s": last_sk, "k": last_pk}),
-            ));
-            break;
-        }
-        hits.push(row);
-    }
-    Ok(Page {
-        items: hits.into_iter().map(|(pk, _, doc)| (pk, doc)).collect(),
-        next_cursor,
-    })
-}
-
-fn typed<T: DeserializeOwned>(page: Page<(String, String)>) -> Result<Page<T>, StoreError> {
-    let items = page
-        .items
-        .iter()
-        .map(|(pk, doc)| decode(pk, doc))
-        .collect::<Result<_, _>>()?;
-    Ok(Page {
-        items,
-        next_cursor: page.next_cursor,
-    })
-}
-
-fn pk_of(item: &Value) -> Result<String, StoreError> {
-    item.get(keys::PK)
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .ok_or_else(|| StoreError::Corrupt {
-            pk: String::new(),
-            reason: "an item without pk".into(),
-        })
 }
 
 impl EmbeddedStore {
