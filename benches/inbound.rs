@@ -89,6 +89,7 @@ async fn main() {
         Ok("embedded") => embedded(false).await,
         Ok("embedded-file") => embedded(true).await,
         Ok("dynamodb") => dynamodb().await,
+        Ok("ceiling") => ceiling().await,
         _ => {
             println!("whatsapp-lambda inbound benchmark");
             let exe = std::env::current_exe().expect("own path");
@@ -176,4 +177,56 @@ async fn dynamodb() {
         (all.requests - firsts.requests - dups) as f64 / dups as f64,
     );
     println!("  peak memory: {} MiB", peak_rss_kib() / 1024);
+}
+
+/// The engine's own ceiling, measured with the same SDK client the function uses: conditional
+/// `PutItem`s of small items (the kind of request the inbound path sends) from `BENCH_CLIENTS`
+/// concurrent tasks (default 32).
+async fn ceiling() {
+    if std::env::var("AWS_ENDPOINT_URL_DYNAMODB").is_err() {
+        println!("ceiling: skipped (set AWS_ENDPOINT_URL_DYNAMODB)");
+        return;
+    }
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let clients: usize = std::env::var("BENCH_CLIENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(32);
+    let n = records(4_000);
+    let client = whatsapp_lambda::store::dynamodb_client().await;
+    let table = format!("ceiling-{}", std::process::id());
+    schema::create_table(&client, &table)
+        .await
+        .expect("create table");
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let (client, table, next) = (client.clone(), table.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= n {
+                    break;
+                }
+                client
+                    .put_item()
+                    .table_name(&table)
+                    .item("pk", AttributeValue::S(format!("CEILING#{i}")))
+                    .item("text", AttributeValue::S("x".repeat(300)))
+                    .condition_expression("attribute_not_exists(pk)")
+                    .send()
+                    .await
+                    .expect("put");
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("task");
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "dynamodb-local ceiling: {n} conditional PutItems from {clients} concurrent tasks in {secs:.2}s = {:.0} requests/s",
+        n as f64 / secs
+    );
 }

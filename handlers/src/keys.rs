@@ -1,6 +1,6 @@
 //! Every key of the single table is built here, and only here.
 //!
-//! The table has one primary key, `pk` (a string), and five global secondary indexes. The
+//! The table has one primary key, `pk` (a string), and four global secondary indexes. The
 //! partition values of the indexes are composite or sparse on purpose: no index partition
 //! receives every MESSAGE write (see `docs/data-model.md`).
 
@@ -8,7 +8,7 @@
 pub const PK: &str = "pk";
 
 /// The global secondary indexes: name, partition-key attribute, sort-key attribute.
-pub const INDEXES: [IndexDef; 5] = [
+pub const INDEXES: [IndexDef; 4] = [
     IndexDef {
         name: GSI_INBOX,
         partition: "inboxPk",
@@ -25,11 +25,6 @@ pub const INDEXES: [IndexDef; 5] = [
         sort: "receivedAt",
     },
     IndexDef {
-        name: GSI_FROM,
-        partition: "fromPk",
-        sort: "receivedAt",
-    },
-    IndexDef {
         name: GSI_ITEM_TYPE,
         partition: "itemTypePk",
         sort: "createdAt",
@@ -42,8 +37,6 @@ pub const GSI_INBOX: &str = "gsi-inbox";
 pub const GSI_CONVERSATION: &str = "gsi-conversation";
 /// Messages of one business phone, one direction, one UTC day, by time.
 pub const GSI_DIRECTION: &str = "gsi-direction";
-/// Inbound messages from one customer (across business phones), by time.
-pub const GSI_FROM: &str = "gsi-from";
 /// Low-volume item types (templates, quality, failed and account webhook events), by creation time.
 pub const GSI_ITEM_TYPE: &str = "gsi-itemType";
 
@@ -99,11 +92,6 @@ pub fn archived_inbox(phone_number_id: &str) -> String {
 pub fn direction(phone_number_id: &str, direction: &str, received_at: &str) -> String {
     let day = received_at.get(..10).unwrap_or(received_at);
     format!("{phone_number_id}#{direction}#{day}")
-}
-
-/// Partition value of `gsi-from` (set on inbound messages only).
-pub fn from(customer_id: &str) -> String {
-    customer_id.to_string()
 }
 
 /// `TEMPLATE#{wabaMetaId}#{name}#{language}`
@@ -201,13 +189,7 @@ mod tests {
 
     #[test]
     fn every_index_name_resolves() {
-        for name in [
-            GSI_INBOX,
-            GSI_CONVERSATION,
-            GSI_DIRECTION,
-            GSI_FROM,
-            GSI_ITEM_TYPE,
-        ] {
+        for name in [GSI_INBOX, GSI_CONVERSATION, GSI_DIRECTION, GSI_ITEM_TYPE] {
             assert_eq!(index(name).name, name);
         }
     }

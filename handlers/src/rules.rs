@@ -91,6 +91,40 @@ pub fn apply_status(existing: Option<MessageItem>, u: &StatusUpdate) -> Option<M
     Some(item)
 }
 
+/// Unread counts stop here (an inbox shows "1000+"): counting a conversation never reads more.
+pub const MAX_UNREAD_COUNT: i64 = 1000;
+
+/// Whether `message` is unread in `conversation`: an inbound message after the read mark, or at
+/// the mark's second but not among the messages it covered. The one definition of unread; the
+/// stores count the conversation's messages with it (DynamoDB as a filtered `Query`).
+pub fn is_unread(conversation: &ConversationItem, message: &MessageItem) -> bool {
+    message.direction == Direction::Inbound
+        && match conversation.last_read_at.as_deref() {
+            None => true,
+            Some(mark) => {
+                message.received_at.as_str() > mark
+                    || (message.received_at == mark
+                        && !conversation.last_read_ids.contains(&message.wa_message_id))
+            }
+        }
+}
+
+/// The conversation marked read up to its newest message: `at_mark` are the ids of its inbound
+/// messages at exactly that time. A mark never moves backwards.
+pub fn mark_read(conversation: &mut ConversationItem, at_mark: Vec<String>, now: &str) {
+    let mark = conversation.last_message_at.clone();
+    if conversation
+        .last_read_at
+        .as_deref()
+        .is_none_or(|old| old <= mark.as_str())
+    {
+        conversation.last_read_at = Some(mark);
+        conversation.last_read_ids = at_mark;
+    }
+    conversation.unread_count = 0;
+    conversation.updated_at = now.to_string();
+}
+
 /// A conversation as it looks after `touch` is applied to `existing` (or to nothing): the one
 /// definition of the merge rules, used by the embedded store and by tests of the DynamoDB store.
 pub fn merge_conversation(
@@ -107,7 +141,15 @@ pub fn merge_conversation(
         created_at: touch.now.clone(),
         ..Default::default()
     });
-    let newest = conv.last_message_at.is_empty() || touch.message_at >= conv.last_message_at;
+    // The newest message wins by (time, id): the id breaks ties within a second, so the result
+    // does not depend on the order of arrival and a redelivery changes nothing.
+    let newest = conv.last_message_at.is_empty()
+        || touch.message_at > conv.last_message_at
+        || (touch.message_at == conv.last_message_at
+            && conv
+                .last_message_id
+                .as_deref()
+                .is_none_or(|id| id < touch.message_id.as_str()));
     if newest {
         conv.last_message_at = touch.message_at.clone();
         conv.last_message_id = Some(touch.message_id.clone());
@@ -118,14 +160,15 @@ pub fn merge_conversation(
         conv.user_id = touch.user_id.clone().or(conv.user_id);
         conv.profile_name = touch.profile_name.clone().or(conv.profile_name);
     }
+    let mut changed = newest;
     if touch.inbound {
-        conv.unread_count += 1;
         if conv
             .last_inbound_at
             .as_deref()
             .is_none_or(|l| touch.message_at.as_str() > l)
         {
             conv.last_inbound_at = Some(touch.message_at.clone());
+            changed = true;
         }
         if newest {
             // A customer writing again brings an archived conversation back to the inbox.
@@ -133,6 +176,8 @@ pub fn merge_conversation(
             conv.inbox_pk = touch.inbox_pk.clone();
         }
     }
-    conv.updated_at = touch.now.clone();
+    if changed {
+        conv.updated_at = touch.now.clone();
+    }
     conv
 }

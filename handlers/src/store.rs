@@ -99,7 +99,8 @@ pub struct ConversationTouch {
     pub message_id: String,
     pub preview: String,
     pub direction: Direction,
-    /// Inbound messages count as unread and open the 24-hour window.
+    /// Inbound messages open the 24-hour window (and are unread until the read mark passes
+    /// them: [`crate::rules::is_unread`]).
     pub inbound: bool,
     pub now: String,
 }
@@ -159,9 +160,12 @@ pub fn decode_cursor(token: &str) -> Result<Value, StoreError> {
 /// What the application needs from the single table.
 #[async_trait]
 pub trait Store: Send + Sync {
-    /// Stores a message once and threads it into its conversation, atomically: a message
-    /// delivered many times is stored once and counted once. An item that a status created
-    /// before its message arrived is completed, keeping its status.
+    /// Stores a message once and threads it into its conversation: a message delivered many
+    /// times is stored once. An item that a status created before its message arrived is
+    /// completed, keeping its status. The conversation's merge is idempotent and commutative
+    /// (the newest message by time, then id, wins; `lastInboundAt` only grows), so the two
+    /// writes need no transaction: a store may issue them concurrently, and a redelivery after
+    /// a crash between them completes the conversation. Unread counts are derived on read.
     async fn record_message(
         &self,
         message: &MessageItem,
@@ -189,16 +193,20 @@ pub trait Store: Send + Sync {
         page: &PageRequest,
     ) -> Result<Page<MessageItem>, StoreError>;
 
+    /// One conversation, with its unread count.
     async fn get_conversation(&self, pk: &str) -> Result<Option<ConversationItem>, StoreError>;
 
-    /// Conversations of one `gsi-inbox` partition, most recent message first.
+    /// Conversations of one `gsi-inbox` partition, most recent message first, with their unread
+    /// counts.
     async fn list_conversations(
         &self,
         inbox_pk: &str,
         page: &PageRequest,
     ) -> Result<Page<ConversationItem>, StoreError>;
 
-    /// Sets `unreadCount` to 0. `None` when the conversation does not exist.
+    /// Marks the conversation read up to its newest message ([`crate::rules::mark_read`]): its
+    /// unread count becomes 0 until a newer inbound message arrives. `None` when the
+    /// conversation does not exist.
     async fn mark_conversation_read(
         &self,
         pk: &str,

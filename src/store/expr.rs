@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 #[derive(Debug, Default)]
 pub struct Expr {
     sets: Vec<String>,
-    adds: Vec<String>,
+    removes: Vec<String>,
     pub names: HashMap<String, String>,
     pub values: HashMap<String, AttributeValue>,
     next: usize,
@@ -62,23 +62,20 @@ impl Expr {
         self.sets.push(format!("{n} = if_not_exists({n}, {v})"));
     }
 
-    /// `ADD attr n`
-    pub fn add(&mut self, attr: &str, n: i64) {
-        let (a, v) = (
-            self.name(attr),
-            self.value(AttributeValue::N(n.to_string())),
-        );
-        self.adds.push(format!("{a} {v}"));
+    /// `REMOVE attr`
+    pub fn remove(&mut self, attr: &str) {
+        let n = self.name(attr);
+        self.removes.push(n);
     }
 
-    /// The `UpdateExpression` made of every `set` and `add` call.
+    /// The `UpdateExpression` made of every `set` and `remove` call.
     pub fn update_expression(&self) -> String {
         let mut parts = Vec::new();
         if !self.sets.is_empty() {
             parts.push(format!("SET {}", self.sets.join(", ")));
         }
-        if !self.adds.is_empty() {
-            parts.push(format!("ADD {}", self.adds.join(", ")));
+        if !self.removes.is_empty() {
+            parts.push(format!("REMOVE {}", self.removes.join(", ")));
         }
         parts.join(" ")
     }
@@ -97,16 +94,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn builds_set_and_add_with_placeholders() {
+    fn builds_set_and_remove_with_placeholders() {
         let mut e = Expr::default();
         e.set_s("lastMessageAt", "2026");
         e.set_if_absent("createdAt", AttributeValue::S("now".into()));
-        e.add("unreadCount", 1);
+        e.remove("lastReadIds");
         assert_eq!(
             e.update_expression(),
-            "SET #lastMessageAt = :v0, #createdAt = if_not_exists(#createdAt, :v1) ADD #unreadCount :v2"
+            "SET #lastMessageAt = :v0, #createdAt = if_not_exists(#createdAt, :v1) REMOVE #lastReadIds"
         );
         assert_eq!(e.names.len(), 3);
-        assert_eq!(e.values.len(), 3);
+        assert_eq!(e.values.len(), 2);
     }
 }

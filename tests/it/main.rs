@@ -2,6 +2,7 @@
 //! `AWS_ENDPOINT_URL_DYNAMODB` (set by `tests/run.sh`, which starts DynamoDB Local).
 
 mod cli;
+mod conversation_merge;
 mod doubles;
 mod embedded_store;
 mod errors;

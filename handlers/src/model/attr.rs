@@ -22,7 +22,6 @@ pub const TO: &str = "to";
 pub const TO_USER_ID: &str = "toUserId";
 pub const CONVERSATION_PK: &str = "conversationPk";
 pub const DIRECTION_PK: &str = "directionPk";
-pub const FROM_PK: &str = "fromPk";
 pub const RECEIVED_AT: &str = "receivedAt";
 pub const STATUS: &str = "status";
 pub const STATUS_RANK: &str = "statusRank";
@@ -48,6 +47,8 @@ pub const LAST_MESSAGE_PREVIEW: &str = "lastMessagePreview";
 pub const LAST_MESSAGE_DIRECTION: &str = "lastMessageDirection";
 pub const LAST_INBOUND_AT: &str = "lastInboundAt";
 pub const UNREAD_COUNT: &str = "unreadCount";
+pub const LAST_READ_AT: &str = "lastReadAt";
+pub const LAST_READ_IDS: &str = "lastReadIds";
 pub const ARCHIVED: &str = "archived";
 
 // TEMPLATE and QUALITY
@@ -87,7 +88,6 @@ mod tests {
             waba_id: some(),
             conversation_pk: some(),
             direction_pk: some(),
-            from_pk: some(),
             updated_at: some(),
             sent_at: some(),
             delivered_at: some(),
@@ -110,6 +110,8 @@ mod tests {
             last_message_preview: some(),
             last_message_direction: Some(Direction::Inbound),
             last_inbound_at: some(),
+            last_read_at: some(),
+            last_read_ids: vec![String::new()],
             ..Default::default()
         };
         let mut all = fields(&message);
@@ -137,7 +139,6 @@ mod tests {
             TO_USER_ID,
             CONVERSATION_PK,
             DIRECTION_PK,
-            FROM_PK,
             RECEIVED_AT,
             STATUS,
             STATUS_RANK,
@@ -161,6 +162,8 @@ mod tests {
             LAST_MESSAGE_DIRECTION,
             LAST_INBOUND_AT,
             UNREAD_COUNT,
+            LAST_READ_AT,
+            LAST_READ_IDS,
             ARCHIVED,
             STATUS_AT,
         ];

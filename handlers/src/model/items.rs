@@ -42,8 +42,6 @@ pub struct MessageItem {
     pub conversation_pk: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub direction_pk: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub from_pk: Option<String>,
     /// When the message was sent (Meta's timestamp), ISO-8601 UTC.
     pub received_at: String,
     /// When we first stored anything about it.
@@ -131,6 +129,17 @@ pub struct ConversationItem {
     /// Last time the customer wrote: the 24-hour customer-service window starts here.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_inbound_at: Option<String>,
+    /// The read mark: the conversation's `lastMessageAt` when it was last marked read. Inbound
+    /// messages after it are unread.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_read_at: Option<String>,
+    /// Inbound messages at exactly `lastReadAt` that were stored when the mark was set: they are
+    /// read; another one at the same second that arrives later is not.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub last_read_ids: Vec<String>,
+    /// Inbound messages after the read mark ([`crate::rules::is_unread`]), counted by the store
+    /// when the conversation is read (never stored: a redelivery or a concurrent write cannot
+    /// count a message twice). Saturates at [`crate::rules::MAX_UNREAD_COUNT`].
     #[serde(default)]
     pub unread_count: i64,
     #[serde(default)]

@@ -105,7 +105,6 @@ pub fn parse_inbound(
             Direction::Inbound.as_str(),
             &received_at,
         )),
-        from_pk: Some(keys::from(&customer_id)),
         created_at: arrival.now.to_string(),
         received_at,
         status: MessageStatus::Received,

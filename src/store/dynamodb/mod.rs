@@ -2,15 +2,17 @@
 //!
 //! Each rule of `handlers::rules` is one conditional request here, so concurrent Lambdas never
 //! read-then-write:
-//! - a message and its conversation are written in one `TransactWriteItems` (2 item writes):
-//!   the message's condition makes a redelivery a no-op, the conversation's condition keeps
-//!   `lastMessageAt` from moving backwards (an older message is retried with a variant that
-//!   only counts it);
+//! - a message and its conversation are two `UpdateItem`s sent at once (no transaction): the
+//!   message's condition makes a redelivery a no-op, the conversation's condition keeps the
+//!   newest message (an older inbound message only moves `lastInboundAt`); unread counts are
+//!   counted on read from the read mark, so nothing is incremented;
 //! - a status is one `UpdateItem` conditioned on the stored status rank.
+//!
+//! Every write asks for its `ConsumedCapacity` ([`WriteCounts`]).
 //!
 //! # Layout
 //! - this module: the store, its write counters, item conversion and the `Store` impl;
-//! - `write`: the message-and-conversation transaction and its expressions;
+//! - `write`: the message and its conversation, and their expressions;
 //! - `update`: single-item writes (statuses, newest-wins puts, read, archive, media);
 //! - `query`: `GetItem` and index queries;
 //! - `cursor`: page tokens;
@@ -22,12 +24,12 @@ mod query;
 mod update;
 mod write;
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, ConsumedCapacity};
 use handlers::keys;
 use handlers::model::{
     ConversationItem, MediaPart, MessageItem, QualityItem, TemplateItem, WebhookEventItem,
@@ -48,16 +50,35 @@ type Item = HashMap<String, AttributeValue>;
 pub struct DynamoStore {
     client: Client,
     table: String,
-    write_requests: AtomicU64,
-    item_writes: AtomicU64,
+    counts: Mutex<WriteCounts>,
 }
 
-/// Write requests and item writes sent so far (for the benchmark and metrics).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+/// What the writes sent so far cost, from the `ConsumedCapacity` DynamoDB returned for each
+/// (every write asks for it, `ReturnConsumedCapacity: INDEXES`): for the benchmark and the cost
+/// arithmetic in `docs/deploy.md`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WriteCounts {
+    /// Write requests that succeeded.
     pub requests: u64,
+    /// Items those requests wrote.
     pub item_writes: u64,
+    /// Conditional writes refused by their condition (a redelivered message, an older status).
+    /// DynamoDB bills each as one write unit but returns no `ConsumedCapacity` with the error.
+    pub condition_failures: u64,
+    /// Write units consumed by the table itself.
+    pub table_units: f64,
+    /// Write units consumed by each index.
+    pub index_units: BTreeMap<String, f64>,
+    /// Read units of reads (queries, gets) that asked for them.
+    pub read_units: f64,
+}
+
+impl WriteCounts {
+    /// Table and index write units together.
+    pub fn total_units(&self) -> f64 {
+        self.table_units + self.index_units.values().sum::<f64>()
+    }
 }
 
 impl DynamoStore {
@@ -65,8 +86,7 @@ impl DynamoStore {
         DynamoStore {
             client,
             table: table.into(),
-            write_requests: AtomicU64::new(0),
-            item_writes: AtomicU64::new(0),
+            counts: Mutex::new(WriteCounts::default()),
         }
     }
 
@@ -79,15 +99,35 @@ impl DynamoStore {
     }
 
     pub fn write_counts(&self) -> WriteCounts {
-        WriteCounts {
-            requests: self.write_requests.load(Ordering::Relaxed),
-            item_writes: self.item_writes.load(Ordering::Relaxed),
+        self.counts().clone()
+    }
+
+    fn counts(&self) -> std::sync::MutexGuard<'_, WriteCounts> {
+        self.counts.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Counts one successful write request of `items` items and the capacity it consumed.
+    fn count_write(&self, items: u64, consumed: Option<&ConsumedCapacity>) {
+        let mut counts = self.counts();
+        counts.requests += 1;
+        counts.item_writes += items;
+        if let Some(c) = consumed {
+            counts.table_units += c.table().and_then(|t| t.capacity_units()).unwrap_or(0.0);
+            for (name, capacity) in c.global_secondary_indexes().into_iter().flatten() {
+                *counts.index_units.entry(name.clone()).or_default() +=
+                    capacity.capacity_units().unwrap_or(0.0);
+            }
         }
     }
 
-    fn count_write(&self, items: u64) {
-        self.write_requests.fetch_add(1, Ordering::Relaxed);
-        self.item_writes.fetch_add(items, Ordering::Relaxed);
+    fn count_condition_failure(&self) {
+        self.counts().condition_failures += 1;
+    }
+
+    fn count_read(&self, consumed: Option<&ConsumedCapacity>) {
+        if let Some(units) = consumed.and_then(|c| c.capacity_units()) {
+            self.counts().read_units += units;
+        }
     }
 
     fn key(pk: &str) -> Item {
@@ -160,7 +200,10 @@ impl Store for DynamoStore {
     }
 
     async fn get_conversation(&self, pk: &str) -> Result<Option<ConversationItem>, StoreError> {
-        self.get_typed(pk).await
+        match self.get_typed(pk).await? {
+            Some(conversation) => self.with_unread(conversation).await.map(Some),
+            None => Ok(None),
+        }
     }
 
     async fn list_conversations(
@@ -168,8 +211,16 @@ impl Store for DynamoStore {
         inbox_pk: &str,
         page: &PageRequest,
     ) -> Result<Page<ConversationItem>, StoreError> {
-        self.query_typed(keys::GSI_INBOX, inbox_pk, None, page)
-            .await
+        let page: Page<ConversationItem> = self
+            .query_typed(keys::GSI_INBOX, inbox_pk, None, page)
+            .await?;
+        // One count per conversation with something unread, all at once.
+        let counted = page.items.into_iter().map(|c| self.with_unread(c));
+        let items = futures_util::future::try_join_all(counted).await?;
+        Ok(Page {
+            items,
+            next_cursor: page.next_cursor,
+        })
     }
 
     async fn mark_conversation_read(
@@ -177,10 +228,20 @@ impl Store for DynamoStore {
         pk: &str,
         now: &str,
     ) -> Result<Option<ConversationItem>, StoreError> {
-        self.mark_read(pk, now)
-            .await?
-            .map(|item| from_item(pk, item))
-            .transpose()
+        let Some(conversation) = self.get_typed::<ConversationItem>(pk).await? else {
+            return Ok(None);
+        };
+        let mark = conversation.last_message_at.clone();
+        let at_mark = self.inbound_ids_at(pk, &mark).await?;
+        let conversation = match self.set_read_mark(pk, &mark, &at_mark, now).await? {
+            Some(item) => from_item(pk, item)?,
+            // Gone, or a later mark was set meanwhile: read it as it is.
+            None => match self.get_typed(pk).await? {
+                Some(conversation) => conversation,
+                None => return Ok(None),
+            },
+        };
+        self.with_unread(conversation).await.map(Some)
     }
 
     async fn set_archived(
@@ -197,10 +258,10 @@ impl Store for DynamoStore {
         } else {
             keys::inbox(phone)
         };
-        self.archive(pk, archived, &inbox, now)
-            .await?
-            .map(|item| from_item(pk, item))
-            .transpose()
+        match self.archive(pk, archived, &inbox, now).await? {
+            Some(item) => self.with_unread(from_item(pk, item)?).await.map(Some),
+            None => Ok(None),
+        }
     }
 
     async fn set_message_media(

@@ -2,8 +2,10 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity, Select};
 use handlers::keys;
+use handlers::model::{ConversationItem, Direction, attr};
+use handlers::rules;
 use handlers::store::{Page, PageRequest, StoreError};
 use serde::de::DeserializeOwned;
 
@@ -99,5 +101,141 @@ impl DynamoStore {
             items,
             next_cursor: page.next_cursor,
         })
+    }
+}
+
+impl DynamoStore {
+    /// The conversation's unread count ([`rules::is_unread`]): a `Query` of its
+    /// `gsi-conversation` partition from the read mark on, filtered to inbound messages not
+    /// covered by the mark, `Select: COUNT`. No request when nothing inbound came after the
+    /// mark. Stops at [`rules::MAX_UNREAD_COUNT`].
+    pub(super) async fn count_unread(
+        &self,
+        conversation: &ConversationItem,
+    ) -> Result<i64, StoreError> {
+        let quiet = match (&conversation.last_inbound_at, &conversation.last_read_at) {
+            (None, _) => true,
+            (Some(inbound), Some(mark)) => inbound < mark,
+            (Some(_), None) => false,
+        };
+        if quiet {
+            return Ok(0);
+        }
+        let index = keys::index(keys::GSI_CONVERSATION);
+        let mut names = HashMap::from([
+            ("#p".to_string(), index.partition.to_string()),
+            ("#d".to_string(), attr::DIRECTION.to_string()),
+        ]);
+        let mut values = HashMap::from([
+            (":p".to_string(), AttributeValue::S(conversation.pk.clone())),
+            (
+                ":in".to_string(),
+                AttributeValue::S(Direction::Inbound.as_str().to_string()),
+            ),
+        ]);
+        let mut key = "#p = :p".to_string();
+        let mut filter = "#d = :in".to_string();
+        if let Some(mark) = &conversation.last_read_at {
+            names.insert("#s".into(), index.sort.to_string());
+            values.insert(":mark".into(), AttributeValue::S(mark.clone()));
+            key.push_str(" AND #s >= :mark");
+            if !conversation.last_read_ids.is_empty() {
+                // At the mark's second, only the messages the mark did not cover are unread
+                // (the covered ones are all at that second; a filter cannot name a key).
+                names.insert("#id".into(), attr::WA_MESSAGE_ID.to_string());
+                let ids: Vec<String> = conversation
+                    .last_read_ids
+                    .iter()
+                    .enumerate()
+                    .map(|(i, id)| {
+                        let placeholder = format!(":r{i}");
+                        values.insert(placeholder.clone(), AttributeValue::S(id.clone()));
+                        placeholder
+                    })
+                    .collect();
+                filter.push_str(&format!(" AND NOT (#id IN ({}))", ids.join(", ")));
+            }
+        }
+        let mut count = 0i64;
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(index.name)
+                .key_condition_expression(&key)
+                .filter_expression(&filter)
+                .set_expression_attribute_names(Some(names.clone()))
+                .set_expression_attribute_values(Some(values.clone()))
+                .select(Select::Count)
+                .set_exclusive_start_key(start)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await
+                .map_err(|e| classify("Query(unread)", e))?;
+            self.count_read(out.consumed_capacity());
+            count += i64::from(out.count);
+            start = out.last_evaluated_key;
+            if start.is_none() || count >= rules::MAX_UNREAD_COUNT {
+                return Ok(count.min(rules::MAX_UNREAD_COUNT));
+            }
+        }
+    }
+
+    /// `conversation` with its unread count.
+    pub(super) async fn with_unread(
+        &self,
+        mut conversation: ConversationItem,
+    ) -> Result<ConversationItem, StoreError> {
+        conversation.unread_count = self.count_unread(&conversation).await?;
+        Ok(conversation)
+    }
+
+    /// The ids of the conversation's inbound messages at exactly `at` (a read mark's second).
+    pub(super) async fn inbound_ids_at(
+        &self,
+        conversation_pk: &str,
+        at: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let index = keys::index(keys::GSI_CONVERSATION);
+        let mut ids = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(index.name)
+                .key_condition_expression("#p = :p AND #s = :at")
+                .filter_expression("#d = :in")
+                .projection_expression("#id")
+                .expression_attribute_names("#p", index.partition)
+                .expression_attribute_names("#s", index.sort)
+                .expression_attribute_names("#d", attr::DIRECTION)
+                .expression_attribute_names("#id", attr::WA_MESSAGE_ID)
+                .expression_attribute_values(":p", AttributeValue::S(conversation_pk.to_string()))
+                .expression_attribute_values(":at", AttributeValue::S(at.to_string()))
+                .expression_attribute_values(
+                    ":in",
+                    AttributeValue::S(Direction::Inbound.as_str().to_string()),
+                )
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| classify("Query(read mark)", e))?;
+            ids.extend(
+                out.items()
+                    .iter()
+                    .filter_map(|item| match item.get(attr::WA_MESSAGE_ID) {
+                        Some(AttributeValue::S(id)) => Some(id.clone()),
+                        _ => None,
+                    }),
+            );
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(ids);
+            }
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! Single-item writes: statuses, newest-wins puts, whole-item puts and the small updates of an
 //! existing item (read, archive, media). Each is one conditional request.
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity, ReturnValue};
 use handlers::keys;
 use handlers::model::{Direction, ItemType, MediaPart, attr};
 use handlers::store::{StatusApplied, StatusUpdate, StoreError};
@@ -30,16 +30,20 @@ impl DynamoStore {
             .set_expression_attribute_names(e.names_opt())
             .set_expression_attribute_values(e.values_opt())
             .return_values(ReturnValue::AllNew)
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
             .send()
             .await;
-        self.count_write(1);
         match result {
-            Ok(out) => Ok(Some(out.attributes.unwrap_or_default())),
+            Ok(out) => {
+                self.count_write(1, out.consumed_capacity());
+                Ok(Some(out.attributes.unwrap_or_default()))
+            }
             Err(err)
                 if err
                     .as_service_error()
                     .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
             {
+                self.count_condition_failure();
                 Ok(None)
             }
             Err(err) => Err(classify(operation, err)),
@@ -59,14 +63,16 @@ impl DynamoStore {
 
     /// An unconditional `PutItem` of a whole item (overwrites one with the same pk).
     pub(super) async fn put<T: Serialize + ?Sized>(&self, item: &T) -> Result<(), StoreError> {
-        self.client
+        let out = self
+            .client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(to_item(item)?))
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
             .send()
             .await
             .map_err(|e| classify("PutItem", e))?;
-        self.count_write(1);
+        self.count_write(1, out.consumed_capacity());
         Ok(())
     }
 
@@ -82,17 +88,19 @@ impl DynamoStore {
             .set_item(Some(to_item(item)?))
             .condition_expression("attribute_not_exists(#pk)")
             .expression_attribute_names("#pk", keys::PK)
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
             .send()
             .await;
         match result {
-            Ok(_) => {
-                self.count_write(1);
+            Ok(out) => {
+                self.count_write(1, out.consumed_capacity());
                 Ok(true)
             }
             Err(e)
                 if e.as_service_error()
                     .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
             {
+                self.count_condition_failure();
                 Ok(false)
             }
             Err(e) => Err(classify("PutItem(create)", e)),
@@ -185,12 +193,33 @@ impl DynamoStore {
             .is_some())
     }
 
-    /// Sets `unreadCount` to 0 on an existing conversation.
-    pub(super) async fn mark_read(&self, pk: &str, now: &str) -> Result<Option<Item>, StoreError> {
+    /// Moves an existing conversation's read mark to `mark` (its newest message's time), with
+    /// the ids of the inbound messages at exactly that time; a mark never moves backwards.
+    /// `Ok(None)` when the conversation does not exist or already has a later mark.
+    pub(super) async fn set_read_mark(
+        &self,
+        pk: &str,
+        mark: &str,
+        at_mark: &[String],
+        now: &str,
+    ) -> Result<Option<Item>, StoreError> {
         let mut e = Expr::default();
-        e.set(attr::UNREAD_COUNT, AttributeValue::N("0".into()));
+        e.set_s(attr::LAST_READ_AT, mark);
+        if at_mark.is_empty() {
+            e.remove(attr::LAST_READ_IDS);
+        } else {
+            e.set(
+                attr::LAST_READ_IDS,
+                AttributeValue::L(at_mark.iter().cloned().map(AttributeValue::S).collect()),
+            );
+        }
         e.set_s(attr::UPDATED_AT, now);
-        self.update_existing(pk, e, "UpdateItem(read)").await
+        let (pk_name, read, at) = (e.name(keys::PK), e.name(attr::LAST_READ_AT), e.s(mark));
+        let condition = format!(
+            "attribute_exists({pk_name}) AND (attribute_not_exists({read}) OR {read} <= {at})"
+        );
+        self.update(pk, e, Some(condition), "UpdateItem(read)")
+            .await
     }
 
     /// Moves an existing conversation to the inbox partition `inbox_pk`.

@@ -22,7 +22,7 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 pub const MAX_ITEM_BYTES: i32 = 400 * 1024;
 
 /// The schema version kept in `PRAGMA user_version`.
-const SCHEMA_VERSION: i32 = 1;
+const SCHEMA_VERSION: i32 = 2;
 
 /// Opens (or creates) the database at `path`, or a private in-memory one, with the store's
 /// settings: WAL journal, `synchronous=NORMAL`, a busy timeout, the item size limit.
@@ -96,6 +96,8 @@ pub fn schema_sql() -> String {
             name = index_name(&index),
         ));
     }
+    // Version 2 dropped `gsi-from` (written on every inbound message, read by nothing).
+    sql.push_str("DROP INDEX IF EXISTS gsi_from;\n");
     sql.push_str(
         "CREATE TABLE IF NOT EXISTS meta (\n  key TEXT PRIMARY KEY NOT NULL,\n  value TEXT NOT NULL\n);\n",
     );

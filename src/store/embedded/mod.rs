@@ -30,7 +30,7 @@ use handlers::store::{
 };
 use rusqlite::Connection;
 
-use rows::{Writer, get_as, get_doc, pk_of, query, typed};
+use rows::{Writer, get_as, get_doc, inbound_messages, pk_of, query, typed, with_unread};
 use serde_json::Value;
 
 pub use db::{BUSY_TIMEOUT, FILE_NAME, MAX_ITEM_BYTES};
@@ -248,14 +248,21 @@ impl Store for EmbeddedStore {
         let (message, touch) = (message.clone(), touch.clone());
         self.write("record_message", move |w| {
             let existing: Option<MessageItem> = w.get(&message.pk)?;
-            let Some(merged) = rules::merge_message(existing, &message) else {
-                return Ok(Recorded::Duplicate);
-            };
-            let conversation: Option<ConversationItem> = w.get(&touch.pk)?;
-            let conversation = rules::merge_conversation(conversation, &touch);
-            w.put(&merged.pk, &merged)?;
-            w.put(&conversation.pk, &conversation)?;
-            Ok(Recorded::New)
+            let merged = rules::merge_message(existing, &message);
+            // The conversation merge is idempotent: a duplicate is merged too, as DynamoDB's
+            // two independent writes do (it completes a conversation a crash left behind).
+            let old: Option<ConversationItem> = w.get(&touch.pk)?;
+            let conversation = rules::merge_conversation(old.clone(), &touch);
+            if old.as_ref() != Some(&conversation) {
+                w.put(&conversation.pk, &conversation)?;
+            }
+            match merged {
+                Some(merged) => {
+                    w.put(&merged.pk, &merged)?;
+                    Ok(Recorded::New)
+                }
+                None => Ok(Recorded::Duplicate),
+            }
         })
         .await
     }
@@ -313,8 +320,12 @@ impl Store for EmbeddedStore {
 
     async fn get_conversation(&self, pk: &str) -> Result<Option<ConversationItem>, StoreError> {
         let pk = pk.to_string();
-        self.call(move |conn| get_as(conn, "get_conversation", &pk))
-            .await
+        self.call(move |conn| {
+            get_as(conn, "get_conversation", &pk)?
+                .map(|conversation| with_unread(conn, conversation))
+                .transpose()
+        })
+        .await
     }
 
     async fn list_conversations(
@@ -322,7 +333,21 @@ impl Store for EmbeddedStore {
         inbox_pk: &str,
         page: &PageRequest,
     ) -> Result<Page<ConversationItem>, StoreError> {
-        typed(self.list(keys::GSI_INBOX, inbox_pk, None, page).await?)
+        let index = keys::index(keys::GSI_INBOX);
+        let (value, page) = (inbox_pk.to_string(), page.clone());
+        self.call(move |conn| {
+            let found: Page<ConversationItem> = typed(query(conn, index, &value, None, &page)?)?;
+            let items = found
+                .items
+                .into_iter()
+                .map(|conversation| with_unread(conn, conversation))
+                .collect::<Result<_, _>>()?;
+            Ok(Page {
+                items,
+                next_cursor: found.next_cursor,
+            })
+        })
+        .await
     }
 
     async fn mark_conversation_read(
@@ -335,10 +360,15 @@ impl Store for EmbeddedStore {
             let Some(mut conv) = w.get::<ConversationItem>(&pk)? else {
                 return Ok(None);
             };
-            conv.unread_count = 0;
-            conv.updated_at = now.clone();
+            let mark = conv.last_message_at.clone();
+            let at_mark = inbound_messages(w.conn, &pk, Some(&mark), i64::MAX)?
+                .into_iter()
+                .filter(|(_, at)| *at == mark)
+                .map(|(id, _)| id)
+                .collect();
+            rules::mark_read(&mut conv, at_mark, &now);
             w.put(&pk, &conv)?;
-            Ok(Some(conv))
+            with_unread(w.conn, conv).map(Some)
         })
         .await
     }
@@ -362,7 +392,7 @@ impl Store for EmbeddedStore {
             };
             conv.updated_at = now.clone();
             w.put(&pk, &conv)?;
-            Ok(Some(conv))
+            with_unread(w.conn, conv).map(Some)
         })
         .await
     }

@@ -4,7 +4,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use handlers::keys::{self, IndexDef};
-use handlers::model::attr;
+use handlers::model::{ConversationItem, Direction, MessageItem, attr};
+use handlers::rules;
 use handlers::store::{Page, PageRequest, StoreError, decode_cursor, encode_cursor};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
@@ -207,4 +208,74 @@ pub(super) fn pk_of(item: &Value) -> Result<String, StoreError> {
             pk: String::new(),
             reason: "an item without pk".into(),
         })
+}
+
+/// The inbound messages of a conversation at or after `since` (all of them without it), as
+/// (waMessageId, receivedAt), newest first, at most `limit`: what unread counts and read marks
+/// are made of. Reads `gsi_conversation`.
+pub(super) fn inbound_messages(
+    conn: &Connection,
+    conversation_pk: &str,
+    since: Option<&str>,
+    limit: i64,
+) -> Result<Vec<(String, String)>, StoreError> {
+    let error = |e| db::store_error("query(unread)", e);
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT doc ->> '$.waMessageId', receivedAt FROM items \
+             WHERE conversationPk = ?1 AND receivedAt IS NOT NULL AND receivedAt >= ?2 \
+             AND doc ->> '$.direction' = 'INBOUND' ORDER BY receivedAt DESC LIMIT ?3",
+        )
+        .map_err(error)?;
+    let rows = stmt
+        .query_map(
+            params![conversation_pk, since.unwrap_or(""), limit],
+            |row| {
+                Ok((
+                    row.get::<_, Option<String>>(0)?.unwrap_or_default(),
+                    row.get::<_, String>(1)?,
+                ))
+            },
+        )
+        .map_err(error)?;
+    rows.collect::<Result<_, _>>().map_err(error)
+}
+
+/// `conversation` with its unread count ([`rules::is_unread`]), counted from its messages.
+pub(super) fn with_unread(
+    conn: &Connection,
+    mut conversation: ConversationItem,
+) -> Result<ConversationItem, StoreError> {
+    conversation.unread_count = 0;
+    let quiet = match (&conversation.last_inbound_at, &conversation.last_read_at) {
+        (None, _) => true,
+        (Some(inbound), Some(mark)) => inbound < mark,
+        (Some(_), None) => false,
+    };
+    if quiet {
+        return Ok(conversation);
+    }
+    // Messages at the mark's second may be read or not; the id list tells. One more than the
+    // cap covers the ids at the mark that do not count.
+    let limit = rules::MAX_UNREAD_COUNT + conversation.last_read_ids.len() as i64;
+    let messages = inbound_messages(
+        conn,
+        &conversation.pk,
+        conversation.last_read_at.as_deref(),
+        limit,
+    )?;
+    let unread = messages
+        .into_iter()
+        .filter(|(id, at)| {
+            let probe = MessageItem {
+                wa_message_id: id.clone(),
+                received_at: at.clone(),
+                direction: Direction::Inbound,
+                ..Default::default()
+            };
+            rules::is_unread(&conversation, &probe)
+        })
+        .count() as i64;
+    conversation.unread_count = unread.min(rules::MAX_UNREAD_COUNT);
+    Ok(conversation)
 }
