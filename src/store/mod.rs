@@ -12,7 +12,7 @@ use handlers::Store;
 
 use crate::config::{Config, StoreConfig};
 
-pub use dynamodb::DynamoStore;
+pub use dynamodb::{DynamoStore, WriteCounts};
 pub use embedded::EmbeddedStore;
 
 /// Builds the configured store.
