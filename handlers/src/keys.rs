@@ -1,6 +1,6 @@
 //! Every key of the single table is built here, and only here.
 //!
-//! The table has one primary key, `pk` (a string), and four global secondary indexes. The
+//! The table has one primary key, `pk` (a string), and three global secondary indexes. The
 //! partition values of the indexes are composite or sparse on purpose: no index partition
 //! receives every MESSAGE write (see `docs/data-model.md`).
 
@@ -8,7 +8,7 @@
 pub const PK: &str = "pk";
 
 /// The global secondary indexes: name, partition-key attribute, sort-key attribute.
-pub const INDEXES: [IndexDef; 4] = [
+pub const INDEXES: [IndexDef; 3] = [
     IndexDef {
         name: GSI_INBOX,
         partition: "inboxPk",
@@ -17,11 +17,6 @@ pub const INDEXES: [IndexDef; 4] = [
     IndexDef {
         name: GSI_CONVERSATION,
         partition: "conversationPk",
-        sort: "receivedAt",
-    },
-    IndexDef {
-        name: GSI_DIRECTION,
-        partition: "directionPk",
         sort: "receivedAt",
     },
     IndexDef {
@@ -35,8 +30,6 @@ pub const INDEXES: [IndexDef; 4] = [
 pub const GSI_INBOX: &str = "gsi-inbox";
 /// Messages of one conversation by time.
 pub const GSI_CONVERSATION: &str = "gsi-conversation";
-/// Messages of one business phone, one direction, one UTC day, by time.
-pub const GSI_DIRECTION: &str = "gsi-direction";
 /// Low-volume item types (templates, quality, failed and account webhook events), by creation time.
 pub const GSI_ITEM_TYPE: &str = "gsi-itemType";
 
@@ -86,12 +79,6 @@ pub fn inbox(phone_number_id: &str) -> String {
 /// a conversation out of the open inbox partition instead of filtering it at read time.
 pub fn archived_inbox(phone_number_id: &str) -> String {
     format!("ARCHIVED#{phone_number_id}")
-}
-
-/// Partition value of `gsi-direction`: `{phone}#{INBOUND|OUTBOUND}#{yyyy-mm-dd}`.
-pub fn direction(phone_number_id: &str, direction: &str, received_at: &str) -> String {
-    let day = received_at.get(..10).unwrap_or(received_at);
-    format!("{phone_number_id}#{direction}#{day}")
 }
 
 /// `TEMPLATE#{wabaMetaId}#{name}#{language}`
@@ -180,16 +167,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn direction_partition_is_per_phone_direction_and_day() {
-        assert_eq!(
-            direction("106540352242922", "INBOUND", "2026-11-20T10:00:00Z"),
-            "106540352242922#INBOUND#2026-11-20"
-        );
-    }
-
-    #[test]
     fn every_index_name_resolves() {
-        for name in [GSI_INBOX, GSI_CONVERSATION, GSI_DIRECTION, GSI_ITEM_TYPE] {
+        for name in [GSI_INBOX, GSI_CONVERSATION, GSI_ITEM_TYPE] {
             assert_eq!(index(name).name, name);
         }
     }

@@ -35,7 +35,6 @@ pub fn merge_message(existing: Option<MessageItem>, new: &MessageItem) -> Option
             phone_number_id: new.phone_number_id.clone().or(old.phone_number_id),
             waba_id: new.waba_id.clone().or(old.waba_id),
             conversation_pk: new.conversation_pk.clone().or(old.conversation_pk),
-            direction_pk: new.direction_pk.clone().or(old.direction_pk),
             ..new.clone()
         }),
         None => Some(new.clone()),
@@ -71,7 +70,6 @@ pub fn apply_status(existing: Option<MessageItem>, u: &StatusUpdate) -> Option<M
     }
     item.updated_at = Some(u.now.clone());
     item.conversation_pk = item.conversation_pk.or_else(|| u.conversation_pk.clone());
-    item.direction_pk = item.direction_pk.or_else(|| u.direction_pk.clone());
     item.phone_number_id = item.phone_number_id.or_else(|| u.phone_number_id.clone());
     item.waba_id = item.waba_id.or_else(|| u.waba_id.clone());
     item.to = item.to.or_else(|| u.to.clone());

@@ -114,7 +114,6 @@ pub struct StatusUpdate {
     /// Meta's time for this status.
     pub at: String,
     pub conversation_pk: Option<String>,
-    pub direction_pk: Option<String>,
     pub phone_number_id: Option<String>,
     pub waba_id: Option<String>,
     pub to: Option<String>,
@@ -249,15 +248,6 @@ pub trait Store: Send + Sync {
         item_type_pk: &str,
         page: &PageRequest,
     ) -> Result<Page<Value>, StoreError>;
-
-    /// Messages of one `gsi-direction` partition (`{phone}#{direction}#{day}`) whose
-    /// `receivedAt` is at or after `since`, newest first.
-    async fn list_by_direction(
-        &self,
-        direction_pk: &str,
-        since: &str,
-        page: &PageRequest,
-    ) -> Result<Page<MessageItem>, StoreError>;
 
     /// Cheap check that the store answers.
     async fn ping(&self) -> Result<(), StoreError>;

@@ -96,14 +96,6 @@ impl Store for NullStore {
     async fn list_by_item_type(&self, _: &str, _: &PageRequest) -> Result<Page<Value>, StoreError> {
         Ok(empty())
     }
-    async fn list_by_direction(
-        &self,
-        _: &str,
-        _: &str,
-        _: &PageRequest,
-    ) -> Result<Page<MessageItem>, StoreError> {
-        Ok(empty())
-    }
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
     }

@@ -131,14 +131,6 @@ impl<H: Hooks> Store for HookedStore<H> {
     ) -> Result<Page<Value>, StoreError> {
         self.inner.list_by_item_type(pk, page).await
     }
-    async fn list_by_direction(
-        &self,
-        pk: &str,
-        since: &str,
-        page: &PageRequest,
-    ) -> Result<Page<MessageItem>, StoreError> {
-        self.inner.list_by_direction(pk, since, page).await
-    }
     async fn ping(&self) -> Result<(), StoreError> {
         self.inner.ping().await
     }

@@ -1,7 +1,9 @@
-//! `get_stats`: counts over a recent window, read from the table (`gsi-direction` by day, and
-//! failed webhook events from `gsi-itemType`).
+//! `get_stats`: counts over a recent window, read from the table: the conversations with a
+//! message in the window (`gsi-inbox`, open and archived), their messages in the window
+//! (`gsi-conversation`), and failed webhook events (`gsi-itemType`). Reading costs are paid
+//! here, by an occasional report, instead of an index written on every message.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use chrono::{Duration, Utc};
 use schemars::JsonSchema;
@@ -55,7 +57,11 @@ pub struct Output {
     pub until: String,
     pub inbound: DirectionStats,
     pub outbound: DirectionStats,
+    /// Conversations with a message in the window.
     pub active_conversations: usize,
+    /// Of those, the ones with unread messages, and how many (each counted up to 1,000).
+    pub unread_conversations: usize,
+    pub unread_messages: i64,
     pub failed_webhook_records: usize,
     pub truncated: bool,
 }
@@ -71,49 +77,39 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<Output, HandlerError> {
     let since = time::iso(since_t);
     let mut truncated = false;
     let mut read = 0usize;
-    let mut conversations = BTreeSet::new();
+    let mut active = 0usize;
+    let (mut unread_conversations, mut unread_messages) = (0usize, 0i64);
     let (mut inbound, mut outbound) = (DirectionStats::default(), DirectionStats::default());
-    let mut day = since_t.date_naive();
-    let last = now.date_naive();
-    while day <= last && !truncated {
-        let day_iso = format!("{day}T00:00:00Z");
-        for (direction, stats) in [
-            (Direction::Inbound, &mut inbound),
-            (Direction::Outbound, &mut outbound),
-        ] {
-            let pk = keys::direction(&phone, direction.as_str(), &day_iso);
-            let mut page = PageRequest {
-                limit: 100,
-                cursor: None,
-            };
-            loop {
-                let got = ctx.store().list_by_direction(&pk, &since, &page).await?;
-                for m in &got.items {
-                    stats.total += 1;
-                    *stats
-                        .by_type
-                        .entry(m.kind.clone().unwrap_or_else(|| "unknown".into()))
-                        .or_default() += 1;
-                    *stats.by_status.entry(m.status.to_string()).or_default() += 1;
-                    if let Some(c) = &m.conversation_pk {
-                        conversations.insert(c.clone());
-                    }
+    // The conversations with a message in the window are the most recent of the phone's open
+    // and archived inboxes; their messages in the window are the newest of each.
+    'inboxes: for inbox in [keys::inbox(&phone), keys::archived_inbox(&phone)] {
+        let mut page = PageRequest {
+            limit: 100,
+            cursor: None,
+        };
+        loop {
+            let got = ctx.store().list_conversations(&inbox, &page).await?;
+            for conversation in &got.items {
+                if conversation.last_message_at < since {
+                    continue 'inboxes;
                 }
-                read += got.items.len();
+                active += 1;
+                if conversation.unread_count > 0 {
+                    unread_conversations += 1;
+                    unread_messages += conversation.unread_count;
+                }
+                read += count_messages(ctx, &conversation.pk, &since, &mut inbound, &mut outbound)
+                    .await?;
                 if read >= MAX_ITEMS {
                     truncated = true;
-                    break;
-                }
-                match got.next_cursor {
-                    Some(c) => page.cursor = Some(c),
-                    None => break,
+                    break 'inboxes;
                 }
             }
+            match got.next_cursor {
+                Some(c) => page.cursor = Some(c),
+                None => break,
+            }
         }
-        day = match day.succ_opt() {
-            Some(next) => next,
-            None => break,
-        };
     }
     let mut failed = 0;
     let mut page = PageRequest {
@@ -142,8 +138,49 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<Output, HandlerError> {
         until: time::iso(now),
         inbound,
         outbound,
-        active_conversations: conversations.len(),
+        active_conversations: active,
+        unread_conversations,
+        unread_messages,
         failed_webhook_records: failed,
         truncated,
     })
+}
+
+/// Adds the messages of one conversation received at or after `since` to the counts; returns
+/// how many were read.
+async fn count_messages(
+    ctx: &Ctx,
+    conversation_pk: &str,
+    since: &str,
+    inbound: &mut DirectionStats,
+    outbound: &mut DirectionStats,
+) -> Result<usize, HandlerError> {
+    let mut read = 0;
+    let mut page = PageRequest {
+        limit: 100,
+        cursor: None,
+    };
+    loop {
+        let got = ctx.store().list_messages(conversation_pk, &page).await?;
+        for m in &got.items {
+            if m.received_at.as_str() < since {
+                return Ok(read);
+            }
+            read += 1;
+            let stats = match m.direction {
+                Direction::Inbound => &mut *inbound,
+                Direction::Outbound => &mut *outbound,
+            };
+            stats.total += 1;
+            *stats
+                .by_type
+                .entry(m.kind.clone().unwrap_or_else(|| "unknown".into()))
+                .or_default() += 1;
+            *stats.by_status.entry(m.status.to_string()).or_default() += 1;
+        }
+        match got.next_cursor {
+            Some(c) => page.cursor = Some(c),
+            None => return Ok(read),
+        }
+    }
 }

@@ -7,7 +7,7 @@ use tracing::debug;
 
 use super::{RecordReport, push_lag, tolerate};
 use crate::keys;
-use crate::model::{Direction, MessageStatus, Status};
+use crate::model::{MessageStatus, Status};
 use crate::outbound;
 use crate::store::{StatusApplied, StatusUpdate, Store, StoreError};
 use crate::time;
@@ -77,11 +77,6 @@ fn status_update(status: &Status, phone_number_id: &str, waba_id: &str, now: &st
         conversation_pk: customer
             .as_deref()
             .map(|c| keys::conversation(phone_number_id, c)),
-        direction_pk: Some(keys::direction(
-            phone_number_id,
-            Direction::Outbound.as_str(),
-            &at,
-        )),
         at,
         phone_number_id: Some(phone_number_id.to_string()),
         waba_id: Some(waba_id.to_string()),

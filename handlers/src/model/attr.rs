@@ -21,7 +21,6 @@ pub const TYPE: &str = "type";
 pub const TO: &str = "to";
 pub const TO_USER_ID: &str = "toUserId";
 pub const CONVERSATION_PK: &str = "conversationPk";
-pub const DIRECTION_PK: &str = "directionPk";
 pub const RECEIVED_AT: &str = "receivedAt";
 pub const STATUS: &str = "status";
 pub const STATUS_RANK: &str = "statusRank";
@@ -87,7 +86,6 @@ mod tests {
             phone_number_id: some(),
             waba_id: some(),
             conversation_pk: some(),
-            direction_pk: some(),
             updated_at: some(),
             sent_at: some(),
             delivered_at: some(),
@@ -138,7 +136,6 @@ mod tests {
             TO,
             TO_USER_ID,
             CONVERSATION_PK,
-            DIRECTION_PK,
             RECEIVED_AT,
             STATUS,
             STATUS_RANK,

@@ -40,8 +40,6 @@ pub struct MessageItem {
     pub waba_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub conversation_pk: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub direction_pk: Option<String>,
     /// When the message was sent (Meta's timestamp), ISO-8601 UTC.
     pub received_at: String,
     /// When we first stored anything about it.

@@ -100,11 +100,6 @@ pub fn parse_inbound(
         phone_number_id: Some(arrival.phone_number_id.to_string()),
         waba_id: Some(arrival.waba_id.to_string()),
         conversation_pk: Some(conversation_pk),
-        direction_pk: Some(keys::direction(
-            arrival.phone_number_id,
-            Direction::Inbound.as_str(),
-            &received_at,
-        )),
         created_at: arrival.now.to_string(),
         received_at,
         status: MessageStatus::Received,

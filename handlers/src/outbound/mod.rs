@@ -291,11 +291,6 @@ pub(crate) fn message_records(
         to_user_id: intent.user_id.clone(),
         phone_number_id: Some(intent.phone_number_id.clone()),
         conversation_pk: Some(intent.conversation_pk.clone()),
-        direction_pk: Some(keys::direction(
-            &intent.phone_number_id,
-            Direction::Outbound.as_str(),
-            at,
-        )),
         received_at: at.clone(),
         created_at: at.clone(),
         status_rank: status.rank(),

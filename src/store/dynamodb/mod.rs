@@ -294,16 +294,6 @@ impl Store for DynamoStore {
             .await
     }
 
-    async fn list_by_direction(
-        &self,
-        direction_pk: &str,
-        since: &str,
-        page: &PageRequest,
-    ) -> Result<Page<MessageItem>, StoreError> {
-        self.query_typed(keys::GSI_DIRECTION, direction_pk, Some(since), page)
-            .await
-    }
-
     async fn ping(&self) -> Result<(), StoreError> {
         self.client
             .get_item()

@@ -133,7 +133,6 @@ impl DynamoStore {
         e.set_if_absent(attr::CREATED_AT, AttributeValue::S(u.now.clone()));
         let optional = [
             (attr::CONVERSATION_PK, &u.conversation_pk),
-            (attr::DIRECTION_PK, &u.direction_pk),
             (attr::PHONE_NUMBER_ID, &u.phone_number_id),
             (attr::WABA_ID, &u.waba_id),
             (attr::TO, &u.to),

@@ -96,8 +96,9 @@ pub fn schema_sql() -> String {
             name = index_name(&index),
         ));
     }
-    // Version 2 dropped `gsi-from` (written on every inbound message, read by nothing).
-    sql.push_str("DROP INDEX IF EXISTS gsi_from;\n");
+    // Version 2 dropped `gsi-from` and `gsi-direction` (written on every message; nothing
+    // read the first, `get_stats` now reads conversations instead of the second).
+    sql.push_str("DROP INDEX IF EXISTS gsi_from;\nDROP INDEX IF EXISTS gsi_direction;\n");
     sql.push_str(
         "CREATE TABLE IF NOT EXISTS meta (\n  key TEXT PRIMARY KEY NOT NULL,\n  value TEXT NOT NULL\n);\n",
     );

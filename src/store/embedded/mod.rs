@@ -451,18 +451,6 @@ impl Store for EmbeddedStore {
         )
     }
 
-    async fn list_by_direction(
-        &self,
-        direction_pk: &str,
-        since: &str,
-        page: &PageRequest,
-    ) -> Result<Page<MessageItem>, StoreError> {
-        typed(
-            self.list(keys::GSI_DIRECTION, direction_pk, Some(since), page)
-                .await?,
-        )
-    }
-
     async fn ping(&self) -> Result<(), StoreError> {
         self.call(|conn| {
             conn.query_row("SELECT count(*) FROM meta", [], |_| Ok(()))
