@@ -145,6 +145,8 @@ async fn invoke(path: &Path) -> Result<ExitCode, BoxError> {
     };
     let event: Value =
         serde_json::from_str(&text).map_err(|e| format!("{name} is not JSON: {e}"))?;
+    // The text is not needed once parsed: it would only add to the peak memory.
+    drop(text);
     let config = Config::from_env()?;
     let ctx = build_ctx(&config).await?;
     match intake::handle_with(&ctx, &config.access, event).await {

@@ -15,7 +15,8 @@ async fn a_poison_record_is_skipped_and_the_others_processed() {
         embedded_store() as std::sync::Arc<dyn Store>,
         dynamo_store().await,
     ] {
-        let ctx = ctx(store.clone());
+        // (auditing processed records too: the audit of a good record is checked below)
+        let ctx = ctx_auditing(store.clone());
         let good = |id: &str| {
             envelope(messages_change(
                 CUSTOMER,
@@ -170,7 +171,8 @@ async fn sqs_reports_only_the_failed_records() {
 #[tokio::test]
 async fn an_sqs_record_that_does_not_parse_keeps_its_body() {
     let store = embedded_store();
-    let ctx = ctx(store.clone());
+    // (auditing processed records too: their audit items name the SQS ids)
+    let ctx = ctx_auditing(store.clone());
     let body = |wamid: &str| {
         envelope(messages_change(
             CUSTOMER,

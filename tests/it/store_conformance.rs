@@ -528,7 +528,8 @@ async fn stats_count_the_recent_window<S: Store + 'static>(store: Arc<S>) {
 /// The typed states are stored as exactly the text written before they were enums: items
 /// already in a table, and anything reading the table directly, see no change.
 async fn stored_attributes_keep_their_text<S: Store + 'static>(store: Arc<S>) {
-    let ctx = ctx(store.clone());
+    // (auditing processed records too: the audit item's attributes are checked below)
+    let ctx = ctx_auditing(store.clone());
     // GIVEN an inbound message, a status of an unknown message, an unknown status and a kept field
     intake::handle(
         &ctx,
