@@ -24,6 +24,8 @@ Environment:
   META_API_VERSION             Meta Cloud API version for sends
   AUTO_DOWNLOAD_MEDIA          copy inbound media on arrival (default true)
   AUDIT_TTL_DAYS               days audit items are kept (default 30)
+  AUDIT_PROCESSED_RECORDS      audit processed records too, not only failed/partial (default false)
+  INBOUND_CONCURRENCY          records of one invocation processed at once (1-256, default 16)
   ALLOWED_WABA_IDS             WABA ids whose webhooks are processed (comma-separated; empty = all)
   ALLOWED_PHONE_NUMBER_IDS     business phone ids whose webhooks are processed (empty = all)
   DYNAMODB_TIMEOUT_MS, ...     AWS client timeouts and AWS_MAX_ATTEMPTS (see docs/deploy.md)

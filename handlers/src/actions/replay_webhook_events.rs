@@ -3,6 +3,8 @@
 //! `WEBHOOK_EVENT#FAILED`), after the cause was fixed (a new release, an allowed account added).
 //! Idempotent like every inbound path: what was stored the first time is not stored twice, a
 //! record that now succeeds leaves the failed list, and replaying it again changes nothing.
+//! The records of one call go through [`crate::inbound::process_batch_with`]: concurrently, the
+//! records of one conversation in the order they were first received.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
