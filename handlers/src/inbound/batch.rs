@@ -439,6 +439,37 @@ mod tests {
         assert_eq!(attempted, expected, "skipped records are not attempted");
     }
 
+    #[tokio::test]
+    async fn process_batch_answers_in_input_order() {
+        let bodies = interleaved();
+        let ids: Vec<String> = (0..16).map(|i| format!("d{i}")).collect();
+        let mut deliveries: Vec<_> = bodies
+            .iter()
+            .zip(&ids)
+            .map(|(body, id)| Delivery {
+                source: "sqs",
+                id,
+                body,
+            })
+            .collect();
+        deliveries.push(Delivery {
+            source: "sqs",
+            id: "poison",
+            body: "{not json",
+        });
+        let results = process_batch(&ctx(4), &deliveries).await;
+        let ids: Vec<&str> = results
+            .iter()
+            .map(|r| r.as_ref().unwrap().delivery_id.as_str())
+            .collect();
+        let expected: Vec<&str> = deliveries.iter().map(|d| d.id).collect();
+        assert_eq!(ids, expected);
+        assert_eq!(
+            results[16].as_ref().unwrap().outcome,
+            crate::model::RecordOutcome::Failed
+        );
+    }
+
     #[test]
     fn records_sharing_a_key_form_one_group_in_delivery_order() {
         let a1 = body(json!([{"id": "m1", "from": "A"}]), json!([]), json!([]));
