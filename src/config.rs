@@ -62,6 +62,7 @@ impl Config {
     /// Reads `TABLE_NAME`, `DATA_DIR`, `DEFAULT_PHONE_NUMBER_ID`, `ORIGINATION_PHONE_NUMBER_ID`,
     /// `PHONE_NUMBERS`, `SENDER`, `MEDIA_BUCKET`, `META_API_VERSION`, `AUTO_DOWNLOAD_MEDIA`,
     /// `AUDIT_TTL_DAYS`, `ALLOWED_WABA_IDS`, `ALLOWED_PHONE_NUMBER_IDS` (comma-separated),
+    /// `INBOUND_CONCURRENCY`, `AUDIT_PROCESSED_RECORDS`,
     /// `IAM_SCOPES`, `API_SCOPE_PREFIX`, `SERVE_TOKEN`, `SERVE_SCOPES`, `SERVE_PUBLIC_HOST`,
     /// `SERVE_MAX_BODY_BYTES`, `SERVE_HEADER_TIMEOUT_SECS`, `SERVE_BODY_TIMEOUT_SECS`.
     ///
@@ -101,6 +102,20 @@ impl Config {
                 }
             },
         };
+        let inbound_concurrency = match non_empty("INBOUND_CONCURRENCY") {
+            None => handlers::inbound::DEFAULT_CONCURRENCY,
+            Some(v) => match v.parse::<usize>() {
+                Ok(n) if (1..=handlers::inbound::MAX_CONCURRENCY).contains(&n) => n,
+                _ => {
+                    return Err(ConfigError {
+                        name: "INBOUND_CONCURRENCY",
+                        value: v,
+                        reason: "must be a whole number from 1 to 256",
+                    });
+                }
+            },
+        };
+        let audit_processed_records = read_bool(&non_empty, "AUDIT_PROCESSED_RECORDS", false)?;
         let origination = non_empty("ORIGINATION_PHONE_NUMBER_ID");
         let sender = match non_empty("SENDER").as_deref() {
             Some("eum") => SenderConfig::Eum,
@@ -148,17 +163,7 @@ impl Config {
                 }
             }
         }
-        let auto_download_media = match non_empty("AUTO_DOWNLOAD_MEDIA").as_deref() {
-            None | Some("true" | "1" | "yes") => true,
-            Some("false" | "0" | "no") => false,
-            Some(other) => {
-                return Err(ConfigError {
-                    name: "AUTO_DOWNLOAD_MEDIA",
-                    value: other.into(),
-                    reason: "must be true or false",
-                });
-            }
-        };
+        let auto_download_media = read_bool(&non_empty, "AUTO_DOWNLOAD_MEDIA", true)?;
         let list = |k: &str| -> Vec<String> {
             non_empty(k)
                 .unwrap_or_default()
@@ -190,9 +195,29 @@ impl Config {
                     audit_ttl_days,
                     allowed_waba_ids: list("ALLOWED_WABA_IDS"),
                     allowed_phone_number_ids: list("ALLOWED_PHONE_NUMBER_IDS"),
+                    concurrency: inbound_concurrency,
+                    audit_processed_records,
                 },
             },
         })
+    }
+}
+
+/// A true/false setting (`true`/`1`/`yes`, `false`/`0`/`no`); `default` when absent.
+fn read_bool(
+    non_empty: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    match non_empty(name).as_deref() {
+        None => Ok(default),
+        Some("true" | "1" | "yes") => Ok(true),
+        Some("false" | "0" | "no") => Ok(false),
+        Some(other) => Err(ConfigError {
+            name,
+            value: other.into(),
+            reason: "must be true or false",
+        }),
     }
 }
 
@@ -323,6 +348,29 @@ mod tests {
                 dir: "/tmp/d/media".into()
             }
         );
+    }
+
+    #[test]
+    fn inbound_concurrency_and_processed_audits_are_read_and_checked() {
+        let defaults = Config::from_lookup(|_| None).unwrap();
+        assert_eq!(defaults.settings.inbound.concurrency, 16);
+        assert!(!defaults.settings.inbound.audit_processed_records);
+        let cfg = Config::from_lookup(|k| match k {
+            "INBOUND_CONCURRENCY" => Some("256".into()),
+            "AUDIT_PROCESSED_RECORDS" => Some("true".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(cfg.settings.inbound.concurrency, 256);
+        assert!(cfg.settings.inbound.audit_processed_records);
+        for bad in ["0", "257", "-1", "many"] {
+            let err = Config::from_lookup(|k| (k == "INBOUND_CONCURRENCY").then(|| bad.into()))
+                .unwrap_err();
+            assert_eq!(err.name, "INBOUND_CONCURRENCY", "{bad}");
+        }
+        let err = Config::from_lookup(|k| (k == "AUDIT_PROCESSED_RECORDS").then(|| "maybe".into()))
+            .unwrap_err();
+        assert_eq!(err.name, "AUDIT_PROCESSED_RECORDS");
     }
 
     #[test]

@@ -24,6 +24,8 @@ Environment:
   META_API_VERSION             Meta Cloud API version for sends
   AUTO_DOWNLOAD_MEDIA          copy inbound media on arrival (default true)
   AUDIT_TTL_DAYS               days audit items are kept (default 30)
+  AUDIT_PROCESSED_RECORDS      audit processed records too, not only failed/partial (default false)
+  INBOUND_CONCURRENCY          records of one invocation processed at once (1-256, default 16)
   ALLOWED_WABA_IDS             WABA ids whose webhooks are processed (comma-separated; empty = all)
   ALLOWED_PHONE_NUMBER_IDS     business phone ids whose webhooks are processed (empty = all)
   DYNAMODB_TIMEOUT_MS, ...     AWS client timeouts and AWS_MAX_ATTEMPTS (see docs/deploy.md)
@@ -145,6 +147,8 @@ async fn invoke(path: &Path) -> Result<ExitCode, BoxError> {
     };
     let event: Value =
         serde_json::from_str(&text).map_err(|e| format!("{name} is not JSON: {e}"))?;
+    // The text is not needed once parsed: it would only add to the peak memory.
+    drop(text);
     let config = Config::from_env()?;
     let ctx = build_ctx(&config).await?;
     match intake::handle_with(&ctx, &config.access, event).await {

@@ -45,6 +45,12 @@ pub struct InboundSettings {
     /// `ALLOWED_PHONE_NUMBER_IDS`: when not empty, a record naming any other business phone
     /// (Meta phone number id) is refused as poison.
     pub allowed_phone_number_ids: Vec<String>,
+    /// `INBOUND_CONCURRENCY`: how many groups of records of one invocation (records of one
+    /// conversation or message form a group, processed in delivery order) run at once.
+    pub concurrency: usize,
+    /// `AUDIT_PROCESSED_RECORDS`: also write the audit item of a record processed completely.
+    /// Failed and partial records are always audited, with their whole body.
+    pub audit_processed_records: bool,
 }
 
 impl Default for InboundSettings {
@@ -53,6 +59,8 @@ impl Default for InboundSettings {
             audit_ttl_days: 30,
             allowed_waba_ids: Vec::new(),
             allowed_phone_number_ids: Vec::new(),
+            concurrency: crate::inbound::DEFAULT_CONCURRENCY,
+            audit_processed_records: false,
         }
     }
 }

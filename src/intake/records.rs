@@ -1,9 +1,12 @@
-//! SNS and SQS records → [`handlers::inbound::process_delivery`].
+//! SNS and SQS records → [`handlers::inbound::process_batch_with`]: the records of one
+//! invocation concurrently, a conversation's in delivery order.
 
 use aws_lambda_events::event::sns::SnsRecord;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsMessage};
 use handlers::Ctx;
-use handlers::inbound::{Delivery, RecordReport, process_delivery};
+use handlers::inbound::{Delivery, RecordReport, process_batch_with, process_delivery};
+use handlers::model::RecordOutcome;
+use serde::Deserialize;
 use serde_json::{Value, json};
 use tracing::{Instrument, error, info_span, warn};
 
@@ -11,19 +14,27 @@ use super::RetryableFailure;
 
 /// The SNS `MessageId` and `Message` of a record. Typed with `aws_lambda_events` when the record
 /// is complete; hand-edited console events often lack signature fields, so the two fields we
-/// need are also read leniently.
-fn sns_parts(record: &Value) -> Option<(String, String)> {
-    if let Ok(typed) = serde_json::from_value::<SnsRecord>(record.clone()) {
-        return Some((typed.sns.message_id, typed.sns.message));
+/// need are also read leniently. A record that has neither is processed as poison whose body is
+/// the whole record.
+fn sns_parts(record: &Value, index: usize) -> (String, String) {
+    if let Ok(typed) = SnsRecord::deserialize(record) {
+        return (typed.sns.message_id, typed.sns.message);
     }
-    let sns = record.get("Sns")?;
-    let message = sns.get("Message")?.as_str()?.to_string();
-    let id = sns
-        .get("MessageId")
-        .and_then(Value::as_str)
-        .unwrap_or("unknown")
-        .to_string();
-    Some((id, message))
+    let lenient = || {
+        let sns = record.get("Sns")?;
+        let message = sns.get("Message")?.as_str()?.to_string();
+        let id = sns
+            .get("MessageId")
+            .and_then(Value::as_str)
+            .unwrap_or("unknown")
+            .to_string();
+        Some((id, message))
+    };
+    lenient().unwrap_or_else(|| {
+        // Processed as poison: the body is not an EUM event.
+        let body = record.to_string();
+        (content_id(&format!("sns-record-{index}"), &body), body)
+    })
 }
 
 /// The SQS `messageId` and `body` of a record. Typed with `aws_lambda_events` when the record
@@ -31,7 +42,7 @@ fn sns_parts(record: &Value) -> Option<(String, String)> {
 /// still processed with the body that arrived. A record without a body is processed as poison
 /// whose payload is the whole record, so the audit item keeps what came.
 fn sqs_parts(record: &Value, index: usize) -> (String, String) {
-    let (id, body) = match serde_json::from_value::<SqsMessage>(record.clone()) {
+    let (id, body) = match SqsMessage::deserialize(record) {
         Ok(typed) => (typed.message_id, typed.body),
         Err(e) => {
             warn!(error = %e, "SQS record does not parse as SqsMessage: reading messageId and body leniently");
@@ -44,50 +55,106 @@ fn sqs_parts(record: &Value, index: usize) -> (String, String) {
     (id, body)
 }
 
-pub async fn handle_sns(ctx: &Ctx, event: Value) -> Result<Value, RetryableFailure> {
-    let records = event
-        .get("Records")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let mut reports = Vec::with_capacity(records.len());
-    let mut first_failure = None;
-    let mut failed = 0;
-    for (index, record) in records.iter().enumerate() {
-        let (id, body) = sns_parts(record).unwrap_or_else(|| {
-            // Processed as poison below: the body is not an EUM event.
-            let body = record.to_string();
-            (content_id(&format!("sns-record-{index}"), &body), body)
-        });
-        match process(ctx, "sns", &id, &body).await {
-            Ok(report) => reports.push(report),
-            Err(e) => {
-                failed += 1;
-                first_failure.get_or_insert(e);
-            }
-        }
+/// The event's records, taken out of it (not copied); each record is dropped once its id and
+/// body are read.
+fn take_records<T>(event: &mut Value, mut parts: impl FnMut(&Value, usize) -> T) -> Vec<T> {
+    match event.get_mut("Records").map(Value::take) {
+        Some(Value::Array(records)) => records
+            .into_iter()
+            .enumerate()
+            .map(|(index, record)| parts(&record, index))
+            .collect(),
+        _ => Vec::new(),
     }
-    if let Some(source) = first_failure {
-        return Err(RetryableFailure { failed, source });
-    }
-    Ok(json!({"statusCode": 200, "operation": "process_webhook", "data": summary(&reports)}))
 }
 
-pub async fn handle_sqs(ctx: &Ctx, event: Value) -> Value {
-    let records = event
-        .get("Records")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let mut response = SqsBatchResponse::default();
-    for (index, record) in records.iter().enumerate() {
+/// Up to this many records, the answer carries every record's report; above it, only the
+/// reports of records not processed completely, unless the event asks for `"detail": true`.
+pub const DETAILED_RECORDS: usize = 10;
+
+pub async fn handle_sns(ctx: &Ctx, mut event: Value) -> Result<Value, RetryableFailure> {
+    let detail = event.get("detail") == Some(&Value::Bool(true));
+    let records = take_records(&mut event, sns_parts);
+    drop(event);
+    let deliveries: Vec<Delivery<'_>> = records
+        .iter()
+        .map(|(id, body)| Delivery {
+            source: "sns",
+            id,
+            body,
+        })
+        .collect();
+    let every_report = detail || deliveries.len() <= DETAILED_RECORDS;
+    let mut totals = Totals::default();
+    let mut reports: Vec<(usize, RecordReport)> = Vec::new();
+    let mut first_failure: Option<(usize, handlers::StoreError)> = None;
+    let mut failed = 0;
+    process_batch_with(
+        ctx,
+        &deliveries,
+        |_, delivery| process(ctx, delivery),
+        |index, result| match result {
+            Ok(report) => {
+                totals.add(&report);
+                if every_report || report.outcome != RecordOutcome::Processed {
+                    reports.push((index, report));
+                }
+            }
+            Err(e) => {
+                failed += 1;
+                if first_failure.as_ref().is_none_or(|(at, _)| index < *at) {
+                    first_failure = Some((index, e));
+                }
+            }
+        },
+    )
+    .await;
+    if let Some((_, source)) = first_failure {
+        return Err(RetryableFailure { failed, source });
+    }
+    reports.sort_by_key(|(index, _)| *index);
+    let reports: Vec<RecordReport> = reports.into_iter().map(|(_, r)| r).collect();
+    Ok(json!({"statusCode": 200, "operation": "process_webhook", "data": totals.answer(reports)}))
+}
+
+pub async fn handle_sqs(ctx: &Ctx, mut event: Value) -> Value {
+    // (SQS messageId, delivery id, body) of each record.
+    let records = take_records(&mut event, |record, index| {
         let (sqs_id, body) = sqs_parts(record, index);
-        let (id, body) = unwrap_sns_notification(&body).unwrap_or((sqs_id.clone(), body));
-        if process(ctx, "sqs", &id, &body).await.is_err() {
-            let mut failure = BatchItemFailure::default();
-            failure.item_identifier = sqs_id;
-            response.batch_item_failures.push(failure);
+        match unwrap_sns_notification(&body) {
+            Some((id, message)) => (sqs_id, id, message),
+            None => (sqs_id.clone(), sqs_id, body),
         }
+    });
+    drop(event);
+    let deliveries: Vec<Delivery<'_>> = records
+        .iter()
+        .map(|(_, id, body)| Delivery {
+            source: "sqs",
+            id,
+            body,
+        })
+        .collect();
+    let mut failed: Vec<usize> = Vec::new();
+    process_batch_with(
+        ctx,
+        &deliveries,
+        |_, delivery| process(ctx, delivery),
+        |index, result| {
+            if result.is_err() {
+                failed.push(index);
+            }
+        },
+    )
+    .await;
+    // Exactly the records that were not fully stored (failed, or not attempted because an
+    // earlier record of their conversation failed), by their SQS messageId, in batch order.
+    failed.sort_unstable();
+    let mut response = SqsBatchResponse::default();
+    for index in failed {
+        let mut failure = BatchItemFailure::default();
+        failure.item_identifier = records[index].0.clone();
+        response.batch_item_failures.push(failure);
     }
     serde_json::to_value(response).unwrap_or_else(|_| json!({"batchItemFailures": []}))
 }
@@ -113,16 +180,11 @@ fn unwrap_sns_notification(body: &str) -> Option<(String, String)> {
     Some((id, message))
 }
 
-async fn process(
-    ctx: &Ctx,
-    source: &'static str,
-    id: &str,
-    body: &str,
-) -> Result<RecordReport, handlers::StoreError> {
-    let delivery = Delivery { source, id, body };
+async fn process(ctx: &Ctx, delivery: &Delivery<'_>) -> Result<RecordReport, handlers::StoreError> {
+    let (source, id) = (delivery.source, delivery.id);
     let span = info_span!("record", source, delivery_id = id);
     let started = std::time::Instant::now();
-    let result = process_delivery(ctx, &delivery).instrument(span).await;
+    let result = process_delivery(ctx, delivery).instrument(span).await;
     if let Ok(report) = &result {
         crate::metrics::record(report, started.elapsed().as_secs_f64() * 1000.0);
     }
@@ -140,14 +202,37 @@ async fn process(
     result
 }
 
-fn summary(reports: &[RecordReport]) -> Value {
-    json!({
-        "records": reports.len(),
-        "messages": reports.iter().map(|r| r.counts.messages).sum::<u32>(),
-        "duplicates": reports.iter().map(|r| r.counts.duplicates).sum::<u32>(),
-        "statuses": reports.iter().map(|r| r.counts.statuses).sum::<u32>(),
-        "staleStatuses": reports.iter().map(|r| r.counts.stale_statuses).sum::<u32>(),
-        "poison": reports.iter().map(|r| r.counts.poison).sum::<u32>(),
-        "reports": reports,
-    })
+/// The totals of an SNS invocation, summed as each record is through: a report is kept only
+/// when it is answered.
+#[derive(Default)]
+struct Totals {
+    records: usize,
+    messages: u32,
+    duplicates: u32,
+    statuses: u32,
+    stale_statuses: u32,
+    poison: u32,
+}
+
+impl Totals {
+    fn add(&mut self, report: &RecordReport) {
+        self.records += 1;
+        self.messages += report.counts.messages;
+        self.duplicates += report.counts.duplicates;
+        self.statuses += report.counts.statuses;
+        self.stale_statuses += report.counts.stale_statuses;
+        self.poison += report.counts.poison;
+    }
+
+    fn answer(&self, reports: Vec<RecordReport>) -> Value {
+        json!({
+            "records": self.records,
+            "messages": self.messages,
+            "duplicates": self.duplicates,
+            "statuses": self.statuses,
+            "staleStatuses": self.stale_statuses,
+            "poison": self.poison,
+            "reports": reports,
+        })
+    }
 }

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use handlers::inbound::InboundSettings;
 use handlers::{Ctx, Settings, Store};
 
 pub use crate::doubles::{HookedStore, Hooks, Recorder};
@@ -87,6 +88,20 @@ pub fn settings() -> Settings {
 /// A context with the sandbox sender and in-memory media.
 pub fn ctx(store: Arc<dyn Store>) -> Ctx {
     Ctx::new(store, settings())
+}
+
+/// As [`ctx`], with inbound settings changed by `change` (`concurrency`,
+/// `audit_processed_records`, ...).
+pub fn ctx_inbound(store: Arc<dyn Store>, change: impl FnOnce(&mut InboundSettings)) -> Ctx {
+    let mut settings = settings();
+    change(&mut settings.inbound);
+    Ctx::new(store, settings)
+}
+
+/// As [`ctx`], auditing processed records too (`AUDIT_PROCESSED_RECORDS=true`): for tests about
+/// the audit item of a record that was processed.
+pub fn ctx_auditing(store: Arc<dyn Store>) -> Ctx {
+    ctx_inbound(store, |inbound| inbound.audit_processed_records = true)
 }
 
 pub fn now_secs() -> i64 {
@@ -186,6 +201,39 @@ pub fn status_event(sns_id: &str, wamid: &str, value: &str, timestamp: i64) -> V
             json!([status(wamid, value, timestamp)]),
         )),
     )])
+}
+
+/// An SQS Lambda event with one record per (SQS message id, body), as with raw message
+/// delivery (the body is the EUM event).
+pub fn sqs_event(records: &[(&str, String)]) -> Value {
+    let records: Vec<Value> = records
+        .iter()
+        .map(|(id, body)| {
+            json!({
+                "messageId": id,
+                "receiptHandle": format!("handle-{id}"),
+                "body": body,
+                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1795168800100",
+                               "SenderId": "AIDAIT2UOQQY3AUEKVGXU", "ApproximateFirstReceiveTimestamp": "1795168800112"},
+                "messageAttributes": {},
+                "md5OfBody": "0",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:eum-whatsapp-inbound",
+                "awsRegion": "us-east-1"
+            })
+        })
+        .collect();
+    json!({"Records": records})
+}
+
+/// The `itemIdentifier`s of an SQS batch response.
+pub fn batch_item_failures(answer: &Value) -> Vec<String> {
+    answer["batchItemFailures"]
+        .as_array()
+        .unwrap_or_else(|| panic!("not an SQS batch response: {answer}"))
+        .iter()
+        .map(|f| f["itemIdentifier"].as_str().unwrap().to_string())
+        .collect()
 }
 
 /// Runs a direct action and returns the whole response envelope.

@@ -15,7 +15,8 @@ async fn a_poison_record_is_skipped_and_the_others_processed() {
         embedded_store() as std::sync::Arc<dyn Store>,
         dynamo_store().await,
     ] {
-        let ctx = ctx(store.clone());
+        // (auditing processed records too: the audit of a good record is checked below)
+        let ctx = ctx_auditing(store.clone());
         let good = |id: &str| {
             envelope(messages_change(
                 CUSTOMER,
@@ -170,7 +171,8 @@ async fn sqs_reports_only_the_failed_records() {
 #[tokio::test]
 async fn an_sqs_record_that_does_not_parse_keeps_its_body() {
     let store = embedded_store();
-    let ctx = ctx(store.clone());
+    // (auditing processed records too: their audit items name the SQS ids)
+    let ctx = ctx_auditing(store.clone());
     let body = |wamid: &str| {
         envelope(messages_change(
             CUSTOMER,
@@ -372,4 +374,57 @@ async fn health_reports_the_store_and_what_is_missing() {
             .starts_with("DEFAULT_PHONE_NUMBER_ID"),
         "{missing}"
     );
+}
+
+#[tokio::test]
+async fn a_big_sns_event_answers_totals_and_only_the_reports_that_need_a_look() {
+    let good = |n: usize| {
+        envelope(messages_change(
+            CUSTOMER,
+            json!([text_message(
+                &format!("wamid.SUM{n}"),
+                CUSTOMER,
+                1_763_632_800 + n as i64,
+                "ok"
+            )]),
+            json!([]),
+        ))
+    };
+    // GIVEN 12 records: 11 messages and one poison record
+    let mut records: Vec<(String, String)> =
+        (0..11).map(|n| (format!("sum-{n}"), good(n))).collect();
+    records.insert(5, ("sum-poison".into(), "{not json".into()));
+    let event: Vec<(&str, String)> = records
+        .iter()
+        .map(|(id, body)| (id.as_str(), body.clone()))
+        .collect();
+    let ctx = ctx(embedded_store());
+    // WHEN it is handled, THEN the totals count every record and the reports are the poison's
+    let answer = intake::handle(&ctx, sns_event(&event)).await.unwrap();
+    let data = &answer["data"];
+    assert_eq!(
+        (&data["records"], &data["messages"], &data["poison"]),
+        (&json!(12), &json!(11), &json!(1)),
+        "{answer}"
+    );
+    let reports = data["reports"].as_array().unwrap();
+    assert_eq!(reports.len(), 1, "{answer}");
+    assert_eq!(reports[0]["deliveryId"], "sum-poison");
+    assert_eq!(reports[0]["outcome"], "failed");
+    // AND with "detail": true (a console test event), every record's report, in event order
+    let mut detailed = sns_event(&event);
+    detailed["detail"] = json!(true);
+    let answer = intake::handle(&ctx, detailed).await.unwrap();
+    let ids: Vec<&str> = answer["data"]["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["deliveryId"].as_str().unwrap())
+        .collect();
+    let expected: Vec<&str> = records.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids, expected);
+    assert_eq!(answer["data"]["duplicates"], 11);
+    // AND up to 10 records, every report without asking
+    let answer = intake::handle(&ctx, sns_event(&event[..10])).await.unwrap();
+    assert_eq!(answer["data"]["reports"].as_array().unwrap().len(), 10);
 }

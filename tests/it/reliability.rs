@@ -210,32 +210,41 @@ async fn a_100_kb_poison_record_keeps_its_whole_payload() {
 
 #[tokio::test]
 async fn a_partial_record_keeps_its_payload_and_a_processed_one_does_not() {
-    let store = embedded_store();
-    let ctx = ctx(store.clone());
     let messages = json!([{"id": "wamid.NOFROM", "type": "text", "timestamp": "1"}, text_message("wamid.PARTOK", CUSTOMER, 2, "fine")]);
     let mut change = messages_change(CUSTOMER, messages, json!([]));
     change[0]["value"]["contacts"] = json!([]);
     let partial = envelope(change);
     let good = text_body("wamid.GOOD", "ok");
-    intake::handle(
-        &ctx,
-        sns_event(&[("partial", partial.clone()), ("good", good)]),
-    )
-    .await
-    .unwrap();
-    let audit = store
-        .get_item(&keys::webhook_audit("partial"))
+    // by default a processed record has no audit item; with AUDIT_PROCESSED_RECORDS it has one
+    // without its body. A partial one is audited with its body either way.
+    for audit_processed in [false, true] {
+        let store = embedded_store();
+        let ctx = ctx_inbound(store.clone(), |inbound| {
+            inbound.audit_processed_records = audit_processed;
+        });
+        intake::handle(
+            &ctx,
+            sns_event(&[("partial", partial.clone()), ("good", good.clone())]),
+        )
         .await
-        .unwrap()
         .unwrap();
-    assert_eq!(audit["outcome"], "partial");
-    assert_eq!(audit["payload"].as_str(), Some(partial.as_str()));
-    let ok = store
-        .get_item(&keys::webhook_audit("good"))
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(ok.get("payload").is_none(), "{ok}");
+        let audit = store
+            .get_item(&keys::webhook_audit("partial"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(audit["outcome"], "partial");
+        assert_eq!(audit["payload"].as_str(), Some(partial.as_str()));
+        let ok = store.get_item(&keys::webhook_audit("good")).await.unwrap();
+        match ok {
+            None => assert!(!audit_processed, "audited when asked"),
+            Some(ok) => {
+                assert!(audit_processed, "not audited unless asked: {ok}");
+                assert_eq!(ok["outcome"], "processed");
+                assert!(ok.get("payload").is_none(), "{ok}");
+            }
+        }
+    }
 }
 
 async fn s3_media() -> (Arc<S3Media>, aws_sdk_s3::Client, String) {

@@ -38,6 +38,9 @@ conformance!(
     stats_count_the_recent_window,
     stored_attributes_keep_their_text,
     create_record_claims_a_key_once,
+    one_batch_with_a_repeated_message_stores_it_once,
+    one_batch_with_a_status_before_its_message_keeps_the_status,
+    one_batch_with_interleaved_conversations_keeps_each_in_order,
 );
 
 const CONV: &str = "CONV#106540352242922#16505551234";
@@ -528,7 +531,8 @@ async fn stats_count_the_recent_window<S: Store + 'static>(store: Arc<S>) {
 /// The typed states are stored as exactly the text written before they were enums: items
 /// already in a table, and anything reading the table directly, see no change.
 async fn stored_attributes_keep_their_text<S: Store + 'static>(store: Arc<S>) {
-    let ctx = ctx(store.clone());
+    // (auditing processed records too: the audit item's attributes are checked below)
+    let ctx = ctx_auditing(store.clone());
     // GIVEN an inbound message, a status of an unknown message, an unknown status and a kept field
     intake::handle(
         &ctx,
@@ -721,6 +725,210 @@ async fn create_record_claims_a_key_once<S: Store + 'static>(store: Arc<S>) {
     let winner = won.iter().position(|w| *w).unwrap();
     let kept = store.get_item("SEND#claim-1").await.unwrap().unwrap();
     assert_eq!(kept["attempt"], json!(winner));
+}
+
+// ------------------------------------------- one invocation's records, processed concurrently
+
+const OTHER: &str = "16505559999";
+
+/// A text message of `customer` as an EUM event.
+fn text_body(wamid: &str, customer: &str, timestamp: i64, text: &str) -> String {
+    envelope(messages_change(
+        customer,
+        json!([text_message(wamid, customer, timestamp, text)]),
+        json!([]),
+    ))
+}
+
+/// A context whose records of one invocation run concurrently.
+fn concurrent_ctx<S: Store + 'static>(store: &Arc<S>) -> handlers::Ctx {
+    ctx_inbound(store.clone(), |inbound| inbound.concurrency = 8)
+}
+
+async fn message_count<S: Store + 'static>(store: &Arc<S>, conversation: &str) -> usize {
+    let page = store
+        .list_messages(
+            conversation,
+            &PageRequest {
+                limit: 100,
+                cursor: None,
+            },
+        )
+        .await
+        .unwrap();
+    page.items.len()
+}
+
+async fn one_batch_with_a_repeated_message_stores_it_once<S: Store + 'static>(store: Arc<S>) {
+    let ctx = concurrent_ctx(&store);
+    let other = keys::conversation(PHONE, OTHER);
+    // GIVEN an SQS batch in which one message comes three times (twice under the same SQS
+    // body), among others
+    let d1 = text_body("wamid.R1", CUSTOMER, 1_763_632_800, "once");
+    let batch = [
+        ("rq-1", d1.clone()),
+        (
+            "rq-2",
+            text_body("wamid.RO1", OTHER, 1_763_632_801, "other"),
+        ),
+        ("rq-3", d1.clone()),
+        (
+            "rq-4",
+            text_body("wamid.R2", CUSTOMER, 1_763_632_802, "twice"),
+        ),
+        ("rq-5", d1.clone()),
+    ];
+    let answer = intake::handle(&ctx, sqs_event(&batch)).await.unwrap();
+    assert_eq!(answer, json!({"batchItemFailures": []}));
+    // AND an SNS event with a new message twice and an old one again
+    let e2 = text_body("wamid.RO2", OTHER, 1_763_632_803, "again");
+    let answer = intake::handle(
+        &ctx,
+        sns_event(&[("rs-1", e2.clone()), ("rs-2", e2), ("rs-3", d1)]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(answer["data"]["messages"], 1, "{answer}");
+    assert_eq!(answer["data"]["duplicates"], 2, "{answer}");
+    // THEN each message is stored and counted once
+    let conv = store.get_conversation(CONV).await.unwrap().unwrap();
+    assert_eq!(conv.unread_count, 2);
+    assert_eq!(message_count(&store, CONV).await, 2);
+    let conv = store.get_conversation(&other).await.unwrap().unwrap();
+    assert_eq!(conv.unread_count, 2);
+    assert_eq!(message_count(&store, &other).await, 2);
+    assert_eq!(conv.last_message_id.as_deref(), Some("wamid.RO2"));
+}
+
+async fn one_batch_with_a_status_before_its_message_keeps_the_status<S: Store + 'static>(
+    store: Arc<S>,
+) {
+    let ctx = concurrent_ctx(&store);
+    let status_body = |wamid: &str, value: &str, ts: i64| {
+        envelope(messages_change(
+            CUSTOMER,
+            json!([]),
+            json!([status(wamid, value, ts)]),
+        ))
+    };
+    // GIVEN an SQS batch in which a message's status comes before the message
+    let batch = [
+        ("sb-1", status_body("wamid.SB1", "delivered", 1_763_632_810)),
+        (
+            "sb-2",
+            text_body("wamid.OB1", OTHER, 1_763_632_801, "other"),
+        ),
+        (
+            "sb-3",
+            text_body("wamid.SB1", CUSTOMER, 1_763_632_800, "late"),
+        ),
+    ];
+    let answer = intake::handle(&ctx, sqs_event(&batch)).await.unwrap();
+    assert_eq!(answer, json!({"batchItemFailures": []}));
+    // AND an SNS event: read, the message, then an older delivered
+    let answer = intake::handle(
+        &ctx,
+        sns_event(&[
+            ("sbs-1", status_body("wamid.SB2", "read", 1_763_632_830)),
+            (
+                "sbs-2",
+                text_body("wamid.SB2", CUSTOMER, 1_763_632_820, "later"),
+            ),
+            (
+                "sbs-3",
+                status_body("wamid.SB2", "delivered", 1_763_632_825),
+            ),
+        ]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (
+            &answer["data"]["messages"],
+            &answer["data"]["statuses"],
+            &answer["data"]["staleStatuses"]
+        ),
+        (&json!(1), &json!(1), &json!(1)),
+        "{answer}"
+    );
+    // THEN the status that came first is kept and the message completed it
+    for (wamid, kept, text) in [
+        ("wamid.SB1", MessageStatus::Delivered, "late"),
+        ("wamid.SB2", MessageStatus::Read, "later"),
+    ] {
+        let msg = store.get_message(wamid).await.unwrap().unwrap();
+        assert_eq!(msg.status, kept, "{wamid}: not regressed");
+        assert_eq!(msg.text.as_deref(), Some(text), "{wamid}");
+        assert_eq!(msg.kind.as_deref(), Some("text"), "{wamid}");
+        assert_eq!(msg.conversation_pk.as_deref(), Some(CONV), "{wamid}");
+    }
+    let conv = store.get_conversation(CONV).await.unwrap().unwrap();
+    assert_eq!(conv.unread_count, 2);
+    assert_eq!(conv.last_message_id.as_deref(), Some("wamid.SB2"));
+    assert_eq!(message_count(&store, CONV).await, 2);
+}
+
+async fn one_batch_with_interleaved_conversations_keeps_each_in_order<S: Store + 'static>(
+    store: Arc<S>,
+) {
+    let ctx = concurrent_ctx(&store);
+    let other = keys::conversation(PHONE, OTHER);
+    // GIVEN two conversations whose messages interleave in one SQS batch, then in an SNS event
+    let mut sqs = Vec::new();
+    for n in 0..3 {
+        sqs.push((
+            format!("iq-c-{n}"),
+            text_body(
+                &format!("wamid.IC{n}"),
+                CUSTOMER,
+                1_763_632_800 + n,
+                &format!("customer {n}"),
+            ),
+        ));
+        sqs.push((
+            format!("iq-o-{n}"),
+            text_body(
+                &format!("wamid.IO{n}"),
+                OTHER,
+                1_763_632_800 + n,
+                &format!("other {n}"),
+            ),
+        ));
+    }
+    let sqs: Vec<(&str, String)> = sqs.iter().map(|(i, b)| (i.as_str(), b.clone())).collect();
+    let answer = intake::handle(&ctx, sqs_event(&sqs)).await.unwrap();
+    assert_eq!(answer, json!({"batchItemFailures": []}));
+    let answer = intake::handle(
+        &ctx,
+        sns_event(&[
+            (
+                "is-c-3",
+                text_body("wamid.IC3", CUSTOMER, 1_763_632_803, "customer 3"),
+            ),
+            (
+                "is-o-3",
+                text_body("wamid.IO3", OTHER, 1_763_632_803, "other 3"),
+            ),
+            (
+                "is-c-4",
+                text_body("wamid.IC4", CUSTOMER, 1_763_632_804, "customer 4"),
+            ),
+        ]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(answer["data"]["messages"], 3, "{answer}");
+    // THEN each conversation has its own last message and counts
+    for (pk, last, preview, count) in [
+        (CONV, "wamid.IC4", "customer 4", 5),
+        (other.as_str(), "wamid.IO3", "other 3", 4),
+    ] {
+        let conv = store.get_conversation(pk).await.unwrap().unwrap();
+        assert_eq!(conv.last_message_id.as_deref(), Some(last), "{pk}");
+        assert_eq!(conv.last_message_preview.as_deref(), Some(preview), "{pk}");
+        assert_eq!(conv.unread_count, count, "{pk}");
+        assert_eq!(message_count(&store, pk).await, count as usize, "{pk}");
+    }
 }
 
 async fn join_all<T: Send + 'static>(handles: Vec<tokio::task::JoinHandle<T>>) -> Vec<T> {

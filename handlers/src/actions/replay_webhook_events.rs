@@ -3,13 +3,15 @@
 //! `WEBHOOK_EVENT#FAILED`), after the cause was fixed (a new release, an allowed account added).
 //! Idempotent like every inbound path: what was stored the first time is not stored twice, a
 //! record that now succeeds leaves the failed list, and replaying it again changes nothing.
+//! The records of one call go through [`crate::inbound::process_batch_with`]: concurrently, the
+//! records of one conversation in the order they were first received.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
-use crate::inbound::{Counts, Delivery, replay_delivery};
+use crate::inbound::{Counts, Delivery, process_batch_with, replay_delivery};
 use crate::keys;
 use crate::model::{RecordOutcome, WebhookEventItem};
 use crate::params::lenient;
@@ -143,10 +145,47 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<Output, HandlerError> {
         }
         ids
     };
+    // Each record is looked up first; the ones to replay then go through the inbound batch
+    // (concurrently, the records of one conversation in the order they were first received).
     let mut records = Vec::with_capacity(ids.len());
+    let mut pending = Vec::new();
     for id in &ids {
-        records.push(replay_one(ctx, id, p.dry_run).await);
+        let (out, replay) = look_up(ctx, id, p.dry_run).await;
+        if let Some(replay) = replay {
+            pending.push((records.len(), replay));
+        }
+        records.push(out);
     }
+    pending.sort_by(|(_, a), (_, b)| a.received_at.cmp(&b.received_at));
+    let deliveries: Vec<Delivery<'_>> = pending
+        .iter()
+        .map(|(_, r)| Delivery {
+            source: &r.source,
+            id: &r.id,
+            body: &r.body,
+        })
+        .collect();
+    process_batch_with(
+        ctx,
+        &deliveries,
+        |i, delivery| replay_delivery(ctx, delivery, &pending[i].1.received_at),
+        |i, result| {
+            let out = &mut records[pending[i].0];
+            match result {
+                Ok(report) => {
+                    out.result = match report.outcome {
+                        RecordOutcome::Processed => ReplayResult::Replayed,
+                        RecordOutcome::Failed => ReplayResult::StillFailed,
+                        _ => ReplayResult::StillPartial,
+                    };
+                    out.counts = Some(report.counts);
+                    out.errors = report.errors;
+                }
+                Err(e) => out.errors.push(e.to_string()),
+            }
+        },
+    )
+    .await;
     Ok(Output {
         dry_run: p.dry_run,
         count: records.len(),
@@ -201,7 +240,18 @@ async fn failed_ids(
     }
 }
 
-async fn replay_one(ctx: &Ctx, id: &str, dry_run: bool) -> Replayed {
+/// A record to process again: its audit item's kind, its delivery id and body, and when it was
+/// first received.
+struct Replay {
+    source: String,
+    id: String,
+    body: String,
+    received_at: String,
+}
+
+/// What is known of one record before it is processed, and its body when it is to be replayed
+/// (not in a dry run).
+async fn look_up(ctx: &Ctx, id: &str, dry_run: bool) -> (Replayed, Option<Replay>) {
     let mut out = Replayed {
         delivery_id: id.to_string(),
         result: ReplayResult::Error,
@@ -216,11 +266,11 @@ async fn replay_one(ctx: &Ctx, id: &str, dry_run: bool) -> Replayed {
         Ok(Some(item)) => item,
         Ok(None) => {
             out.result = ReplayResult::NotFound;
-            return out;
+            return (out, None);
         }
         Err(e) => {
             out.errors.push(e.to_string());
-            return out;
+            return (out, None);
         }
     };
     out.previous_outcome = Some(item.outcome);
@@ -229,7 +279,7 @@ async fn replay_one(ctx: &Ctx, id: &str, dry_run: bool) -> Replayed {
     out.payload_key.clone_from(&item.payload_key);
     if !matches!(item.outcome, RecordOutcome::Failed | RecordOutcome::Partial) {
         out.result = ReplayResult::AlreadyProcessed;
-        return out;
+        return (out, None);
     }
     let body = match (&item.payload, &item.payload_key) {
         (Some(serde_json::Value::String(body)), _) => body.clone(),
@@ -241,40 +291,29 @@ async fn replay_one(ctx: &Ctx, id: &str, dry_run: bool) -> Replayed {
                     "`{key}` is not in the media store ({})",
                     ctx.media().describe()
                 ));
-                return out;
+                return (out, None);
             }
             Err(e) => {
                 out.errors.push(e.to_string());
-                return out;
+                return (out, None);
             }
         },
         _ => {
             out.result = ReplayResult::NoPayload;
-            return out;
+            return (out, None);
         }
     };
     if dry_run {
         out.result = ReplayResult::WouldReplay;
-        return out;
+        return (out, None);
     }
-    let delivery = Delivery {
-        source: item.kind.as_str(),
-        id,
-        body: &body,
+    let replay = Replay {
+        source: item.kind.as_str().to_string(),
+        id: id.to_string(),
+        body,
+        received_at: item.created_at,
     };
-    match replay_delivery(ctx, &delivery, &item.created_at).await {
-        Ok(report) => {
-            out.result = match report.outcome {
-                RecordOutcome::Processed => ReplayResult::Replayed,
-                RecordOutcome::Failed => ReplayResult::StillFailed,
-                _ => ReplayResult::StillPartial,
-            };
-            out.counts = Some(report.counts);
-            out.errors = report.errors;
-        }
-        Err(e) => out.errors.push(e.to_string()),
-    }
-    out
+    (out, Some(replay))
 }
 
 #[cfg(test)]

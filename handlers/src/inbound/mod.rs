@@ -1,5 +1,7 @@
 //! The inbound path: one delivered record (an SNS message or SQS body holding an EUM Social
-//! event) → typed model → store, with an audit item per record.
+//! event) → typed model → store, with an audit item per failed or partial record (and per
+//! processed one when `AUDIT_PROCESSED_RECORDS` is on). The records of one invocation go through
+//! [`process_batch`]: concurrently, in delivery order within a conversation.
 //!
 //! A record that can never be processed because of its payload (poison) is audited as failed
 //! with its whole body (so it can be replayed) and reported, never retried. Any other failure (a
@@ -13,9 +15,11 @@
 //! - `messages`: `messages[]` of a messages change → MESSAGE items threaded into conversations;
 //! - `statuses`: `statuses[]` of a messages change → status updates;
 //! - `fields`: template and quality updates, and webhook fields kept as they came;
-//! - `audit`: the audit item of each record, and the whole body of a failed or partial one.
+//! - `audit`: the audit item of each record, and the whole body of a failed or partial one;
+//! - `batch`: the records of one invocation, grouped by conversation and message, concurrently.
 
 mod audit;
+mod batch;
 mod fields;
 mod messages;
 mod statuses;
@@ -41,6 +45,10 @@ pub struct Delivery<'a> {
 }
 
 pub use crate::ctx::InboundSettings;
+pub use batch::{
+    DEFAULT_CONCURRENCY, MAX_CONCURRENCY, Skipped, groups, ordering_keys, process_batch,
+    process_batch_with, skipped,
+};
 
 /// What happened to one record.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -182,12 +190,20 @@ async fn process(
     } else {
         RecordOutcome::Partial
     };
-    let mut item = audit(&report, Some(&waba_id), &fields);
-    item.eum_message_id.clone_from(&envelope.message_id);
-    if report.outcome != RecordOutcome::Processed {
-        keep_payload(ctx, delivery, &mut item).await?;
+    // A record processed completely is audited only when asked (`AUDIT_PROCESSED_RECORDS`):
+    // that saves a write per record. A replay always writes, so that the record leaves the
+    // failed list.
+    let audited = report.outcome != RecordOutcome::Processed
+        || settings.audit_processed_records
+        || replay_of.is_some();
+    if audited {
+        let mut item = audit(&report, Some(&waba_id), &fields);
+        item.eum_message_id.clone_from(&envelope.message_id);
+        if report.outcome != RecordOutcome::Processed {
+            keep_payload(ctx, delivery, &mut item).await?;
+        }
+        write_audit(store, &item).await?;
     }
-    write_audit(store, &item).await?;
     info!(
         delivery_id = delivery.id,
         outcome = %report.outcome,

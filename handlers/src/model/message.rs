@@ -43,6 +43,27 @@ impl Customer {
     }
 }
 
+/// The customer of one element of `messages[]`: its `from` (wa_id) and business-scoped user id,
+/// completed from the change's `contacts` (the matching contact, else the only one). The
+/// conversation is `keys::conversation(phone, customer.id())`.
+pub fn inbound_customer(msg: &Value, contacts: &[crate::model::webhook::Contact]) -> Customer {
+    let wa_id = str_field(msg, "from");
+    let user_id = str_field(msg, "from_user_id").or_else(|| str_field(msg, "user_id"));
+    let contact = contacts.iter().find(|c| {
+        (wa_id.is_some() && c.wa_id == wa_id) || (user_id.is_some() && c.user_id == user_id)
+    });
+    let contact = contact.or(if contacts.len() == 1 {
+        contacts.first()
+    } else {
+        None
+    });
+    Customer {
+        wa_id: wa_id.or_else(|| contact.and_then(|c| c.wa_id.clone())),
+        user_id: user_id.or_else(|| contact.and_then(|c| c.user_id.clone())),
+        profile_name: contact.and_then(|c| c.profile.as_ref()?.name.clone()),
+    }
+}
+
 /// Decodes one element of `messages[]`.
 ///
 /// Every type is kept: a type this version does not model is stored with its object in `raw`.
@@ -57,23 +78,7 @@ pub fn parse_inbound(
 ) -> Result<(MessageItem, Customer), InboundMessageError> {
     let id = str_field(msg, "id").ok_or(InboundMessageError::MissingId)?;
     let kind = str_field(msg, "type").unwrap_or_else(|| "unknown".to_string());
-    let wa_id = str_field(msg, "from");
-    let user_id = str_field(msg, "from_user_id").or_else(|| str_field(msg, "user_id"));
-    let contact = contacts.iter().find(|c| {
-        (wa_id.is_some() && c.wa_id == wa_id) || (user_id.is_some() && c.user_id == user_id)
-    });
-    let contact = contact.or(if contacts.len() == 1 {
-        contacts.first()
-    } else {
-        None
-    });
-    let customer = Customer {
-        wa_id: wa_id
-            .clone()
-            .or_else(|| contact.and_then(|c| c.wa_id.clone())),
-        user_id: user_id.or_else(|| contact.and_then(|c| c.user_id.clone())),
-        profile_name: contact.and_then(|c| c.profile.as_ref()?.name.clone()),
-    };
+    let customer = inbound_customer(msg, contacts);
     let customer_id = customer
         .id()
         .ok_or_else(|| InboundMessageError::NoCustomer { id: id.clone() })?

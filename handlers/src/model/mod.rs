@@ -8,7 +8,9 @@ mod states;
 mod webhook;
 
 pub use items::*;
-pub use message::{Arrival, Customer, InboundMessageError, parse_inbound, preview};
+pub use message::{
+    Arrival, Customer, InboundMessageError, inbound_customer, parse_inbound, preview,
+};
 pub use parts::*;
 pub use states::*;
 pub use webhook::{
