@@ -110,6 +110,13 @@ async fn deliver(ctx: &handlers::Ctx, records: &[Record], batch: usize) -> (usiz
     (records.len(), spent.as_secs_f64())
 }
 
+/// The function's settings, with `INBOUND_CONCURRENCY` when set (default 16).
+fn settings() -> handlers::Settings {
+    let mut settings = handlers::Settings::default();
+    settings.inbound.concurrency = env_usize("INBOUND_CONCURRENCY", settings.inbound.concurrency);
+    settings
+}
+
 fn peak_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -180,7 +187,7 @@ async fn embedded(on_disk: bool) {
     } else {
         EmbeddedStore::in_memory()
     });
-    let ctx = handlers::Ctx::new(store.clone(), Default::default());
+    let ctx = handlers::Ctx::new(store.clone(), settings());
     let (mut count, mut secs) = (0, 0.0);
     for records in phases(n) {
         let (c, s) = deliver(&ctx, &records, batch).await;
@@ -248,7 +255,7 @@ async fn dynamodb() {
         .await
         .expect("create table");
     let store = Arc::new(DynamoStore::new(client, table));
-    let ctx = handlers::Ctx::new(store.clone(), Default::default());
+    let ctx = handlers::Ctx::new(store.clone(), settings());
     let [messages, statuses, redeliveries] = phases(n);
     let start = store.write_counts();
     let (c1, s1) = deliver(&ctx, &messages, batch).await;
@@ -318,7 +325,7 @@ async fn memory(dynamodb: bool) {
     } else {
         Arc::new(EmbeddedStore::in_memory())
     };
-    let ctx = handlers::Ctx::new(store.clone(), Default::default());
+    let ctx = handlers::Ctx::new(store.clone(), settings());
     let before = peak_rss_kib();
     let (count, secs) = deliver(&ctx, &records, records.len()).await;
     println!(

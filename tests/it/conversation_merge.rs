@@ -29,6 +29,7 @@ both_stores!(
     unread_counts_in_the_inbox_list,
     redelivery_completes_a_conversation_left_behind,
     duplicate_of_the_newest_does_not_unarchive,
+    late_inbound_behind_a_reply_opens_the_window,
 );
 
 const CONV: &str = "CONV#106540352242922#16505551234";
@@ -226,5 +227,55 @@ async fn duplicate_of_the_newest_does_not_unarchive<S: Store + 'static>(store: A
     deliver(&ctx, "a2", "wamid.ARCH2", T + 1, "again").await;
     let conv = store.get_conversation(CONV).await.unwrap().unwrap();
     assert!(!conv.archived);
+    assert_eq!(conv.unread_count, 2);
+}
+
+async fn late_inbound_behind_a_reply_opens_the_window<S: Store + 'static>(store: Arc<S>) {
+    // GIVEN a customer message at T and the business's reply at T+100
+    let ctx = ctx(store.clone());
+    deliver(&ctx, "w1", "wamid.W1", T, "hi").await;
+    let reply = handlers::model::MessageItem {
+        pk: handlers::keys::message("wamid.REPLY"),
+        item_type: handlers::model::ItemType::Message,
+        wa_message_id: "wamid.REPLY".into(),
+        direction: handlers::model::Direction::Outbound,
+        kind: Some("text".into()),
+        conversation_pk: Some(CONV.into()),
+        received_at: "2025-11-20T10:01:40Z".into(),
+        created_at: "2025-11-20T10:01:40Z".into(),
+        ..Default::default()
+    };
+    let touch = handlers::store::ConversationTouch {
+        pk: CONV.into(),
+        inbox_pk: PHONE.into(),
+        phone_number_id: PHONE.into(),
+        customer_id: CUSTOMER.into(),
+        message_at: reply.received_at.clone(),
+        message_id: reply.wa_message_id.clone(),
+        preview: "our reply".into(),
+        direction: handlers::model::Direction::Outbound,
+        inbound: false,
+        now: "2026-11-23T10:00:00Z".into(),
+        ..Default::default()
+    };
+    store.record_message(&reply, &touch).await.unwrap();
+    // WHEN a customer message from T+50 arrives late, and again
+    deliver(&ctx, "w2", "wamid.W2", T + 50, "sent before your reply").await;
+    deliver(
+        &ctx,
+        "w2-again",
+        "wamid.W2",
+        T + 50,
+        "sent before your reply",
+    )
+    .await;
+    // THEN the reply stays the last message, and the window starts at T+50
+    let conv = store.get_conversation(CONV).await.unwrap().unwrap();
+    assert_eq!(conv.last_message_id.as_deref(), Some("wamid.REPLY"));
+    assert_eq!(conv.last_message_preview.as_deref(), Some("our reply"));
+    assert_eq!(
+        conv.last_inbound_at.as_deref(),
+        Some("2025-11-20T10:00:50Z")
+    );
     assert_eq!(conv.unread_count, 2);
 }

@@ -13,7 +13,10 @@
 //! A crash between the two writes leaves a stored message whose conversation was not updated;
 //! the record fails, is redelivered, and the redelivery's conversation merge completes it.
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ReturnConsumedCapacity, ReturnValuesOnConditionCheckFailure,
+};
 use handlers::keys;
 use handlers::model::{ItemType, MessageItem, attr};
 use handlers::store::{ConversationTouch, Recorded, StoreError};
@@ -73,14 +76,43 @@ impl DynamoStore {
     /// request is sent only when the first one's condition failed (an older message).
     async fn merge(&self, touch: &ConversationTouch) -> Result<(), StoreError> {
         let (e, condition) = newest_update(touch);
-        if self
-            .update(&touch.pk, e, Some(condition), "UpdateItem(conversation)")
-            .await?
-            .is_some()
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(&touch.pk)))
+            .update_expression(e.update_expression())
+            .condition_expression(condition)
+            .set_expression_attribute_names(e.names_opt())
+            .set_expression_attribute_values(e.values_opt())
+            // A refused merge sends the stored item back: it tells whether `lastInboundAt`
+            // still needs this message, without a second request when it does not (a
+            // redelivery, or an older message behind a newer inbound one).
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
+            .send()
+            .await;
+        let stored = match result {
+            Ok(out) => {
+                self.count_write(1, out.consumed_capacity());
+                return Ok(());
+            }
+            Err(err) => match err.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(refused)) => {
+                    self.count_condition_failure();
+                    refused.item().cloned()
+                }
+                _ => return Err(classify("UpdateItem(conversation)", err)),
+            },
+        };
+        let behind = match stored
+            .as_ref()
+            .and_then(|item| item.get(attr::LAST_INBOUND_AT))
         {
-            return Ok(());
-        }
-        if touch.inbound {
+            Some(AttributeValue::S(inbound)) => inbound.as_str() < touch.message_at.as_str(),
+            _ => true,
+        };
+        if touch.inbound && behind {
             let (e, condition) = inbound_update(touch);
             self.update(
                 &touch.pk,
