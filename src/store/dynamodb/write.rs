@@ -2,9 +2,10 @@
 //! the same time (one round trip), no transaction.
 //!
 //! Each write is safe alone, in any order, any number of times:
-//! - the message is an `UpdateItem` conditioned on `attribute_not_exists(type)`: the first
-//!   delivery stores it, a redelivery changes nothing (`Recorded::Duplicate`), and an item a
-//!   status created first is completed, keeping its status;
+//! - the message is a `PutItem` conditioned on `attribute_not_exists(pk)`: the first delivery
+//!   stores it, a redelivery changes nothing (`Recorded::Duplicate`, told by the refused
+//!   item's `type`), and an item a status created first is completed with an `UpdateItem`
+//!   conditioned on `attribute_not_exists(type)`, keeping its status;
 //! - the conversation is a merge where the newest message by (time, id) wins and
 //!   `lastInboundAt` only grows, so applying a message twice, or two messages in either order,
 //!   gives the same item. There is no counter to double: unread counts are derived on read
@@ -13,6 +14,7 @@
 //! A crash between the two writes leaves a stored message whose conversation was not updated;
 //! the record fails, is redelivered, and the redelivery's conversation merge completes it.
 
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, ReturnConsumedCapacity, ReturnValuesOnConditionCheckFailure,
@@ -39,8 +41,44 @@ impl DynamoStore {
         Ok(recorded)
     }
 
-    /// The message alone: stored unless it already is.
+    /// The message alone: stored unless it already is. The common case is a new message: one
+    /// `PutItem` if no item has its pk (the cheapest request to evaluate). When an item is
+    /// there, the refusal carries it back: with a `type` it is this message (a duplicate);
+    /// without, a status created it first, and the message is merged into it.
     async fn put_message(&self, message: &MessageItem) -> Result<Recorded, StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(message)?))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", keys::PK)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
+            .send()
+            .await;
+        let stored = match result {
+            Ok(out) => {
+                self.count_write(1, out.consumed_capacity());
+                return Ok(Recorded::New);
+            }
+            Err(err) => match err.as_service_error() {
+                Some(PutItemError::ConditionalCheckFailedException(refused)) => {
+                    self.count_condition_failure();
+                    refused.item().cloned()
+                }
+                _ => return Err(classify("PutItem(message)", err)),
+            },
+        };
+        if stored.is_some_and(|item| item.contains_key(attr::TYPE)) {
+            return Ok(Recorded::Duplicate);
+        }
+        self.complete_message(message).await
+    }
+
+    /// Merges a message into the item a status created before it (or stores it, if that item
+    /// is gone): its status and status times are kept.
+    async fn complete_message(&self, message: &MessageItem) -> Result<Recorded, StoreError> {
         let (e, condition) = message_update(message)?;
         let result = self
             .client
