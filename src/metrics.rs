@@ -101,6 +101,10 @@ pub fn record_lines(report: &RecordReport, elapsed_ms: f64) -> Vec<Value> {
     if let Some(lag) = report.lags.iter().copied().reduce(f64::max) {
         base.push(("WebhookLag", lag.max(0.0), "Seconds"));
     }
+    // A zero count is left out (no datapoint, which `Sum` reads as 0 and every alarm treats as
+    // not breaching): the line of an ordinary record is half the size, and logs are billed
+    // by the byte.
+    base.retain(|(name, value, unit)| *value != 0.0 || *name == "Records" || *unit != "Count");
     let mut lines = vec![line(&[], &base)];
     let mut by_type: Vec<(&str, u32)> = Vec::new();
     for t in &report.new_types {
@@ -224,6 +228,8 @@ mod tests {
         };
         let lines = record_lines(&report, 4.0);
         assert_eq!(lines[0]["WebhookLag"], 3.0);
+        assert_eq!(lines[0]["Records"], 1.0);
+        assert!(lines[0].get("PoisonRecords").is_none(), "zero counts are left out");
         assert_eq!(lines[1]["MessageType"], "text");
         assert_eq!(lines[1]["MessagesReceived"], 2.0);
         assert_eq!(lines[3]["Status"], "read");

@@ -26,7 +26,7 @@ mod statuses;
 
 use serde::Serialize;
 use serde_json::json;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::ctx::Ctx;
 use crate::model::{Entry, Envelope, MessageStatus, MessagesValue, RecordOutcome};
@@ -204,14 +204,26 @@ async fn process(
         }
         write_audit(store, &item).await?;
     }
-    info!(
-        delivery_id = delivery.id,
-        outcome = %report.outcome,
-        messages = report.counts.messages,
-        duplicates = report.counts.duplicates,
-        statuses = report.counts.statuses,
-        "record processed"
-    );
+    // An ordinary record logs at DEBUG: its counts are in the metrics line, and logs are billed
+    // by the byte. A partial one is worth a line at INFO (its parts were already warned about).
+    if report.outcome == RecordOutcome::Processed {
+        debug!(
+            delivery_id = delivery.id,
+            messages = report.counts.messages,
+            duplicates = report.counts.duplicates,
+            statuses = report.counts.statuses,
+            "record processed"
+        );
+    } else {
+        info!(
+            delivery_id = delivery.id,
+            outcome = %report.outcome,
+            messages = report.counts.messages,
+            duplicates = report.counts.duplicates,
+            statuses = report.counts.statuses,
+            "record processed"
+        );
+    }
     Ok(report)
 }
 
