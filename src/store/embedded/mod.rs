@@ -11,6 +11,7 @@
 //! `docs/operations.md`.
 
 mod db;
+mod group;
 mod import;
 mod rows;
 
@@ -44,10 +45,26 @@ pub struct EmbeddedStore {
 
 struct Shared {
     conn: Mutex<Connection>,
-    /// Item writes through this handle.
+    /// Writes waiting for the next transaction (group commit).
+    queue: group::Queue,
+    /// Write transactions committed through this handle.
+    transactions: AtomicU64,
+    /// Write calls answered by those transactions.
+    calls: AtomicU64,
+    /// Item writes committed through this handle.
     writes: AtomicU64,
     /// `writes` at the last checkpoint.
     checkpointed: AtomicU64,
+}
+
+/// See [`EmbeddedStore::commit_counts`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CommitCounts {
+    /// Write transactions committed.
+    pub transactions: u64,
+    /// Write calls answered by a committed transaction (including a write that failed alone
+    /// inside one: it was rolled back to its savepoint).
+    pub calls: u64,
 }
 
 /// Item writes between two WAL checkpoints (about 4 000 WAL pages, 16 MB).
@@ -97,15 +114,27 @@ impl EmbeddedStore {
             path,
             shared: Arc::new(Shared {
                 conn: Mutex::new(conn),
+                queue: group::Queue::default(),
+                transactions: AtomicU64::new(0),
+                calls: AtomicU64::new(0),
                 writes: AtomicU64::new(0),
                 checkpointed: AtomicU64::new(0),
             }),
         }
     }
 
-    /// Item writes made through this handle so far (for the benchmark).
+    /// Item writes committed through this handle so far (for the benchmark).
     pub fn item_writes(&self) -> u64 {
         self.shared.writes.load(Ordering::Relaxed)
+    }
+
+    /// Write transactions committed through this handle so far, and the write calls they
+    /// answered: more calls than transactions when concurrent writes shared one (group commit).
+    pub fn commit_counts(&self) -> CommitCounts {
+        CommitCounts {
+            transactions: self.shared.transactions.load(Ordering::Relaxed),
+            calls: self.shared.calls.load(Ordering::Relaxed),
+        }
     }
 
     /// The database file (`None` in memory).
@@ -154,43 +183,28 @@ impl EmbeddedStore {
     }
 
     /// Runs `f` in a write transaction (`BEGIN IMMEDIATE`: it holds the database's write lock
-    /// from its first read, so what it read cannot change before it writes), committed when
-    /// `f` succeeds and rolled back otherwise. `f` may run twice when the first attempt found
-    /// the database locked (nothing of that attempt is kept).
-    async fn write<T, F>(&self, operation: &'static str, mut f: F) -> Result<T, StoreError>
+    /// from its first read, so what it read cannot change before it writes) and answers once that
+    /// transaction has committed; nothing of `f` is kept when it fails. Writes called while a
+    /// transaction is committing share the next one, each in its own savepoint (group commit,
+    /// see [`group`]). `f` may run more than once when an attempt found the database locked
+    /// (nothing of that attempt is kept).
+    async fn write<T, F>(&self, operation: &'static str, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnMut(&Writer<'_>) -> Result<T, StoreError> + Send + 'static,
     {
-        let shared = self.shared.clone();
-        let out = self
-            .call(move |conn| {
-                // The statements are prepared once (rusqlite's `transaction()` would parse
-                // `BEGIN IMMEDIATE` and `COMMIT` again at every write).
-                let sql = |conn: &Connection, sql: &str| {
-                    conn.prepare_cached(sql)
-                        .and_then(|mut stmt| stmt.execute([]))
-                        .map_err(|e| db::store_error(operation, e))
-                };
-                if !conn.is_autocommit() {
-                    // A transaction left open by a panic: roll it back.
-                    sql(conn, "ROLLBACK")?;
-                }
-                sql(conn, "BEGIN IMMEDIATE")?;
-                let writer = Writer {
-                    conn,
-                    writes: &shared.writes,
+        let answer = group::queue(&self.shared, operation, f).await;
+        let out = match answer {
+            Ok(Ok(result)) => result?,
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            Err(_) => {
+                return Err(StoreError::Unavailable {
                     operation,
-                };
-                let done = f(&writer).and_then(|out| sql(conn, "COMMIT").map(|_| out));
-                if done.is_err() && !conn.is_autocommit() {
-                    // Nothing of this attempt is kept; a failed rollback leaves the transaction
-                    // to the next call's check above.
-                    let _ = sql(conn, "ROLLBACK");
-                }
-                done
-            })
-            .await?;
+                    source: "the write was dropped before its transaction ran (shutting down?)"
+                        .into(),
+                });
+            }
+        };
         self.after_writes();
         Ok(out)
     }
