@@ -150,6 +150,7 @@ where
     let lead = {
         let mut state = shared.queue.state();
         state.ops.push(op);
+        shared.queued.fetch_add(1, Ordering::Relaxed);
         !std::mem::replace(&mut state.leading, true)
     };
     if lead {
@@ -322,7 +323,8 @@ fn commit(
                     return fail_all(ops, &e);
                 }
                 if !alone
-                    && let Err(e) = sql(conn, "ROLLBACK TO op").and_then(|_| sql(conn, "RELEASE op"))
+                    && let Err(e) =
+                        sql(conn, "ROLLBACK TO op").and_then(|_| sql(conn, "RELEASE op"))
                 {
                     rollback(conn);
                     return fail_all(ops, &e);

@@ -47,6 +47,8 @@ struct Shared {
     conn: Mutex<Connection>,
     /// Writes waiting for the next transaction (group commit).
     queue: group::Queue,
+    /// Write calls made through this handle (queued, answered or not).
+    queued: AtomicU64,
     /// Write transactions committed through this handle.
     transactions: AtomicU64,
     /// Write calls answered by those transactions.
@@ -57,9 +59,15 @@ struct Shared {
     checkpointed: AtomicU64,
 }
 
+/// See [`EmbeddedStore::hold_connection`].
+#[doc(hidden)]
+pub struct HeldConnection<'a>(#[allow(dead_code)] MutexGuard<'a, Connection>);
+
 /// See [`EmbeddedStore::commit_counts`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct CommitCounts {
+    /// Write calls made (queued for a transaction), answered or not.
+    pub queued: u64,
     /// Write transactions committed.
     pub transactions: u64,
     /// Write calls answered by a committed transaction (including a write that failed alone
@@ -115,6 +123,7 @@ impl EmbeddedStore {
             shared: Arc::new(Shared {
                 conn: Mutex::new(conn),
                 queue: group::Queue::default(),
+                queued: AtomicU64::new(0),
                 transactions: AtomicU64::new(0),
                 calls: AtomicU64::new(0),
                 writes: AtomicU64::new(0),
@@ -128,13 +137,23 @@ impl EmbeddedStore {
         self.shared.writes.load(Ordering::Relaxed)
     }
 
-    /// Write transactions committed through this handle so far, and the write calls they
-    /// answered: more calls than transactions when concurrent writes shared one (group commit).
+    /// Write calls made through this handle so far, the write transactions committed and the
+    /// calls they answered: more calls than transactions when concurrent writes shared one
+    /// (group commit).
     pub fn commit_counts(&self) -> CommitCounts {
         CommitCounts {
+            queued: self.shared.queued.load(Ordering::Relaxed),
             transactions: self.shared.transactions.load(Ordering::Relaxed),
             calls: self.shared.calls.load(Ordering::Relaxed),
         }
+    }
+
+    /// Holds the store's connection until the guard is dropped, as a committing group does:
+    /// writes called meanwhile queue and then commit together, and reads wait. For tests of the
+    /// group commit (a way to make a group without timing).
+    #[doc(hidden)]
+    pub fn hold_connection(&self) -> HeldConnection<'_> {
+        HeldConnection(self.shared.lock())
     }
 
     /// The database file (`None` in memory).
