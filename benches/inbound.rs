@@ -11,10 +11,15 @@
 //! built one at a time and only the `intake::handle` calls are timed, so the peak memory is the
 //! store's and the function's, not the benchmark's own event list.
 //!
-//! Options (environment): `BENCH_RECORDS` (default 20000 embedded, 2000 DynamoDB).
+//! Options (environment): `BENCH_RECORDS` (default 20000 embedded, 2000 DynamoDB);
+//! `BENCH_CONCURRENCY` (default 1): records delivered at once, each by its own tokio task over
+//! the same `Ctx` (as an invocation's records processed concurrently), to show the embedded
+//! store's group commit. Above 1, events are built 1 000 at a time before each timed batch, and
+//! the time is the batch's wall-clock time.
 
-use std::sync::Arc;
-use std::time::Instant;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use handlers::Store;
 use serde_json::{Value, json};
@@ -46,21 +51,59 @@ fn deliveries(n: usize) -> impl Iterator<Item = usize> {
     (0..n).chain((0..n).step_by(10))
 }
 
-/// Delivers the records of `numbers` one at a time; returns how many and the time spent in
-/// `intake::handle` alone.
+/// Delivers the records of `numbers`, [`concurrency`] at a time; returns how many and the time
+/// spent delivering (not building the events).
 async fn deliver(ctx: &handlers::Ctx, numbers: impl Iterator<Item = usize>) -> (usize, f64) {
+    let concurrency = concurrency();
     let mut count = 0;
-    let mut spent = std::time::Duration::ZERO;
-    for i in numbers {
-        let e = event(i);
+    let mut spent = Duration::ZERO;
+    if concurrency == 1 {
+        for i in numbers {
+            let e = event(i);
+            let started = Instant::now();
+            intake::handle(ctx, e)
+                .await
+                .expect("the store does not fail");
+            spent += started.elapsed();
+            count += 1;
+        }
+        return (count, spent.as_secs_f64());
+    }
+    let mut numbers = numbers.peekable();
+    while numbers.peek().is_some() {
+        let batch: VecDeque<Value> = numbers.by_ref().take(1000).map(event).collect();
+        count += batch.len();
+        let batch = Arc::new(Mutex::new(batch));
         let started = Instant::now();
-        intake::handle(ctx, e)
-            .await
-            .expect("the store does not fail");
+        let workers: Vec<_> = (0..concurrency)
+            .map(|_| {
+                let (ctx, batch) = (ctx.clone(), batch.clone());
+                tokio::spawn(async move {
+                    loop {
+                        let Some(e) = batch.lock().unwrap().pop_front() else {
+                            break;
+                        };
+                        intake::handle(&ctx, e)
+                            .await
+                            .expect("the store does not fail");
+                    }
+                })
+            })
+            .collect();
+        for worker in workers {
+            worker.await.expect("a delivery task panicked");
+        }
         spent += started.elapsed();
-        count += 1;
     }
     (count, spent.as_secs_f64())
+}
+
+fn concurrency() -> usize {
+    std::env::var("BENCH_CONCURRENCY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1usize)
+        .max(1)
 }
 
 fn peak_rss_kib() -> u64 {
@@ -115,11 +158,19 @@ async fn embedded(on_disk: bool) {
     let (count, secs) = deliver(&ctx, deliveries(n)).await;
     // Writes per message exclude the one audit write per record, reported separately.
     let writes = store.item_writes() - count as u64;
+    let commits = store.commit_counts();
     println!(
-        "{}: {count} records ({n} new messages) in {secs:.2}s = {:.0} records/s; {:.2} item writes per new message (+1 audit write per record)",
+        "{}: {count} records ({n} new messages, {} at a time) in {secs:.2}s = {:.0} records/s; {:.2} item writes per new message (+1 audit write per record)",
         store.describe(),
+        concurrency(),
         count as f64 / secs,
         writes as f64 / n as f64
+    );
+    println!(
+        "  {} write calls in {} transactions: {:.2} transactions per write call",
+        commits.calls,
+        commits.transactions,
+        commits.transactions as f64 / commits.calls.max(1) as f64
     );
     let on_disk_bytes: u64 = std::fs::read_dir(&dir)
         .map(|entries| {
@@ -163,8 +214,9 @@ async fn dynamodb() {
     let count = firsts_count + dups_count;
     let dups = dups_count as u64;
     println!(
-        "dynamodb-local: {count} records ({n} new messages, {dups} redeliveries) in {secs:.2}s = {:.0} records/s (one at a time)",
+        "dynamodb-local: {count} records ({n} new messages, {dups} redeliveries) in {secs:.2}s = {:.0} records/s ({} at a time)",
         count as f64 / secs,
+        concurrency(),
     );
     println!(
         "  per new message: {:.2} write requests carrying {:.2} item writes, plus 1 audit PutItem per record",
