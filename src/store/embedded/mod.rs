@@ -7,8 +7,13 @@
 //! Items are JSON documents (`doc`); the attributes the indexes need are generated columns read
 //! from the document. Nothing is cached in memory: every call reads the file (SQLite's page
 //! cache is bounded). rusqlite is synchronous: a call runs in place when the store's one
-//! connection is free, and waits on tokio's blocking pool when it is not. Crash safety is SQLite's (WAL journal). See "The SQLite store" in
-//! `docs/operations.md`.
+//! connection is free, and waits on tokio's blocking pool when it is not.
+//!
+//! Writes are group-committed ([`group`]): the writes called while a transaction is committing
+//! run together in the next one, each in its own savepoint, so a write that fails is rolled back
+//! alone; each caller is answered once the `COMMIT` holding its write has succeeded. One caller
+//! at a time gets one transaction per write, as without groups. Crash safety is SQLite's (WAL
+//! journal). See "The SQLite store" in `docs/operations.md`.
 
 mod db;
 mod group;
