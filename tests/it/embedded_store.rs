@@ -671,9 +671,7 @@ async fn concurrent_writes_give_the_one_by_one_results(store: Arc<EmbeddedStore>
     let before = store.commit_counts();
     let outcomes = join(spawn_all(&store, &writes)).await;
     assert_like_one_by_one(&store, &writes, &outcomes).await;
-    let counts = since(&store, before);
-    assert_eq!(counts.calls, 200);
-    assert!(counts.transactions <= counts.calls, "{counts:?}");
+    assert_eq!(since(&store, before).calls, 200);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
