@@ -229,7 +229,10 @@ mod tests {
         let lines = record_lines(&report, 4.0);
         assert_eq!(lines[0]["WebhookLag"], 3.0);
         assert_eq!(lines[0]["Records"], 1.0);
-        assert!(lines[0].get("PoisonRecords").is_none(), "zero counts are left out");
+        assert!(
+            lines[0].get("PoisonRecords").is_none(),
+            "zero counts are left out"
+        );
         assert_eq!(lines[1]["MessageType"], "text");
         assert_eq!(lines[1]["MessagesReceived"], 2.0);
         assert_eq!(lines[3]["Status"], "read");

@@ -13,7 +13,7 @@ use handlers::Store;
 use crate::config::{Config, StoreConfig};
 
 pub use dynamodb::{DynamoStore, WriteCounts};
-pub use embedded::EmbeddedStore;
+pub use embedded::{CommitCounts, EmbeddedStore};
 
 /// Builds the configured store.
 ///

@@ -49,7 +49,9 @@ fn invoke_against_dynamodb_local_prints_only_the_response() {
     let again = run(&["create-table"], &envs);
     assert_eq!(json_stdout(&again)["result"], "AlreadyExists", "idempotent");
 
-    let stored = run(&["invoke", "events/inbound/image.json"], &envs);
+    // An ordinary record logs at DEBUG (its counts are in the metrics line).
+    let debug = [envs[0], envs[1], ("RUST_LOG", "debug")];
+    let stored = run(&["invoke", "events/inbound/image.json"], &debug);
     assert!(stored.status.success());
     assert_eq!(json_stdout(&stored)["data"]["messages"], 1);
     let stderr = String::from_utf8_lossy(&stored.stderr);

@@ -6,10 +6,15 @@ use std::process::Command;
 use std::sync::Arc;
 
 use handlers::Store;
-use handlers::store::{PageRequest, StoreError};
+use handlers::keys;
+use handlers::model::{Direction, ItemType, MessageItem, MessageStatus, attr};
+use handlers::store::{
+    ConversationTouch, PageRequest, Recorded, StatusApplied, StatusUpdate, StoreError,
+};
 use serde_json::{Value, json};
+use tokio::task::JoinHandle;
 use whatsapp_lambda::intake;
-use whatsapp_lambda::store::EmbeddedStore;
+use whatsapp_lambda::store::{CommitCounts, EmbeddedStore};
 
 use crate::helpers::*;
 
@@ -395,4 +400,444 @@ async fn a_write_waits_for_another_process_lock() {
         .expect("the write waited for the lock");
     assert!(store.get_item("ITEM#MINE").await.unwrap().is_some());
     assert!(store.get_item("ITEM#OTHER").await.unwrap().is_some());
+}
+
+// Group commit: concurrent writes share transactions, with the results of the same writes done
+// one by one.
+
+/// One write of the mix below.
+#[derive(Debug, Clone, Copy)]
+enum Write {
+    /// Record inbound message `n` (of five conversations).
+    Message(usize),
+    /// Apply a status to outbound message `n` (recorded beforehand by [`setup`]).
+    Status(usize, &'static str),
+    /// Claim record `n` (`create_record`).
+    Create(usize),
+    /// Put record `n`.
+    Put(usize),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Outcome {
+    Recorded(Recorded),
+    Status(StatusApplied),
+    Created(bool),
+    Put,
+}
+
+const NOW: &str = "2025-11-21T09:00:00Z";
+const STATUS_MESSAGES: usize = 10;
+
+fn customer(n: usize) -> String {
+    format!("1650555000{}", n % 5)
+}
+
+fn conversation(n: usize) -> String {
+    format!("CONV#{PHONE}#{}", customer(n))
+}
+
+fn at(n: usize) -> String {
+    format!("2025-11-20T10:{:02}:{:02}Z", n / 60, n % 60)
+}
+
+/// The inbound message `n` and its conversation's touch.
+fn inbound(n: usize) -> (MessageItem, ConversationTouch) {
+    let id = format!("wamid.G{n:03}");
+    let message = MessageItem {
+        pk: keys::message(&id),
+        item_type: ItemType::Message,
+        wa_message_id: id.clone(),
+        direction: Direction::Inbound,
+        kind: Some("text".into()),
+        text: Some(format!("message {n}")),
+        conversation_pk: Some(conversation(n)),
+        received_at: at(n),
+        created_at: NOW.into(),
+        status: MessageStatus::Received,
+        ..Default::default()
+    };
+    let touch = ConversationTouch {
+        pk: conversation(n),
+        inbox_pk: keys::inbox(PHONE),
+        phone_number_id: PHONE.into(),
+        customer_id: customer(n),
+        wa_id: Some(customer(n)),
+        message_at: at(n),
+        message_id: id,
+        preview: format!("message {n}"),
+        direction: Direction::Inbound,
+        inbound: true,
+        now: NOW.into(),
+        ..Default::default()
+    };
+    (message, touch)
+}
+
+fn status_id(n: usize) -> String {
+    format!("wamid.S{n:02}")
+}
+
+/// The outbound messages that the statuses of the mix are about.
+async fn setup(store: &dyn Store) {
+    for n in 0..STATUS_MESSAGES {
+        let message = MessageItem {
+            pk: keys::message(&status_id(n)),
+            item_type: ItemType::Message,
+            wa_message_id: status_id(n),
+            direction: Direction::Outbound,
+            kind: Some("text".into()),
+            received_at: at(n),
+            created_at: NOW.into(),
+            status: MessageStatus::Accepted,
+            ..Default::default()
+        };
+        let touch = ConversationTouch {
+            pk: conversation(n),
+            inbox_pk: keys::inbox(PHONE),
+            phone_number_id: PHONE.into(),
+            customer_id: customer(n),
+            message_at: at(n),
+            message_id: status_id(n),
+            direction: Direction::Outbound,
+            now: NOW.into(),
+            ..Default::default()
+        };
+        store.record_message(&message, &touch).await.unwrap();
+    }
+}
+
+/// 200 writes on overlapping and distinct keys, interleaved: 50 messages twice each, three
+/// statuses for each of 10 messages, 20 claims twice each, 30 puts.
+fn mix() -> Vec<Write> {
+    let mut writes: Vec<Write> = Vec::new();
+    for n in 0..50 {
+        writes.extend([Write::Message(n), Write::Message(49 - n)]);
+    }
+    for n in 0..STATUS_MESSAGES {
+        writes.extend(["delivered", "read", "sent"].map(|s| Write::Status(n, s)));
+    }
+    for n in 0..20 {
+        writes.extend([Write::Create(n), Write::Create(n)]);
+    }
+    writes.extend((0..30).map(Write::Put));
+    // a fixed shuffle: position i takes write (i * 77) mod 200 (77 and 200 are coprime)
+    let shuffled: Vec<Write> = (0..writes.len())
+        .map(|i| writes[i * 77 % writes.len()])
+        .collect();
+    assert_eq!(shuffled.len(), 200);
+    shuffled
+}
+
+async fn apply(store: &dyn Store, write: Write) -> Result<Outcome, StoreError> {
+    Ok(match write {
+        Write::Message(n) => {
+            let (message, touch) = inbound(n);
+            Outcome::Recorded(store.record_message(&message, &touch).await?)
+        }
+        Write::Status(n, status) => {
+            let update = StatusUpdate {
+                wa_message_id: status_id(n),
+                status: MessageStatus::from(status),
+                at: at(100 + n),
+                now: NOW.into(),
+                ..Default::default()
+            };
+            Outcome::Status(store.apply_status(&update).await?)
+        }
+        Write::Create(n) => Outcome::Created(
+            store
+                .create_record(&json!({"pk": format!("SEND#g-{n}"), "n": n}))
+                .await?,
+        ),
+        Write::Put(n) => {
+            store
+                .put_record(&json!({"pk": format!("MEDIA_UPLOAD#g-{n}"), "n": n}))
+                .await?;
+            Outcome::Put
+        }
+    })
+}
+
+fn spawn_all(store: &Arc<EmbeddedStore>, writes: &[Write]) -> Vec<JoinHandle<Outcome>> {
+    writes
+        .iter()
+        .map(|&write| {
+            let store = store.clone();
+            tokio::spawn(async move { apply(&*store, write).await.expect("no write fails") })
+        })
+        .collect()
+}
+
+async fn join<T>(tasks: Vec<JoinHandle<T>>) -> Vec<T> {
+    let mut out = Vec::new();
+    for task in tasks {
+        out.push(task.await.expect("the task ends"));
+    }
+    out
+}
+
+/// What must not depend on the order of the writes: the outcome of each write, except a
+/// `sent` or `delivered` status (applied or stale depending on whether `read` came first).
+fn order_free(writes: &[Write], outcomes: &[Outcome]) -> Vec<String> {
+    let mut kept: Vec<String> = writes
+        .iter()
+        .zip(outcomes)
+        .filter(|(w, _)| !matches!(w, Write::Status(_, s) if *s != "read"))
+        .map(|(w, o)| format!("{w:?} {o:?}"))
+        .collect();
+    kept.sort();
+    kept
+}
+
+/// Every item the mix touches; a status message keeps its status alone (which of `sentAt`,
+/// `deliveredAt` it holds depends on the order).
+async fn items(store: &dyn Store) -> Vec<Value> {
+    let mut pks: Vec<String> = (0..50)
+        .map(|n| keys::message(&format!("wamid.G{n:03}")))
+        .collect();
+    pks.extend((0..5).map(conversation));
+    pks.extend((0..20).map(|n| format!("SEND#g-{n}")));
+    pks.extend((0..30).map(|n| format!("MEDIA_UPLOAD#g-{n}")));
+    let mut out = Vec::new();
+    for pk in pks {
+        out.push(store.get_item(&pk).await.unwrap().expect(&pk));
+    }
+    for n in 0..STATUS_MESSAGES {
+        let item = store.get_item(&keys::message(&status_id(n))).await.unwrap();
+        let item = item.expect("status message");
+        out.push(json!({"pk": item["pk"], attr::STATUS: item[attr::STATUS]}));
+    }
+    out
+}
+
+/// The same writes one by one, in order, on a fresh store.
+async fn one_by_one(writes: &[Write]) -> (Vec<Outcome>, Vec<Value>) {
+    let store = EmbeddedStore::in_memory();
+    setup(&store).await;
+    let mut outcomes = Vec::new();
+    for &write in writes {
+        outcomes.push(apply(&store, write).await.unwrap());
+    }
+    (outcomes, items(&store).await)
+}
+
+async fn assert_like_one_by_one(store: &EmbeddedStore, writes: &[Write], outcomes: &[Outcome]) {
+    let (expected_outcomes, expected_items) = one_by_one(writes).await;
+    assert_eq!(
+        order_free(writes, outcomes),
+        order_free(writes, &expected_outcomes)
+    );
+    assert_eq!(items(store).await, expected_items);
+    // and what the statuses must give whatever the order
+    for n in 0..STATUS_MESSAGES {
+        let message = store.get_message(&status_id(n)).await.unwrap().unwrap();
+        assert_eq!(message.status, MessageStatus::Read);
+    }
+    for n in 0..5 {
+        let conv = store
+            .get_conversation(&conversation(n))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(conv.unread_count, 10, "each message counted once");
+        assert_eq!(
+            conv.last_message_id.as_deref(),
+            Some(&*format!("wamid.G{:03}", 45 + n))
+        );
+    }
+}
+
+fn since(store: &EmbeddedStore, before: CommitCounts) -> CommitCounts {
+    let now = store.commit_counts();
+    CommitCounts {
+        queued: now.queued - before.queued,
+        transactions: now.transactions - before.transactions,
+        calls: now.calls - before.calls,
+    }
+}
+
+/// Lets the spawned tasks run until `n` writes have been called since `before`.
+async fn wait_queued(store: &EmbeddedStore, before: CommitCounts, n: u64) {
+    while since(store, before).queued < n {
+        tokio::task::yield_now().await;
+    }
+}
+
+/// 200 writes from 200 tasks at once on two worker threads.
+async fn concurrent_writes_give_the_one_by_one_results(store: Arc<EmbeddedStore>) {
+    setup(&*store).await;
+    let writes = mix();
+    let before = store.commit_counts();
+    let outcomes = join(spawn_all(&store, &writes)).await;
+    assert_like_one_by_one(&store, &writes, &outcomes).await;
+    assert_eq!(since(&store, before).calls, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writes_give_the_one_by_one_results_in_memory() {
+    concurrent_writes_give_the_one_by_one_results(Arc::new(EmbeddedStore::in_memory())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writes_give_the_one_by_one_results_on_disk() {
+    let dir = DataDir::new();
+    concurrent_writes_give_the_one_by_one_results(dir.open()).await;
+}
+
+/// The writes called while the connection is busy (as when a group commits) wait, then commit
+/// together: one transaction for all 200.
+async fn writes_queued_behind_a_commit_share_one_transaction(store: Arc<EmbeddedStore>) {
+    setup(&*store).await;
+    let writes = mix();
+    let before = store.commit_counts();
+    let held = store.hold_connection();
+    let tasks = spawn_all(&store, &writes);
+    wait_queued(&store, before, 200).await;
+    drop(held);
+    let outcomes = join(tasks).await;
+    assert_eq!(
+        since(&store, before),
+        CommitCounts {
+            queued: 200,
+            transactions: 1,
+            calls: 200
+        }
+    );
+    assert_like_one_by_one(&store, &writes, &outcomes).await;
+}
+
+#[tokio::test]
+async fn writes_queued_behind_a_commit_share_one_transaction_in_memory() {
+    writes_queued_behind_a_commit_share_one_transaction(Arc::new(EmbeddedStore::in_memory())).await;
+}
+
+#[tokio::test]
+async fn writes_queued_behind_a_commit_share_one_transaction_on_disk() {
+    let dir = DataDir::new();
+    writes_queued_behind_a_commit_share_one_transaction(dir.open()).await;
+    // and the group is in the file: a new handle sees it
+    let (_, expected) = one_by_one(&mix()).await;
+    assert_eq!(items(&*dir.open()).await, expected);
+}
+
+/// In one group: an item over the size limit (Rejected) and a stored item that does not decode
+/// (Corrupt) fail alone; the writes before and after them are committed.
+async fn a_failing_write_fails_alone_in_its_group(store: Arc<EmbeddedStore>) {
+    store
+        .put_record(&json!({"pk": keys::message("wamid.BAD"), "itemType": 42}))
+        .await
+        .unwrap();
+    let before = store.commit_counts();
+    let held = store.hold_connection();
+    let put = |pk: String, item: Value| {
+        let store = store.clone();
+        tokio::spawn(async move { store.put_record(&item).await.map(|()| pk) })
+    };
+    let mut tasks = Vec::new();
+    for n in 0..10 {
+        let pk = format!("ITEM#before-{n}");
+        tasks.push(put(pk.clone(), json!({"pk": pk})));
+    }
+    let big = put(
+        "ITEM#BIG".into(),
+        json!({"pk": "ITEM#BIG", "blob": "x".repeat(500 * 1024)}),
+    );
+    let corrupt = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let update = StatusUpdate {
+                wa_message_id: "wamid.BAD".into(),
+                status: MessageStatus::Read,
+                at: at(1),
+                now: NOW.into(),
+                ..Default::default()
+            };
+            store.apply_status(&update).await
+        })
+    };
+    for n in 0..10 {
+        let pk = format!("ITEM#after-{n}");
+        tasks.push(put(pk.clone(), json!({"pk": pk})));
+    }
+    wait_queued(&store, before, 22).await;
+    drop(held);
+    let err = big.await.unwrap().unwrap_err();
+    assert!(matches!(err, StoreError::Rejected { .. }), "{err:?}");
+    let err = corrupt.await.unwrap().unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
+    for pk in join(tasks).await {
+        let pk = pk.expect("the other writes of the group succeed");
+        assert_eq!(store.get_item(&pk).await.unwrap(), Some(json!({"pk": pk})));
+    }
+    assert_eq!(store.get_item("ITEM#BIG").await.unwrap(), None);
+    assert_eq!(
+        store.get_item(&keys::message("wamid.BAD")).await.unwrap(),
+        Some(json!({"pk": keys::message("wamid.BAD"), "itemType": 42})),
+        "the failed status changed nothing"
+    );
+    assert_eq!(
+        since(&store, before),
+        CommitCounts {
+            queued: 22,
+            transactions: 1,
+            calls: 22
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_failing_write_fails_alone_in_its_group_in_memory() {
+    a_failing_write_fails_alone_in_its_group(Arc::new(EmbeddedStore::in_memory())).await;
+}
+
+#[tokio::test]
+async fn a_failing_write_fails_alone_in_its_group_on_disk() {
+    let dir = DataDir::new();
+    a_failing_write_fails_alone_in_its_group(dir.open()).await;
+}
+
+/// Two handles on one directory (two processes) run the whole mix each, at once: the groups of
+/// one find the file locked by the other's and wait; every write is applied exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_handles_group_their_writes_on_one_file() {
+    let dir = DataDir::new();
+    let (a, b) = (dir.open(), dir.open());
+    setup(&*a).await;
+    let writes = mix();
+    let tasks_a = spawn_all(&a, &writes);
+    let tasks_b = spawn_all(&b, &writes);
+    let (outcomes_a, outcomes_b) = (join(tasks_a).await, join(tasks_b).await);
+    // the writes of both handles together are the mix done twice, one by one
+    let twice: Vec<Write> = writes.iter().chain(&writes).copied().collect();
+    let outcomes: Vec<Outcome> = outcomes_a.into_iter().chain(outcomes_b).collect();
+    assert_like_one_by_one(&a, &twice, &outcomes).await;
+    assert_eq!(items(&*b).await, items(&*a).await);
+}
+
+/// A group that finds the file locked by another process waits for it (on the blocking pool)
+/// and commits all its writes.
+#[tokio::test]
+async fn a_group_waits_for_another_process_lock() {
+    let dir = DataDir::new();
+    let store = dir.open();
+    setup(&*store).await;
+    let writes = mix();
+    let before = store.commit_counts();
+    // GIVEN another connection holding the write lock
+    let mut other = rusqlite::Connection::open(dir.path("table.sqlite3")).unwrap();
+    let lock = other
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .unwrap();
+    // WHEN 200 writes start (the first finds the file locked and waits on the blocking pool; the
+    // others queue behind it)
+    let tasks = spawn_all(&store, &writes);
+    wait_queued(&store, before, 200).await;
+    lock.commit().unwrap();
+    // THEN all are committed, in at most two transactions, as one by one
+    let outcomes = join(tasks).await;
+    let counts = since(&store, before);
+    assert_eq!(counts.calls, 200);
+    assert!(counts.transactions <= 2, "{counts:?}");
+    assert_like_one_by_one(&store, &writes, &outcomes).await;
 }

@@ -68,6 +68,13 @@ pub fn connect(path: Option<&Path>) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
+/// Copies the WAL's pages into the database file, as far as no reader still needs them
+/// (PASSIVE: it never waits for a lock; another connection may write meanwhile).
+pub fn checkpoint(conn: &Connection) -> Result<(), StoreError> {
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+        .map_err(|e| store_error("checkpoint", e))
+}
+
 /// The name of a `gsi-*` index as an SQL identifier (`gsi_inbox`).
 pub fn index_name(index: &keys::IndexDef) -> String {
     index.name.replace('-', "_")

@@ -1,7 +1,7 @@
 //! Rows of the `items` table: reading and writing one item's JSON document, and the index
 //! queries behind every list, with their page tokens.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::cell::Cell;
 
 use handlers::keys::{self, IndexDef};
 use handlers::model::{ConversationItem, Direction, MessageItem, attr};
@@ -14,10 +14,11 @@ use serde_json::{Value, json};
 
 use super::db;
 
-/// A write transaction's view of the table.
+/// A write's view of the table, inside its transaction.
 pub(super) struct Writer<'a> {
     pub(super) conn: &'a Connection,
-    pub(super) writes: &'a AtomicU64,
+    /// Items this write put (counted in the store's total once committed).
+    pub(super) writes: &'a Cell<u64>,
     pub(super) operation: &'static str,
 }
 
@@ -28,7 +29,7 @@ impl Writer<'_> {
 
     pub(super) fn put<T: Serialize + ?Sized>(&self, pk: &str, item: &T) -> Result<(), StoreError> {
         put_value(self.conn, pk, item)?;
-        self.writes.fetch_add(1, Ordering::Relaxed);
+        self.writes.set(self.writes.get() + 1);
         Ok(())
     }
 
