@@ -114,10 +114,11 @@ pub fn record_lines(report: &RecordReport, elapsed_ms: f64) -> Vec<Value> {
         }
     }
     for (t, n) in by_type {
-        lines.push(line(
+        let per_type = line(
             &[("MessageType", t)],
             &[("MessagesReceived", f64::from(n), "Count")],
-        ));
+        );
+        push_or_join(&mut lines, per_type);
     }
     let mut by_status: Vec<(&MessageStatus, u32)> = Vec::new();
     for s in &report.applied_statuses {
@@ -127,12 +128,39 @@ pub fn record_lines(report: &RecordReport, elapsed_ms: f64) -> Vec<Value> {
         }
     }
     for (s, n) in by_status {
-        lines.push(line(
+        let per_status = line(
             &[("Status", s.as_str())],
             &[("Statuses", f64::from(n), "Count")],
-        ));
+        );
+        push_or_join(&mut lines, per_status);
     }
     lines
+}
+
+/// Adds `extra`'s metrics to the first line when they fit in it (one EMF document may carry
+/// several metric directives, each with its own dimensions, over the same root values): a
+/// record's metrics are then one log line instead of two or three. They fit when each of
+/// `extra`'s root values is absent from the first line or equal to it there.
+fn push_or_join(lines: &mut Vec<Value>, extra: Value) {
+    let (Some(first), Value::Object(extra_root)) = (lines.first_mut(), &extra) else {
+        lines.push(extra);
+        return;
+    };
+    let fits = extra_root
+        .iter()
+        .filter(|(k, _)| k.as_str() != "_aws")
+        .all(|(k, v)| first.get(k).is_none_or(|old| old == v));
+    if !fits {
+        lines.push(extra);
+        return;
+    }
+    let directive = extra_root["_aws"]["CloudWatchMetrics"][0].clone();
+    if let Some(directives) = first["_aws"]["CloudWatchMetrics"].as_array_mut() {
+        directives.push(directive);
+    }
+    for (k, v) in extra_root.iter().filter(|(k, _)| k.as_str() != "_aws") {
+        first[k] = v.clone();
+    }
 }
 
 /// Emits the metrics of one processed record.
@@ -221,6 +249,11 @@ mod tests {
     fn a_record_reports_types_and_statuses_on_their_own_dimension() {
         let report = RecordReport {
             outcome: RecordOutcome::Processed,
+            counts: handlers::inbound::Counts {
+                messages: 3,
+                statuses: 1,
+                ..Default::default()
+            },
             new_types: vec!["text".into(), "image".into(), "text".into()],
             applied_statuses: vec![MessageStatus::Read],
             lags: vec![1.5, 3.0],
@@ -229,12 +262,45 @@ mod tests {
         let lines = record_lines(&report, 4.0);
         assert_eq!(lines[0]["WebhookLag"], 3.0);
         assert_eq!(lines[0]["Records"], 1.0);
+        assert_eq!(lines[0]["MessagesReceived"], 3.0);
         assert!(
             lines[0].get("PoisonRecords").is_none(),
             "zero counts are left out"
         );
+        // The total (3) differs from each type's count: types go on lines of their own; the
+        // status fits in the first line.
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert_eq!(lines[0]["Status"], "read");
+        assert_eq!(lines[0]["Statuses"], 1.0);
+        assert_eq!(
+            lines[0]["_aws"]["CloudWatchMetrics"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
         assert_eq!(lines[1]["MessageType"], "text");
         assert_eq!(lines[1]["MessagesReceived"], 2.0);
-        assert_eq!(lines[3]["Status"], "read");
+        assert_eq!(lines[2]["MessageType"], "image");
+    }
+
+    #[test]
+    fn an_ordinary_record_is_one_line() {
+        let report = RecordReport {
+            outcome: RecordOutcome::Processed,
+            counts: handlers::inbound::Counts {
+                messages: 1,
+                ..Default::default()
+            },
+            new_types: vec!["text".into()],
+            ..Default::default()
+        };
+        let lines = record_lines(&report, 1.0);
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        let directives = lines[0]["_aws"]["CloudWatchMetrics"].as_array().unwrap();
+        assert_eq!(directives[0]["Dimensions"], json!([[]]));
+        assert_eq!(directives[1]["Dimensions"], json!([["MessageType"]]));
+        assert_eq!(lines[0]["MessagesReceived"], 1.0);
+        assert_eq!(lines[0]["MessageType"], "text");
     }
 }
