@@ -41,6 +41,21 @@ async fn deliver(ctx: &Ctx, sns_id: &str, wamid: &str, timestamp: i64, body: &st
         .expect("delivered");
 }
 
+/// A text the business sent to [`CUSTOMER`] at `at`.
+fn outbound_message(id: &str, at: &str) -> handlers::model::MessageItem {
+    handlers::model::MessageItem {
+        pk: handlers::keys::message(id),
+        item_type: handlers::model::ItemType::Message,
+        wa_message_id: id.into(),
+        direction: handlers::model::Direction::Outbound,
+        kind: Some("text".into()),
+        conversation_pk: Some(CONV.into()),
+        received_at: at.into(),
+        created_at: at.into(),
+        ..Default::default()
+    }
+}
+
 async fn conversation(ctx: &Ctx) -> Value {
     let answer = action(
         ctx,
@@ -110,17 +125,7 @@ async fn read_mark_counts_what_came_after_it<S: Store + 'static>(store: Arc<S>) 
     let conv = conversation(&ctx).await;
     assert_eq!(conv["unreadCount"], 2, "{conv}");
     // AND a send from the business does not count
-    let outbound = handlers::model::MessageItem {
-        pk: handlers::keys::message("wamid.OUT"),
-        item_type: handlers::model::ItemType::Message,
-        wa_message_id: "wamid.OUT".into(),
-        direction: handlers::model::Direction::Outbound,
-        kind: Some("text".into()),
-        conversation_pk: Some(CONV.into()),
-        received_at: "2025-11-20T10:00:30Z".into(),
-        created_at: "2025-11-20T10:00:30Z".into(),
-        ..Default::default()
-    };
+    let outbound = outbound_message("wamid.OUT", "2025-11-20T10:00:30Z");
     put_item(store.as_ref(), &outbound).await.unwrap();
     assert_eq!(conversation(&ctx).await["unreadCount"], 2);
     // THEN reading again zeroes it, and the mark moves to the newest message
@@ -234,17 +239,7 @@ async fn late_inbound_behind_a_reply_opens_the_window<S: Store + 'static>(store:
     // GIVEN a customer message at T and the business's reply at T+100
     let ctx = ctx(store.clone());
     deliver(&ctx, "w1", "wamid.W1", T, "hi").await;
-    let reply = handlers::model::MessageItem {
-        pk: handlers::keys::message("wamid.REPLY"),
-        item_type: handlers::model::ItemType::Message,
-        wa_message_id: "wamid.REPLY".into(),
-        direction: handlers::model::Direction::Outbound,
-        kind: Some("text".into()),
-        conversation_pk: Some(CONV.into()),
-        received_at: "2025-11-20T10:01:40Z".into(),
-        created_at: "2025-11-20T10:01:40Z".into(),
-        ..Default::default()
-    };
+    let reply = outbound_message("wamid.REPLY", "2025-11-20T10:01:40Z");
     let touch = handlers::store::ConversationTouch {
         pk: CONV.into(),
         inbox_pk: PHONE.into(),

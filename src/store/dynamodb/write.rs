@@ -80,32 +80,13 @@ impl DynamoStore {
     /// is gone): its status and status times are kept.
     async fn complete_message(&self, message: &MessageItem) -> Result<Recorded, StoreError> {
         let (e, condition) = message_update(message)?;
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(Self::key(&message.pk)))
-            .update_expression(e.update_expression())
-            .condition_expression(condition)
-            .set_expression_attribute_names(e.names_opt())
-            .set_expression_attribute_values(e.values_opt())
-            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
-            .send()
-            .await;
-        match result {
-            Ok(out) => {
-                self.count_write(1, out.consumed_capacity());
-                Ok(Recorded::New)
-            }
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                self.count_condition_failure();
-                Ok(Recorded::Duplicate)
-            }
-            Err(err) => Err(classify("UpdateItem(message)", err)),
+        match self
+            .update(&message.pk, e, Some(condition), "UpdateItem(message)")
+            .await?
+        {
+            Some(_) => Ok(Recorded::New),
+            // A concurrent delivery of the same message completed it first.
+            None => Ok(Recorded::Duplicate),
         }
     }
 
