@@ -14,10 +14,17 @@
 //! alone; each caller is answered once the `COMMIT` holding its write has succeeded. One caller
 //! at a time gets one transaction per write, as without groups. Crash safety is SQLite's (WAL
 //! journal). See "The SQLite store" in `docs/operations.md`.
+//!
+//! # Layout
+//! - this module: the store, its connection, `call` (reads) and `write` (group-committed);
+//! - `port`: the `Store` methods, each one read or one write applying `handlers::rules`;
+//! - `group`: group commit; `rows`: item rows, index queries, unread counts; `db`: schema and
+//!   errors; `import`: the one-time import of an old `table.jsonl`.
 
 mod db;
 mod group;
 mod import;
+mod port;
 mod rows;
 
 use std::path::{Path, PathBuf};
@@ -25,19 +32,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use async_trait::async_trait;
 use handlers::keys;
-use handlers::model::{
-    ConversationItem, MediaPart, MessageItem, QualityItem, TemplateItem, WebhookEventItem,
-};
-use handlers::rules;
-use handlers::store::{
-    ConversationTouch, Page, PageRequest, Recorded, StatusApplied, StatusUpdate, Store, StoreError,
-};
+use handlers::store::{Page, PageRequest, StoreError};
 use rusqlite::Connection;
 
-use rows::{Writer, get_as, get_doc, inbound_messages, pk_of, query, typed, with_unread};
-use serde_json::Value;
+use rows::{Writer, query};
 
 pub use db::{BUSY_TIMEOUT, FILE_NAME, MAX_ITEM_BYTES};
 pub use import::LOG_FILE;
@@ -293,234 +292,5 @@ impl EmbeddedStore {
         let (value, since, page) = (value.to_string(), since.map(str::to_string), page.clone());
         self.call(move |conn| query(conn, index, &value, since.as_deref(), &page))
             .await
-    }
-}
-
-#[async_trait]
-impl Store for EmbeddedStore {
-    async fn record_message(
-        &self,
-        message: &MessageItem,
-        touch: &ConversationTouch,
-    ) -> Result<Recorded, StoreError> {
-        let (message, touch) = (message.clone(), touch.clone());
-        self.write("record_message", move |w| {
-            let existing: Option<MessageItem> = w.get(&message.pk)?;
-            let merged = rules::merge_message(existing, &message);
-            // The conversation merge is idempotent: a duplicate is merged too, as DynamoDB's
-            // two independent writes do (it completes a conversation a crash left behind).
-            let old: Option<ConversationItem> = w.get(&touch.pk)?;
-            let conversation = rules::merge_conversation(old.clone(), &touch);
-            if old.as_ref() != Some(&conversation) {
-                w.put(&conversation.pk, &conversation)?;
-            }
-            match merged {
-                Some(merged) => {
-                    w.put(&merged.pk, &merged)?;
-                    Ok(Recorded::New)
-                }
-                None => Ok(Recorded::Duplicate),
-            }
-        })
-        .await
-    }
-
-    async fn apply_status(&self, update: &StatusUpdate) -> Result<StatusApplied, StoreError> {
-        let update = update.clone();
-        self.write("apply_status", move |w| {
-            let pk = keys::message(&update.wa_message_id);
-            let existing: Option<MessageItem> = w.get(&pk)?;
-            match rules::apply_status(existing, &update) {
-                None => Ok(StatusApplied::Stale),
-                Some(item) => {
-                    w.put(&pk, &item)?;
-                    Ok(StatusApplied::Applied)
-                }
-            }
-        })
-        .await
-    }
-
-    async fn put_webhook_event(&self, item: &WebhookEventItem) -> Result<(), StoreError> {
-        let item = item.clone();
-        self.write("put_webhook_event", move |w| w.put(&item.pk, &item))
-            .await
-    }
-
-    async fn put_template_status(&self, item: &TemplateItem) -> Result<bool, StoreError> {
-        let item = item.clone();
-        self.write("put_template_status", move |w| w.put_newer(&item.pk, &item))
-            .await
-    }
-
-    async fn put_quality(&self, item: &QualityItem) -> Result<bool, StoreError> {
-        let item = item.clone();
-        self.write("put_quality", move |w| w.put_newer(&item.pk, &item))
-            .await
-    }
-
-    async fn get_message(&self, wa_message_id: &str) -> Result<Option<MessageItem>, StoreError> {
-        let pk = keys::message(wa_message_id);
-        self.call(move |conn| get_as(conn, "get_message", &pk))
-            .await
-    }
-
-    async fn list_messages(
-        &self,
-        conversation_pk: &str,
-        page: &PageRequest,
-    ) -> Result<Page<MessageItem>, StoreError> {
-        typed(
-            self.list(keys::GSI_CONVERSATION, conversation_pk, None, page)
-                .await?,
-        )
-    }
-
-    async fn get_conversation(&self, pk: &str) -> Result<Option<ConversationItem>, StoreError> {
-        let pk = pk.to_string();
-        self.call(move |conn| {
-            get_as(conn, "get_conversation", &pk)?
-                .map(|conversation| with_unread(conn, conversation))
-                .transpose()
-        })
-        .await
-    }
-
-    async fn list_conversations(
-        &self,
-        inbox_pk: &str,
-        page: &PageRequest,
-    ) -> Result<Page<ConversationItem>, StoreError> {
-        let index = keys::index(keys::GSI_INBOX);
-        let (value, page) = (inbox_pk.to_string(), page.clone());
-        self.call(move |conn| {
-            let found: Page<ConversationItem> = typed(query(conn, index, &value, None, &page)?)?;
-            let items = found
-                .items
-                .into_iter()
-                .map(|conversation| with_unread(conn, conversation))
-                .collect::<Result<_, _>>()?;
-            Ok(Page {
-                items,
-                next_cursor: found.next_cursor,
-            })
-        })
-        .await
-    }
-
-    async fn mark_conversation_read(
-        &self,
-        pk: &str,
-        now: &str,
-    ) -> Result<Option<ConversationItem>, StoreError> {
-        let (pk, now) = (pk.to_string(), now.to_string());
-        self.write("mark_conversation_read", move |w| {
-            let Some(mut conv) = w.get::<ConversationItem>(&pk)? else {
-                return Ok(None);
-            };
-            let mark = conv.last_message_at.clone();
-            let at_mark = inbound_messages(w.conn, &pk, Some(&mark), i64::MAX)?
-                .into_iter()
-                .filter(|(_, at)| *at == mark)
-                .map(|(id, _)| id)
-                .collect();
-            rules::mark_read(&mut conv, at_mark, &now);
-            w.put(&pk, &conv)?;
-            with_unread(w.conn, conv).map(Some)
-        })
-        .await
-    }
-
-    async fn set_archived(
-        &self,
-        pk: &str,
-        archived: bool,
-        now: &str,
-    ) -> Result<Option<ConversationItem>, StoreError> {
-        let (pk, now) = (pk.to_string(), now.to_string());
-        self.write("set_archived", move |w| {
-            let Some(mut conv) = w.get::<ConversationItem>(&pk)? else {
-                return Ok(None);
-            };
-            conv.archived = archived;
-            conv.inbox_pk = if archived {
-                keys::archived_inbox(&conv.phone_number_id)
-            } else {
-                keys::inbox(&conv.phone_number_id)
-            };
-            conv.updated_at = now.clone();
-            w.put(&pk, &conv)?;
-            with_unread(w.conn, conv).map(Some)
-        })
-        .await
-    }
-
-    async fn set_message_media(
-        &self,
-        wa_message_id: &str,
-        media: &MediaPart,
-        now: &str,
-    ) -> Result<bool, StoreError> {
-        let (pk, media, now) = (keys::message(wa_message_id), media.clone(), now.to_string());
-        self.write("set_message_media", move |w| {
-            let Some(mut message) = w.get::<MessageItem>(&pk)? else {
-                return Ok(false);
-            };
-            message.media = Some(media.clone());
-            message.updated_at = Some(now.clone());
-            w.put(&pk, &message)?;
-            Ok(true)
-        })
-        .await
-    }
-
-    async fn put_record(&self, item: &Value) -> Result<(), StoreError> {
-        let pk = pk_of(item)?;
-        let item = item.clone();
-        self.write("put_record", move |w| w.put(&pk, &item)).await
-    }
-
-    async fn create_record(&self, item: &Value) -> Result<bool, StoreError> {
-        let pk = pk_of(item)?;
-        let item = item.clone();
-        self.write("create_record", move |w| {
-            if get_doc(w.conn, "create_record", &pk)?.is_some() {
-                return Ok(false);
-            }
-            w.put(&pk, &item)?;
-            Ok(true)
-        })
-        .await
-    }
-
-    async fn get_item(&self, pk: &str) -> Result<Option<Value>, StoreError> {
-        let pk = pk.to_string();
-        self.call(move |conn| get_as(conn, "get_item", &pk)).await
-    }
-
-    async fn list_by_item_type(
-        &self,
-        item_type_pk: &str,
-        page: &PageRequest,
-    ) -> Result<Page<Value>, StoreError> {
-        typed(
-            self.list(keys::GSI_ITEM_TYPE, item_type_pk, None, page)
-                .await?,
-        )
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        self.call(|conn| {
-            conn.query_row("SELECT count(*) FROM meta", [], |_| Ok(()))
-                .map_err(|e| db::store_error("ping", e))
-        })
-        .await
-    }
-
-    fn describe(&self) -> String {
-        match &self.path {
-            Some(p) => format!("embedded:{}", p.display()),
-            None => "embedded:memory".into(),
-        }
     }
 }
