@@ -172,20 +172,7 @@ async fn an_unavailable_store_fails_the_rest_of_its_conversation_and_nothing_els
         let hooked = Arc::new(HookedStore::new(store.clone(), refuse));
         let ctx = ctx_inbound(hooked, |inbound| inbound.concurrency = 4);
         // GIVEN A0 B0 A1 B1 C0 B2 A2 B3, and the store unavailable for B1
-        let order = [
-            (A, 0),
-            (B, 0),
-            (A, 1),
-            (B, 1),
-            (C, 0),
-            (B, 2),
-            (A, 2),
-            (B, 3),
-        ];
-        let records: Vec<(String, String)> = order
-            .iter()
-            .map(|(c, n)| (format!("sqs-{c}-{n}"), text(c, *n)))
-            .collect();
+        let records = interleaved("sqs");
         let batch: Vec<(&str, String)> = records
             .iter()
             .map(|(id, body)| (id.as_str(), body.clone()))
@@ -204,7 +191,7 @@ async fn an_unavailable_store_fails_the_rest_of_its_conversation_and_nothing_els
             store.describe()
         );
         // ... they were not stored (so the retry applies B in its order), everything else was
-        for (customer, n) in order {
+        for (customer, n) in ORDER {
             let wamid = format!("wamid.{customer}-{n}");
             let stored = store.get_message(&wamid).await.unwrap().is_some();
             assert_eq!(stored, customer != B || n == 0, "{wamid}");
@@ -228,20 +215,7 @@ async fn an_unavailable_store_fails_an_sns_event_after_every_other_conversation_
     let ctx = ctx_inbound(Arc::new(HookedStore::new(store.clone(), refuse)), |i| {
         i.concurrency = 4;
     });
-    let order = [
-        (A, 0),
-        (B, 0),
-        (A, 1),
-        (B, 1),
-        (C, 0),
-        (B, 2),
-        (A, 2),
-        (B, 3),
-    ];
-    let records: Vec<(String, String)> = order
-        .iter()
-        .map(|(c, n)| (format!("sns-{c}-{n}"), text(c, *n)))
-        .collect();
+    let records = interleaved("sns");
     let event: Vec<(&str, String)> = records
         .iter()
         .map(|(id, body)| (id.as_str(), body.clone()))
@@ -257,7 +231,7 @@ async fn an_unavailable_store_fails_an_sns_event_after_every_other_conversation_
         "{}",
         failure.source
     );
-    for (customer, n) in order {
+    for (customer, n) in ORDER {
         let wamid = format!("wamid.{customer}-{n}");
         let stored = store.get_message(&wamid).await.unwrap().is_some();
         assert_eq!(stored, customer != B || n == 0, "{wamid}");
@@ -364,4 +338,24 @@ async fn poison_stays_poison_under_concurrency() {
             ]
         );
     }
+}
+
+/// A0 B0 A1 B1 C0 B2 A2 B3: three conversations interleaved.
+const ORDER: [(&str, i64); 8] = [
+    (A, 0),
+    (B, 0),
+    (A, 1),
+    (B, 1),
+    (C, 0),
+    (B, 2),
+    (A, 2),
+    (B, 3),
+];
+
+/// [`ORDER`] as (delivery id, body).
+fn interleaved(source: &str) -> Vec<(String, String)> {
+    ORDER
+        .iter()
+        .map(|(c, n)| (format!("{source}-{c}-{n}"), text(c, *n)))
+        .collect()
 }
