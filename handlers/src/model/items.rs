@@ -6,9 +6,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use std::collections::BTreeMap;
+
 use super::parts::{
-    ButtonPart, ContextPart, InteractivePart, LocationPart, MediaPart, MetaError, OrderPart,
-    ReactionPart, SystemPart,
+    ButtonPart, ContextPart, EditVersion, InteractivePart, LocationPart, MediaPart, MetaError,
+    OrderPart, ReactionPart, ReactionState, SystemPart,
 };
 use super::states::{
     Direction, DownloadOutcome, EventKind, ItemType, MessageStatus, RecordOutcome, SendState,
@@ -96,6 +98,36 @@ pub struct MessageItem {
     /// The whole message object of a type this version does not model, kept as Meta sent it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub raw: Option<Value>,
+    /// When the text or caption was last edited (Meta's time of the edit).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<String>,
+    /// The wamid of the edit that wrote the current text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edit_id: Option<String>,
+    /// Earlier versions of an edited message, oldest first, at most
+    /// [`crate::rules::lifecycle::MAX_EDITS`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub edits: Vec<EditVersion>,
+    /// When the sender deleted the message for everyone (Meta's time of the revoke).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<String>,
+    /// Who deleted it: `INBOUND` (the customer) or `OUTBOUND` (the business, from its app).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted_by: Option<Direction>,
+    /// True when the content was kept after the deletion (`KEEP_DELETED_CONTENT`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted_content_kept: bool,
+    /// The current reaction of each person (by wa_id or BSUID) to this message.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub reactions: BTreeMap<String, ReactionState>,
+    /// Revision of the edits, deletion and reactions: each change of them is written only if
+    /// the item is still at the revision it was read at (DynamoDB's optimistic concurrency).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub rev: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// A thread between one business phone and one customer: `pk = CONV#{phone}#{customer}`.
@@ -142,8 +174,34 @@ pub struct ConversationItem {
     pub unread_count: i64,
     #[serde(default)]
     pub archived: bool,
+    /// The last reaction, edit or deletion in the conversation (they do not move
+    /// `lastMessageAt`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_activity_at: Option<String>,
+    /// When the customer first opened the chat (`request_welcome`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub welcome_requested_at: Option<String>,
+    /// The customer's earlier phone numbers (wa_ids), sorted: sends to them go to `waId`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub previous_wa_ids: Vec<String>,
+    /// Meta's time of the latest number change (orders changes that arrive out of order).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number_changed_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+}
+
+/// Where a customer id (a later phone number, or a BSUID) of an existing conversation leads:
+/// `pk = CONV#{phone}#{other id}`, `aliasOf` = the conversation's pk. It has no `inboxPk`, so it
+/// is never listed; messages and reads that name the other id are redirected.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationAliasItem {
+    pub pk: String,
+    pub item_type: ItemType,
+    pub alias_of: String,
+    pub customer_id: String,
+    pub created_at: String,
 }
 
 /// An audit item of one received record, or a kept webhook field.

@@ -58,6 +58,55 @@ pub struct InteractivePart {
     /// `response_json` parsed; kept as a string when it is not valid JSON.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub flow_response: Option<Value>,
+    /// The customer's answer to a `call_permission_request` (`call_permission_reply`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call_permission: Option<CallPermissionReply>,
+}
+
+/// A customer's answer to a call permission request, as Meta sends it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallPermissionReply {
+    /// `accept` or `reject`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response: Option<String>,
+    /// When an accepted permission ends, ISO-8601 UTC (Meta sends epoch seconds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    /// Meta's `expiration_timestamp`, as sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiration_timestamp: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_permanent: Option<bool>,
+    /// `user_action` or `automatic`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_source: Option<String>,
+}
+
+/// One earlier version of an edited message.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EditVersion {
+    /// The text or caption of that version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// When that version was written (the message's own time for the original).
+    pub at: String,
+    /// The wamid of the edit that wrote it (the message's own id for the original).
+    pub id: String,
+}
+
+/// One person's current reaction to a message. A removal is kept without `emoji`, so that an
+/// older reaction arriving late cannot bring it back.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReactionState {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub emoji: Option<String>,
+    /// Meta's time of the reaction: a reaction replaces an older one only.
+    pub at: String,
+    /// The wamid of the reaction message (breaks ties within a second).
+    pub id: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -15,6 +15,7 @@ pub enum ItemType {
     #[default]
     Message,
     Conversation,
+    ConversationAlias,
     WebhookEvent,
     Template,
     Quality,
@@ -30,6 +31,7 @@ impl ItemType {
         match self {
             ItemType::Message => "MESSAGE",
             ItemType::Conversation => "CONVERSATION",
+            ItemType::ConversationAlias => "CONVERSATION_ALIAS",
             ItemType::WebhookEvent => "WEBHOOK_EVENT",
             ItemType::Template => "TEMPLATE",
             ItemType::Quality => "QUALITY",
@@ -336,6 +338,7 @@ mod tests {
         let types = [
             (ItemType::Message, "MESSAGE"),
             (ItemType::Conversation, "CONVERSATION"),
+            (ItemType::ConversationAlias, "CONVERSATION_ALIAS"),
             (ItemType::WebhookEvent, "WEBHOOK_EVENT"),
             (ItemType::Template, "TEMPLATE"),
             (ItemType::Quality, "QUALITY"),

@@ -6,37 +6,44 @@
 use crate::model::{ConversationItem, Direction, ItemType, MessageItem, MessageStatus};
 use crate::store::{ConversationTouch, StatusUpdate};
 
+pub mod lifecycle;
+
 /// The message item after recording `new`, or `None` when the message is already stored (a
 /// duplicate). An item that a status created first keeps its status and status times.
 pub fn merge_message(existing: Option<MessageItem>, new: &MessageItem) -> Option<MessageItem> {
     match existing {
         Some(old) if old.kind.is_some() => None,
-        Some(old) => Some(MessageItem {
-            status: old.status,
-            status_rank: old.status_rank,
-            sent_at: old.sent_at,
-            delivered_at: old.delivered_at,
-            read_at: old.read_at,
-            played_at: old.played_at,
-            failed_at: old.failed_at,
-            error: old.error.or_else(|| new.error.clone()),
-            pricing: old.pricing,
-            billing_conversation: old.billing_conversation,
-            created_at: old.created_at,
-            updated_at: old.updated_at,
-            biz_opaque_callback_data: new
-                .biz_opaque_callback_data
-                .clone()
-                .or(old.biz_opaque_callback_data),
-            // What the status knew and the message does not say is kept (DynamoDB only SETs
-            // the attributes a message has).
-            to: new.to.clone().or(old.to),
-            to_user_id: new.to_user_id.clone().or(old.to_user_id),
-            phone_number_id: new.phone_number_id.clone().or(old.phone_number_id),
-            waba_id: new.waba_id.clone().or(old.waba_id),
-            conversation_pk: new.conversation_pk.clone().or(old.conversation_pk),
-            ..new.clone()
-        }),
+        Some(old) => {
+            let waiting = old.clone();
+            let mut merged = MessageItem {
+                status: old.status,
+                status_rank: old.status_rank,
+                sent_at: old.sent_at,
+                delivered_at: old.delivered_at,
+                read_at: old.read_at,
+                played_at: old.played_at,
+                failed_at: old.failed_at,
+                error: old.error.or_else(|| new.error.clone()),
+                pricing: old.pricing,
+                billing_conversation: old.billing_conversation,
+                created_at: old.created_at,
+                updated_at: old.updated_at,
+                biz_opaque_callback_data: new
+                    .biz_opaque_callback_data
+                    .clone()
+                    .or(old.biz_opaque_callback_data),
+                // What the status knew and the message does not say is kept (DynamoDB only SETs
+                // the attributes a message has).
+                to: new.to.clone().or(old.to),
+                to_user_id: new.to_user_id.clone().or(old.to_user_id),
+                phone_number_id: new.phone_number_id.clone().or(old.phone_number_id),
+                waba_id: new.waba_id.clone().or(old.waba_id),
+                conversation_pk: new.conversation_pk.clone().or(old.conversation_pk),
+                ..new.clone()
+            };
+            lifecycle::settle_arrival(&waiting, &mut merged);
+            Some(merged)
+        }
         None => Some(new.clone()),
     }
 }
