@@ -62,7 +62,7 @@ impl Config {
     /// Reads `TABLE_NAME`, `DATA_DIR`, `DEFAULT_PHONE_NUMBER_ID`, `ORIGINATION_PHONE_NUMBER_ID`,
     /// `PHONE_NUMBERS`, `SENDER`, `MEDIA_BUCKET`, `META_API_VERSION`, `AUTO_DOWNLOAD_MEDIA`,
     /// `AUDIT_TTL_DAYS`, `ALLOWED_WABA_IDS`, `ALLOWED_PHONE_NUMBER_IDS` (comma-separated),
-    /// `INBOUND_CONCURRENCY`, `AUDIT_PROCESSED_RECORDS`,
+    /// `INBOUND_CONCURRENCY`, `AUDIT_PROCESSED_RECORDS`, `KEEP_DELETED_CONTENT`,
     /// `IAM_SCOPES`, `API_SCOPE_PREFIX`, `SERVE_TOKEN`, `SERVE_SCOPES`, `SERVE_PUBLIC_HOST`,
     /// `SERVE_MAX_BODY_BYTES`, `SERVE_HEADER_TIMEOUT_SECS`, `SERVE_BODY_TIMEOUT_SECS`.
     ///
@@ -116,6 +116,7 @@ impl Config {
             },
         };
         let audit_processed_records = read_bool(&non_empty, "AUDIT_PROCESSED_RECORDS", false)?;
+        let keep_deleted_content = read_bool(&non_empty, "KEEP_DELETED_CONTENT", false)?;
         let origination = non_empty("ORIGINATION_PHONE_NUMBER_ID");
         let sender = match non_empty("SENDER").as_deref() {
             Some("eum") => SenderConfig::Eum,
@@ -197,6 +198,7 @@ impl Config {
                     allowed_phone_number_ids: list("ALLOWED_PHONE_NUMBER_IDS"),
                     concurrency: inbound_concurrency,
                     audit_processed_records,
+                    keep_deleted_content,
                 },
             },
         })

@@ -51,6 +51,9 @@ pub struct InboundSettings {
     /// `AUDIT_PROCESSED_RECORDS`: also write the audit item of a record processed completely.
     /// Failed and partial records are always audited, with their whole body.
     pub audit_processed_records: bool,
+    /// `KEEP_DELETED_CONTENT`: a message its sender deleted keeps its content (marked deleted)
+    /// instead of losing it as it does on the customer's phone. For compliance archives.
+    pub keep_deleted_content: bool,
 }
 
 impl Default for InboundSettings {
@@ -61,6 +64,7 @@ impl Default for InboundSettings {
             allowed_phone_number_ids: Vec::new(),
             concurrency: crate::inbound::DEFAULT_CONCURRENCY,
             audit_processed_records: false,
+            keep_deleted_content: false,
         }
     }
 }

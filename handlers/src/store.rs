@@ -13,6 +13,7 @@ use crate::model::{
     ConversationItem, Direction, MediaPart, MessageItem, MessageStatus, MetaError, QualityItem,
     TemplateItem, WebhookEventItem,
 };
+pub use crate::rules::lifecycle::{Annotation, ConversationEvent, CustomerLink};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
@@ -171,6 +172,26 @@ pub trait Store: Send + Sync {
         touch: &ConversationTouch,
     ) -> Result<Recorded, StoreError>;
 
+    /// Applies an edit, deletion or reaction to its message ([`crate::rules::lifecycle::annotate`]):
+    /// the message after it, or `None` when it changed nothing (a duplicate, an older reaction).
+    /// A change whose message has not arrived yet waits on an item without `type`, and is applied
+    /// when the message is recorded.
+    async fn annotate_message(
+        &self,
+        change: &Annotation,
+    ) -> Result<Option<MessageItem>, StoreError>;
+
+    /// A conversation event that is not a message ([`crate::rules::lifecycle::apply_event`]):
+    /// a chat opened with `request_welcome`, or the activity of an edit, deletion or reaction.
+    /// True when the conversation changed.
+    async fn apply_conversation_event(&self, event: &ConversationEvent)
+    -> Result<bool, StoreError>;
+
+    /// A customer's number change: the conversation `link.pk` follows the new number, and each
+    /// of `link.aliases` leads to it from then on. A conversation already started under an
+    /// alias (its messages arrived before the change) is moved into `link.pk`.
+    async fn link_customer(&self, link: &CustomerLink) -> Result<(), StoreError>;
+
     /// Moves a message's status forward (creating the item when the message is unknown).
     async fn apply_status(&self, update: &StatusUpdate) -> Result<StatusApplied, StoreError>;
 
@@ -192,7 +213,8 @@ pub trait Store: Send + Sync {
         page: &PageRequest,
     ) -> Result<Page<MessageItem>, StoreError>;
 
-    /// One conversation, with its unread count.
+    /// One conversation, with its unread count. A pk that a number change made an alias
+    /// ([`crate::model::ConversationAliasItem`]) gives the conversation it leads to.
     async fn get_conversation(&self, pk: &str) -> Result<Option<ConversationItem>, StoreError>;
 
     /// Conversations of one `gsi-inbox` partition, most recent message first, with their unread

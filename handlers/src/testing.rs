@@ -12,7 +12,8 @@ use crate::model::{
     ConversationItem, MediaPart, MessageItem, QualityItem, TemplateItem, WebhookEventItem,
 };
 use crate::store::{
-    ConversationTouch, Page, PageRequest, Recorded, StatusApplied, StatusUpdate, Store, StoreError,
+    Annotation, ConversationEvent, ConversationTouch, CustomerLink, Page, PageRequest, Recorded,
+    StatusApplied, StatusUpdate, Store, StoreError,
 };
 
 /// Every read finds nothing; every write succeeds.
@@ -33,6 +34,15 @@ impl Store for NullStore {
         _: &ConversationTouch,
     ) -> Result<Recorded, StoreError> {
         Ok(Recorded::New)
+    }
+    async fn annotate_message(&self, _: &Annotation) -> Result<Option<MessageItem>, StoreError> {
+        Ok(None)
+    }
+    async fn apply_conversation_event(&self, _: &ConversationEvent) -> Result<bool, StoreError> {
+        Ok(false)
+    }
+    async fn link_customer(&self, _: &CustomerLink) -> Result<(), StoreError> {
+        Ok(())
     }
     async fn apply_status(&self, _: &StatusUpdate) -> Result<StatusApplied, StoreError> {
         Ok(StatusApplied::Applied)

@@ -11,7 +11,8 @@ use handlers::model::{
     ConversationItem, MediaPart, MessageItem, QualityItem, TemplateItem, WebhookEventItem,
 };
 use handlers::store::{
-    ConversationTouch, Page, PageRequest, Recorded, StatusApplied, StatusUpdate, Store, StoreError,
+    Annotation, ConversationEvent, ConversationTouch, CustomerLink, Page, PageRequest, Recorded,
+    StatusApplied, StatusUpdate, Store, StoreError,
 };
 use serde_json::Value;
 
@@ -48,6 +49,21 @@ impl<H: Hooks> Store for HookedStore<H> {
         self.hooks
             .write("record_message", &[&message.pk, &touch.pk])?;
         self.inner.record_message(message, touch).await
+    }
+    async fn annotate_message(&self, a: &Annotation) -> Result<Option<MessageItem>, StoreError> {
+        self.hooks
+            .write("annotate_message", &[&keys::message(&a.target)])?;
+        self.inner.annotate_message(a).await
+    }
+    async fn apply_conversation_event(&self, ev: &ConversationEvent) -> Result<bool, StoreError> {
+        self.hooks.write("apply_conversation_event", &[&ev.pk])?;
+        self.inner.apply_conversation_event(ev).await
+    }
+    async fn link_customer(&self, link: &CustomerLink) -> Result<(), StoreError> {
+        let mut pks = vec![link.pk.as_str()];
+        pks.extend(link.aliases.iter().map(|(pk, _)| pk.as_str()));
+        self.hooks.write("link_customer", &pks)?;
+        self.inner.link_customer(link).await
     }
     async fn apply_status(&self, update: &StatusUpdate) -> Result<StatusApplied, StoreError> {
         self.hooks

@@ -224,6 +224,20 @@ fn parse_interactive(b: &Value) -> InteractivePart {
         kind,
         ..Default::default()
     };
+    if part.kind == "call_permission_reply" {
+        let expiration = reply.get("expiration_timestamp").and_then(|t| match t {
+            Value::Number(n) => n.as_i64(),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        });
+        part.call_permission = Some(CallPermissionReply {
+            response: str_field(&reply, "response"),
+            expires_at: expiration.and_then(|t| time::from_meta_timestamp(&Value::from(t))),
+            expiration_timestamp: expiration,
+            is_permanent: reply.get("is_permanent").and_then(Value::as_bool),
+            response_source: str_field(&reply, "response_source"),
+        });
+    }
     if part.kind == "nfm_reply" {
         part.flow_name = str_field(&reply, "name");
         part.flow_body = str_field(&reply, "body");
@@ -235,19 +249,27 @@ fn parse_interactive(b: &Value) -> InteractivePart {
     part
 }
 
+/// What a conversation list shows for a message its sender deleted, as WhatsApp does.
+pub const DELETED_PREVIEW: &str = "This message was deleted";
+
 /// A short, single-line text for conversation lists.
 pub fn preview(item: &MessageItem) -> String {
     const MAX: usize = 100;
+    if item.deleted_at.is_some() {
+        return DELETED_PREVIEW.into();
+    }
     let kind = item.kind.as_deref().unwrap_or("message");
     let text = match kind {
         "reaction" => item.reaction.as_ref().map(|r| match &r.emoji {
             Some(e) => format!("reacted {e}"),
             None => "removed a reaction".into(),
         }),
-        "interactive" => item
-            .interactive
-            .as_ref()
-            .and_then(|i| i.title.clone().or_else(|| i.flow_body.clone())),
+        "interactive" => item.interactive.as_ref().and_then(|i| {
+            i.title.clone().or_else(|| i.flow_body.clone()).or_else(|| {
+                let answer = i.call_permission.as_ref()?.response.as_deref()?;
+                Some(format!("call permission: {answer}"))
+            })
+        }),
         _ => item.text.clone(),
     };
     let line = match (kind, text) {

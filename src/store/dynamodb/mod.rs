@@ -20,6 +20,7 @@
 
 mod cursor;
 mod error;
+mod lifecycle;
 mod query;
 mod update;
 mod write;
@@ -35,7 +36,8 @@ use handlers::model::{
     ConversationItem, MediaPart, MessageItem, QualityItem, TemplateItem, WebhookEventItem,
 };
 use handlers::store::{
-    ConversationTouch, Page, PageRequest, Recorded, StatusApplied, StatusUpdate, Store, StoreError,
+    Annotation, ConversationEvent, ConversationTouch, CustomerLink, Page, PageRequest, Recorded,
+    StatusApplied, StatusUpdate, Store, StoreError,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -170,6 +172,18 @@ impl Store for DynamoStore {
         self.record(message, touch).await
     }
 
+    async fn annotate_message(&self, a: &Annotation) -> Result<Option<MessageItem>, StoreError> {
+        self.annotate(a).await
+    }
+
+    async fn apply_conversation_event(&self, ev: &ConversationEvent) -> Result<bool, StoreError> {
+        self.conversation_event(ev).await
+    }
+
+    async fn link_customer(&self, link: &CustomerLink) -> Result<(), StoreError> {
+        self.link(link).await
+    }
+
     async fn apply_status(&self, u: &StatusUpdate) -> Result<StatusApplied, StoreError> {
         self.status(u).await
     }
@@ -200,7 +214,17 @@ impl Store for DynamoStore {
     }
 
     async fn get_conversation(&self, pk: &str) -> Result<Option<ConversationItem>, StoreError> {
-        match self.get_typed(pk).await? {
+        let mut item = self.get_raw(pk).await?;
+        let mut pk = pk.to_string();
+        // A number the customer changed to leads to the conversation that carries on.
+        if let Some(target) = item.as_ref().and_then(lifecycle::alias_target) {
+            item = self.get_raw(&target).await?;
+            pk = target;
+        }
+        match item
+            .map(|i| from_item::<ConversationItem>(&pk, i))
+            .transpose()?
+        {
             Some(conversation) => self.with_unread(conversation).await.map(Some),
             None => Ok(None),
         }

@@ -37,7 +37,19 @@ impl DynamoStore {
         let (recorded, merged) = tokio::join!(self.put_message(message), self.merge(touch));
         // Either failure fails the record (it is delivered again; both writes are idempotent).
         let recorded = recorded?;
-        merged?;
+        if let Some(target) = merged? {
+            // The customer changed number: this id is an alias of the conversation that carries
+            // on. The message moves there (idempotent, so a redelivery completes a crash here).
+            let mut e = Expr::default();
+            e.set_s(attr::CONVERSATION_PK, &target);
+            self.update(&message.pk, e, None, "UpdateItem(message conversation)")
+                .await?;
+            let redirected = ConversationTouch {
+                pk: target,
+                ..touch.clone()
+            };
+            self.merge(&redirected).await?;
+        }
         Ok(recorded)
     }
 
@@ -70,30 +82,30 @@ impl DynamoStore {
                 _ => return Err(classify("PutItem(message)", err)),
             },
         };
-        if stored.is_some_and(|item| item.contains_key(attr::TYPE)) {
+        if stored
+            .as_ref()
+            .is_some_and(|item| item.contains_key(attr::TYPE))
+        {
             return Ok(Recorded::Duplicate);
         }
-        self.complete_message(message).await
-    }
-
-    /// Merges a message into the item a status created before it (or stores it, if that item
-    /// is gone): its status and status times are kept.
-    async fn complete_message(&self, message: &MessageItem) -> Result<Recorded, StoreError> {
-        let (e, condition) = message_update(message)?;
-        match self
-            .update(&message.pk, e, Some(condition), "UpdateItem(message)")
-            .await?
-        {
-            Some(_) => Ok(Recorded::New),
+        // A status, edit, deletion or reaction came first: the message completes that item,
+        // keeping its status and applying what waited (`lifecycle::complete_waiting`).
+        match self.complete_waiting(message, stored).await? {
+            true => Ok(Recorded::New),
             // A concurrent delivery of the same message completed it first.
-            None => Ok(Recorded::Duplicate),
+            false => Ok(Recorded::Duplicate),
         }
     }
 
     /// The conversation alone: the newest message's fields when this one is the newest, else
     /// only `lastInboundAt` when this inbound message is newer than the stored one. The second
     /// request is sent only when the first one's condition failed (an older message).
-    async fn merge(&self, touch: &ConversationTouch) -> Result<(), StoreError> {
+    /// `Some(pk)` when `touch.pk` is an alias (a number change): nothing was written, and the
+    /// message belongs to the conversation `pk`.
+    pub(super) async fn merge(
+        &self,
+        touch: &ConversationTouch,
+    ) -> Result<Option<String>, StoreError> {
         let (e, condition) = newest_update(touch);
         let result = self
             .client
@@ -114,7 +126,7 @@ impl DynamoStore {
         let stored = match result {
             Ok(out) => {
                 self.count_write(1, out.consumed_capacity());
-                return Ok(());
+                return Ok(None);
             }
             Err(err) => match err.as_service_error() {
                 Some(UpdateItemError::ConditionalCheckFailedException(refused)) => {
@@ -124,6 +136,9 @@ impl DynamoStore {
                 _ => return Err(classify("UpdateItem(conversation)", err)),
             },
         };
+        if let Some(target) = stored.as_ref().and_then(super::lifecycle::alias_target) {
+            return Ok(Some(target));
+        }
         let behind = match stored
             .as_ref()
             .and_then(|item| item.get(attr::LAST_INBOUND_AT))
@@ -141,7 +156,7 @@ impl DynamoStore {
             )
             .await?;
         }
-        Ok(())
+        Ok(None)
     }
 }
 
@@ -174,8 +189,9 @@ fn newest_update(touch: &ConversationTouch) -> (Expr, String) {
     }
     let (last, last_id) = (e.name(attr::LAST_MESSAGE_AT), e.name(attr::LAST_MESSAGE_ID));
     let (at, id) = (e.s(&touch.message_at), e.s(&touch.message_id));
+    let alias = e.name("aliasOf");
     let condition = format!(
-        "attribute_not_exists({last}) OR {last} < {at} OR ({last} = {at} AND (attribute_not_exists({last_id}) OR {last_id} < {id}))"
+        "attribute_not_exists({alias}) AND (attribute_not_exists({last}) OR {last} < {at} OR ({last} = {at} AND (attribute_not_exists({last_id}) OR {last_id} < {id})))"
     );
     (e, condition)
 }
@@ -194,21 +210,4 @@ fn inbound_update(touch: &ConversationTouch) -> (Expr, String) {
     let condition =
         format!("attribute_exists({pk}) AND (attribute_not_exists({inbound}) OR {inbound} < {at})");
     (e, condition)
-}
-
-/// The message side: every attribute of the item, unless the message is already stored.
-fn message_update(message: &MessageItem) -> Result<(Expr, String), StoreError> {
-    let mut e = Expr::default();
-    for (name, value) in to_item(message)? {
-        match name.as_str() {
-            keys::PK => {}
-            // A status may have arrived first: its status and times win.
-            attr::STATUS | attr::STATUS_RANK | attr::CREATED_AT | attr::ERROR => {
-                e.set_if_absent(&name, value)
-            }
-            _ => e.set(&name, value),
-        }
-    }
-    let kind = e.name(attr::TYPE);
-    Ok((e, format!("attribute_not_exists({kind})")))
 }

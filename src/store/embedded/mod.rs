@@ -24,6 +24,7 @@
 mod db;
 mod group;
 mod import;
+mod lifecycle;
 mod port;
 mod rows;
 

@@ -8,12 +8,14 @@ use handlers::model::{
 };
 use handlers::rules;
 use handlers::store::{
-    ConversationTouch, Page, PageRequest, Recorded, StatusApplied, StatusUpdate, Store, StoreError,
+    Annotation, ConversationEvent, ConversationTouch, CustomerLink, Page, PageRequest, Recorded,
+    StatusApplied, StatusUpdate, Store, StoreError,
 };
 use serde_json::Value;
 
 use super::EmbeddedStore;
 use super::db;
+use super::lifecycle;
 use super::rows::{get_as, get_doc, inbound_messages, pk_of, query, typed, with_unread};
 
 #[async_trait]
@@ -23,8 +25,14 @@ impl Store for EmbeddedStore {
         message: &MessageItem,
         touch: &ConversationTouch,
     ) -> Result<Recorded, StoreError> {
-        let (message, touch) = (message.clone(), touch.clone());
+        let (mut message, mut touch) = (message.clone(), touch.clone());
         self.write("record_message", move |w| {
+            // A number the customer changed to leads to the conversation that carries on.
+            let target = lifecycle::resolve(w, &touch.pk)?;
+            if target != touch.pk {
+                message.conversation_pk = Some(target.clone());
+                touch.pk = target;
+            }
             let existing: Option<MessageItem> = w.get(&message.pk)?;
             let merged = rules::merge_message(existing, &message);
             // The conversation merge is idempotent: a duplicate is merged too, as DynamoDB's
@@ -43,6 +51,42 @@ impl Store for EmbeddedStore {
             }
         })
         .await
+    }
+
+    async fn annotate_message(&self, a: &Annotation) -> Result<Option<MessageItem>, StoreError> {
+        let a = a.clone();
+        self.write("annotate_message", move |w| {
+            let pk = keys::message(&a.target);
+            let existing: Option<MessageItem> = w.get(&pk)?;
+            let changed = rules::lifecycle::annotate(existing, &a);
+            if let Some(item) = &changed {
+                w.put(&pk, item)?;
+            }
+            Ok(changed)
+        })
+        .await
+    }
+
+    async fn apply_conversation_event(&self, ev: &ConversationEvent) -> Result<bool, StoreError> {
+        let mut ev = ev.clone();
+        self.write("apply_conversation_event", move |w| {
+            ev.pk = lifecycle::resolve(w, &ev.pk)?;
+            let existing: Option<ConversationItem> = w.get(&ev.pk)?;
+            match rules::lifecycle::apply_event(existing, &ev) {
+                Some(conv) => {
+                    w.put(&ev.pk, &conv)?;
+                    Ok(true)
+                }
+                None => Ok(false),
+            }
+        })
+        .await
+    }
+
+    async fn link_customer(&self, link: &CustomerLink) -> Result<(), StoreError> {
+        let link = link.clone();
+        self.write("link_customer", move |w| lifecycle::link(w, &link))
+            .await
     }
 
     async fn apply_status(&self, update: &StatusUpdate) -> Result<StatusApplied, StoreError> {
@@ -99,6 +143,12 @@ impl Store for EmbeddedStore {
     async fn get_conversation(&self, pk: &str) -> Result<Option<ConversationItem>, StoreError> {
         let pk = pk.to_string();
         self.call(move |conn| {
+            let pk = match get_as::<serde_json::Value>(conn, "get_conversation", &pk)? {
+                Some(item) if item["itemType"] == "CONVERSATION_ALIAS" => {
+                    item["aliasOf"].as_str().unwrap_or_default().to_string()
+                }
+                _ => pk.clone(),
+            };
             get_as(conn, "get_conversation", &pk)?
                 .map(|conversation| with_unread(conn, conversation))
                 .transpose()

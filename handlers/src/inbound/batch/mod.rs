@@ -205,6 +205,24 @@ pub fn ordering_keys(body: &str) -> Vec<String> {
             if let Some(customer) = inbound_customer(message, &contacts).id() {
                 out.push(keys::conversation(phone, customer));
             }
+            // An edit, deletion or reaction goes with the message it changes, and a number
+            // change with the new number's messages.
+            for target in [
+                "/edit/original_message_id",
+                "/revoke/original_message_id",
+                "/reaction/message_id",
+            ] {
+                if let Some(id) = message.pointer(target).and_then(Value::as_str) {
+                    out.push(keys::message(id));
+                }
+            }
+            if let Some(new) = message
+                .pointer("/system/new_wa_id")
+                .or_else(|| message.pointer("/system/wa_id"))
+                .and_then(Value::as_str)
+            {
+                out.push(keys::conversation(phone, new));
+            }
         }
         for status in list(value, "statuses") {
             if let Some(id) = text(status, "id") {
