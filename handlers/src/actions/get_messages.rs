@@ -35,11 +35,19 @@ pub struct Output {
 }
 
 pub async fn run(ctx: &Ctx, params: Params) -> Result<Output, HandlerError> {
-    let pk = params.conversation.pk(ctx.default_phone())?;
-    let page = ctx
-        .store()
-        .list_messages(&pk, &params.paging.request()?)
-        .await?;
+    let mut pk = params.conversation.pk(ctx.default_phone())?;
+    let request = params.paging.request()?;
+    let mut page = ctx.store().list_messages(&pk, &request).await?;
+    if page.items.is_empty() && request.cursor.is_none() {
+        // Nothing under this id: it may be a number the customer changed to, which leads to
+        // the conversation that carries on (the store follows the alias).
+        if let Some(conv) = ctx.store().get_conversation(&pk).await?
+            && conv.pk != pk
+        {
+            pk = conv.pk;
+            page = ctx.store().list_messages(&pk, &request).await?;
+        }
+    }
     Ok(Output {
         conversation_pk: pk,
         count: page.items.len(),

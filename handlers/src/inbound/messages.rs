@@ -3,7 +3,7 @@
 
 use tracing::{debug, warn};
 
-use super::{RecordReport, push_lag, statuses, tolerate};
+use super::{RecordReport, lifecycle, push_lag, statuses, tolerate};
 use crate::ctx::Ctx;
 use crate::keys;
 use crate::model::{self, Arrival, Envelope, MessagesValue};
@@ -44,6 +44,10 @@ pub(super) async fn process_messages(
     };
 
     for raw in &value.messages {
+        if lifecycle::is_change(raw) {
+            lifecycle::process_change(ctx, raw, &arrival, &value.contacts, report).await?;
+            continue;
+        }
         let (item, customer) = match model::parse_inbound(raw, &arrival, &value.contacts) {
             Ok(parsed) => parsed,
             Err(e) => {
@@ -75,6 +79,10 @@ pub(super) async fn process_messages(
             continue;
         };
         debug!(wamid = %item.wa_message_id, customer = %mask(&customer_id), kind = ?item.kind, ?outcome, "inbound message");
+        if item.system.is_some() {
+            // Also on a redelivery: linking is idempotent, and completes a crash before it.
+            lifecycle::after_system_message(ctx, raw, &item, &customer, report).await?;
+        }
         report.message_ids.push(item.wa_message_id.clone());
         push_lag(report, &item.received_at, now);
         let wants_media = ctx.settings().auto_download_media

@@ -13,6 +13,8 @@
 //! # Layout
 //! - this module: the record's journey (parse, dispatch each change, audit) and its report;
 //! - `messages`: `messages[]` of a messages change → MESSAGE items threaded into conversations;
+//! - `lifecycle`: the elements of `messages[]` that change a message or the conversation
+//!   (edits, deletions, reactions, `request_welcome`, number changes);
 //! - `statuses`: `statuses[]` of a messages change → status updates;
 //! - `fields`: template and quality updates, and webhook fields kept as they came;
 //! - `audit`: the audit item of each record, and the whole body of a failed or partial one;
@@ -21,6 +23,7 @@
 mod audit;
 mod batch;
 mod fields;
+mod lifecycle;
 mod messages;
 mod statuses;
 
@@ -78,6 +81,8 @@ pub struct RecordReport {
 pub struct Counts {
     pub messages: u32,
     pub duplicates: u32,
+    /// Edits, deletions, reactions and chat openings applied (not messages).
+    pub changes: u32,
     pub statuses: u32,
     pub stale_statuses: u32,
     pub templates: u32,

@@ -15,7 +15,8 @@ use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::keys;
 use crate::model::{
-    self, Direction, ItemType, MessageItem, MessageStatus, MetaError, SendIntentItem, SendState,
+    self, ConversationItem, Direction, ItemType, MessageItem, MessageStatus, MetaError,
+    SendIntentItem, SendState,
 };
 use crate::params;
 use crate::ports::{SendError, SendFailure};
@@ -91,7 +92,7 @@ pub async fn send(
     common: &SendCommon,
     out: Outgoing,
 ) -> Result<SendOutput, HandlerError> {
-    let (customer_id, wa_id, user_id) = common::recipient(common)?;
+    let (mut customer_id, mut wa_id, user_id) = common::recipient(common)?;
     common::check_fields(common)?;
     let phone = params::phone_number_id(common.phone_number_id.as_deref(), ctx.default_phone())?;
     common::check_stored("phoneNumberId", &phone, common::MAX_PHONE_ID_LEN)?;
@@ -102,8 +103,25 @@ pub async fn send(
         &origination,
         common::MAX_ORIGINATION_LEN,
     )?;
-    let conversation_pk = keys::conversation(&phone, &customer_id);
+    let mut conversation_pk = keys::conversation(&phone, &customer_id);
     let now = time::now_iso();
+    // The customer's conversation, found from any number it had: a number the customer changed
+    // to leads to it, and a send to a number the customer left goes to the current one.
+    let conversation = ctx.store().get_conversation(&conversation_pk).await?;
+    if let Some(conv) = &conversation {
+        let left = wa_id
+            .as_ref()
+            .is_some_and(|addressed| conv.previous_wa_ids.contains(addressed));
+        if left && conv.wa_id.is_some() {
+            wa_id = conv.wa_id.clone();
+        }
+        if conv.pk != conversation_pk {
+            conversation_pk = conv.pk.clone();
+            customer_id = conv.customer_id.clone();
+        } else if left {
+            customer_id = conv.customer_id.clone();
+        }
+    }
 
     let mut message = Map::new();
     message.insert("messaging_product".into(), json!("whatsapp"));
@@ -167,7 +185,7 @@ pub async fn send(
     .await?;
     if out.free_form
         && !common.force
-        && let Err(closed) = check_window(ctx, &conversation_pk, &now).await
+        && let Err(closed) = check_window(conversation.as_ref(), &now)
     {
         // a retry of a message sent while the window was open is still answered
         return match idempotency::peek(store, &key, &plan.fingerprint).await? {
@@ -337,11 +355,8 @@ fn check_size(plan: &SendIntentItem, kind: &str) -> Result<(), HandlerError> {
     Ok(())
 }
 
-async fn check_window(ctx: &Ctx, conversation_pk: &str, now: &str) -> Result<(), HandlerError> {
-    let conversation = ctx.store().get_conversation(conversation_pk).await?;
-    let last = conversation
-        .as_ref()
-        .and_then(|c| c.last_inbound_at.clone());
+fn check_window(conversation: Option<&ConversationItem>, now: &str) -> Result<(), HandlerError> {
+    let last = conversation.and_then(|c| c.last_inbound_at.clone());
     let open = match (
         last.as_deref().and_then(time::parse_iso),
         time::parse_iso(now),
