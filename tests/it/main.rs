@@ -13,6 +13,7 @@ mod fuzz;
 mod helpers;
 mod idempotent_sends;
 mod intake;
+mod lifecycle;
 mod media_keys;
 mod reliability;
 mod scopes;

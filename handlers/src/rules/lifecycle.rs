@@ -222,6 +222,28 @@ fn versions_of_pending(waiting: &MessageItem) -> Option<EditVersion> {
     })
 }
 
+/// The conversation event of a message that arrived after changes to it (an edit, a deletion
+/// or a reaction that came first): the conversation shows it as it is now, and its activity
+/// is the latest change, as if the changes had come in order. `None` when nothing waited.
+pub fn settled_event(merged: &MessageItem, now: &str) -> Option<ConversationEvent> {
+    if merged.rev == 0 {
+        return None;
+    }
+    let at = [merged.edited_at.as_ref(), merged.deleted_at.as_ref()]
+        .into_iter()
+        .flatten()
+        .chain(merged.reactions.values().map(|r| &r.at))
+        .max()?
+        .clone();
+    Some(ConversationEvent {
+        pk: merged.conversation_pk.clone()?,
+        at,
+        now: now.to_string(),
+        open: None,
+        preview: Some((merged.wa_message_id.clone(), crate::model::preview(merged))),
+    })
+}
+
 /// True when the item holds only changes waiting for their message (no `type`, no status).
 pub fn is_waiting(item: &MessageItem) -> bool {
     item.kind.is_none() && item.rev > 0

@@ -15,9 +15,15 @@ pub fn merge_message(existing: Option<MessageItem>, new: &MessageItem) -> Option
         Some(old) if old.kind.is_some() => None,
         Some(old) => {
             let waiting = old.clone();
+            // An item that only edits, deletions or reactions made has no status of its own.
+            let (status, status_rank) = if lifecycle::is_waiting(&old) && old.status_rank == 0 {
+                (new.status.clone(), new.status_rank)
+            } else {
+                (old.status, old.status_rank)
+            };
             let mut merged = MessageItem {
-                status: old.status,
-                status_rank: old.status_rank,
+                status,
+                status_rank,
                 sent_at: old.sent_at,
                 delivered_at: old.delivered_at,
                 read_at: old.read_at,

@@ -61,26 +61,27 @@ impl DynamoStore {
 
     /// Completes an item that was there before its message (a status, or an edit, deletion or
     /// reaction that came first): the message's content, with what was waiting applied
-    /// ([`rules::merge_message`]). `stored` is the item the refused `PutItem` returned.
+    /// ([`rules::merge_message`]). `stored` is the item the refused `PutItem` returned. The
+    /// merged message, or `None` when it was already there (a concurrent delivery).
     pub(super) async fn complete_waiting(
         &self,
         message: &MessageItem,
         mut stored: Option<Item>,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Option<MessageItem>, StoreError> {
         for _ in 0..MAX_TRIES {
             let old: Option<MessageItem> = stored
                 .clone()
                 .map(|i| from_item(&message.pk, i))
                 .transpose()?;
             let Some(merged) = rules::merge_message(old, message) else {
-                return Ok(false);
+                return Ok(None);
             };
             let guard = Guard::These(&[attr::TYPE, REV]);
             if self
                 .compare_and_set(&message.pk, stored.as_ref(), &to_item(&merged)?, guard)
                 .await?
             {
-                return Ok(true);
+                return Ok(Some(merged));
             }
             stored = self.get_raw(&message.pk).await?;
         }

@@ -21,6 +21,7 @@ use aws_sdk_dynamodb::types::{
 };
 use handlers::keys;
 use handlers::model::{ItemType, MessageItem, attr};
+use handlers::rules::lifecycle;
 use handlers::store::{ConversationTouch, Recorded, StoreError};
 
 use super::error::classify;
@@ -36,19 +37,25 @@ impl DynamoStore {
     ) -> Result<Recorded, StoreError> {
         let (recorded, merged) = tokio::join!(self.put_message(message), self.merge(touch));
         // Either failure fails the record (it is delivered again; both writes are idempotent).
-        let recorded = recorded?;
-        if let Some(target) = merged? {
+        let (recorded, settled) = recorded?;
+        let merged = merged?;
+        if let Some(target) = &merged {
             // The customer changed number: this id is an alias of the conversation that carries
             // on. The message moves there (idempotent, so a redelivery completes a crash here).
             let mut e = Expr::default();
-            e.set_s(attr::CONVERSATION_PK, &target);
+            e.set_s(attr::CONVERSATION_PK, target);
             self.update(&message.pk, e, None, "UpdateItem(message conversation)")
                 .await?;
             let redirected = ConversationTouch {
-                pk: target,
+                pk: target.clone(),
                 ..touch.clone()
             };
             self.merge(&redirected).await?;
+        }
+        // Changes that waited for this message: the conversation shows it as it is now.
+        if let Some(mut event) = settled.and_then(|m| lifecycle::settled_event(&m, &touch.now)) {
+            event.pk = merged.unwrap_or(event.pk);
+            self.conversation_event(&event).await?;
         }
         Ok(recorded)
     }
@@ -57,7 +64,10 @@ impl DynamoStore {
     /// `PutItem` if no item has its pk (the cheapest request to evaluate). When an item is
     /// there, the refusal carries it back: with a `type` it is this message (a duplicate);
     /// without, a status created it first, and the message is merged into it.
-    async fn put_message(&self, message: &MessageItem) -> Result<Recorded, StoreError> {
+    async fn put_message(
+        &self,
+        message: &MessageItem,
+    ) -> Result<(Recorded, Option<MessageItem>), StoreError> {
         let result = self
             .client
             .put_item()
@@ -72,7 +82,7 @@ impl DynamoStore {
         let stored = match result {
             Ok(out) => {
                 self.count_write(1, out.consumed_capacity());
-                return Ok(Recorded::New);
+                return Ok((Recorded::New, None));
             }
             Err(err) => match err.as_service_error() {
                 Some(PutItemError::ConditionalCheckFailedException(refused)) => {
@@ -86,14 +96,14 @@ impl DynamoStore {
             .as_ref()
             .is_some_and(|item| item.contains_key(attr::TYPE))
         {
-            return Ok(Recorded::Duplicate);
+            return Ok((Recorded::Duplicate, None));
         }
         // A status, edit, deletion or reaction came first: the message completes that item,
         // keeping its status and applying what waited (`lifecycle::complete_waiting`).
         match self.complete_waiting(message, stored).await? {
-            true => Ok(Recorded::New),
+            Some(merged) => Ok((Recorded::New, Some(merged))),
             // A concurrent delivery of the same message completed it first.
-            false => Ok(Recorded::Duplicate),
+            None => Ok((Recorded::Duplicate, None)),
         }
     }
 

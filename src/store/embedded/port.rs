@@ -35,10 +35,19 @@ impl Store for EmbeddedStore {
             }
             let existing: Option<MessageItem> = w.get(&message.pk)?;
             let merged = rules::merge_message(existing, &message);
+            let settled = merged
+                .as_ref()
+                .and_then(|m| rules::lifecycle::settled_event(m, &touch.now));
             // The conversation merge is idempotent: a duplicate is merged too, as DynamoDB's
             // two independent writes do (it completes a conversation a crash left behind).
             let old: Option<ConversationItem> = w.get(&touch.pk)?;
-            let conversation = rules::merge_conversation(old.clone(), &touch);
+            let mut conversation = rules::merge_conversation(old.clone(), &touch);
+            if let Some(event) = &settled
+                && let Some(after) =
+                    rules::lifecycle::apply_event(Some(conversation.clone()), event)
+            {
+                conversation = after;
+            }
             if old.as_ref() != Some(&conversation) {
                 w.put(&conversation.pk, &conversation)?;
             }
