@@ -71,6 +71,9 @@ async fn run_inbound_events(store: std::sync::Arc<dyn Store>) {
             match change["field"].as_str().unwrap() {
                 "messages" => {
                     for m in value["messages"].as_array().into_iter().flatten() {
+                        if check_change(store.as_ref(), &name, m).await {
+                            continue;
+                        }
                         let stored = store
                             .get_message(m["id"].as_str().unwrap())
                             .await
@@ -144,6 +147,47 @@ async fn run_inbound_events(store: std::sync::Arc<dyn Store>) {
             }
         }
     }
+}
+
+/// An edit, deletion, reaction or chat opening changes what it names instead of being stored
+/// as a message (issue 14). True when `m` is one, after checking its effect.
+async fn check_change(store: &dyn Store, name: &str, m: &Value) -> bool {
+    let target = |pointer: &str| {
+        m.pointer(pointer)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let (target, attribute) = match m["type"].as_str().unwrap_or_default() {
+        "edit" => (target("/edit/original_message_id"), "editedAt"),
+        "revoke" => (target("/revoke/original_message_id"), "deletedAt"),
+        "reaction" => (target("/reaction/message_id"), "reactions"),
+        "request_welcome" => {
+            let pk = handlers::keys::conversation(PHONE, m["from"].as_str().unwrap());
+            let conv = store.get_conversation(&pk).await.unwrap();
+            assert!(
+                conv.is_some_and(|c| c.welcome_requested_at.is_some() && c.unread_count == 0),
+                "{name}: opens the conversation, nothing unread"
+            );
+            return true;
+        }
+        _ => return false,
+    };
+    let id = m["id"].as_str().unwrap();
+    assert!(
+        store.get_message(id).await.unwrap().is_none(),
+        "{name}: not a message of its own"
+    );
+    let changed = store
+        .get_message(&target.expect("names its message"))
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("{name}: the change is kept for its message"));
+    let changed = serde_json::to_value(changed).unwrap();
+    assert!(
+        changed.get(attribute).is_some(),
+        "{name}: {attribute} in {changed}"
+    );
+    true
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@ use crate::rules::merge_message;
 /// One step applied to the stored item: the message itself, or a change to it.
 #[derive(Clone)]
 enum Step {
-    Arrive(MessageItem),
+    Arrive(Box<MessageItem>),
     Change(Annotation),
 }
 
@@ -109,7 +109,7 @@ fn same_in_every_order(steps: &[Step]) -> MessageItem {
 #[test]
 fn edits_keep_the_newest_text_and_the_earlier_versions_in_any_order() {
     let item = same_in_every_order(&[
-        Step::Arrive(original("helo")),
+        Step::Arrive(Box::new(original("helo"))),
         edit("wamid.E1", "2026-11-23T10:01:00Z", "hello"),
         edit("wamid.E2", "2026-11-23T10:02:00Z", "hello there"),
     ]);
@@ -123,7 +123,7 @@ fn edits_keep_the_newest_text_and_the_earlier_versions_in_any_order() {
 #[test]
 fn a_deleted_message_loses_its_content_whatever_came_first() {
     let item = same_in_every_order(&[
-        Step::Arrive(original("secret")),
+        Step::Arrive(Box::new(original("secret"))),
         edit("wamid.E1", "2026-11-23T10:01:00Z", "secret 2"),
         Step::Change(change(
             "wamid.R",
@@ -151,7 +151,10 @@ fn with_keep_deleted_content_the_text_stays() {
         },
     );
     revoke.keep_deleted_content = true;
-    let item = same_in_every_order(&[Step::Arrive(original("kept")), Step::Change(revoke)]);
+    let item = same_in_every_order(&[
+        Step::Arrive(Box::new(original("kept"))),
+        Step::Change(revoke),
+    ]);
     assert_eq!(item.text.as_deref(), Some("kept"));
     assert!(item.deleted_content_kept);
 }
@@ -159,7 +162,7 @@ fn with_keep_deleted_content_the_text_stays() {
 #[test]
 fn reactions_order_by_metas_time_and_a_removal_is_not_undone_by_an_older_reaction() {
     let item = same_in_every_order(&[
-        Step::Arrive(original("hi")),
+        Step::Arrive(Box::new(original("hi"))),
         react("wamid.X1", "2026-11-23T10:01:00Z", Some("👍")),
         react("wamid.X2", "2026-11-23T10:02:00Z", Some("❤️")),
         react("wamid.X3", "2026-11-23T10:03:00Z", None),
@@ -169,7 +172,7 @@ fn reactions_order_by_metas_time_and_a_removal_is_not_undone_by_an_older_reactio
     assert_eq!(mine.at, "2026-11-23T10:03:00Z");
 
     let item = same_in_every_order(&[
-        Step::Arrive(original("hi")),
+        Step::Arrive(Box::new(original("hi"))),
         react("wamid.X1", "2026-11-23T10:01:00Z", Some("👍")),
         react("wamid.X2", "2026-11-23T10:02:00Z", Some("❤️")),
     ]);
