@@ -112,6 +112,22 @@ async fn run_inbound_events(store: std::sync::Arc<dyn Store>) {
                         }
                     }
                 }
+                "smb_message_echoes" => {
+                    for echo in value["message_echoes"].as_array().into_iter().flatten() {
+                        let mut seen = echo.clone();
+                        seen["from"] = echo["to"].clone();
+                        if check_change(store.as_ref(), &name, &seen).await {
+                            continue;
+                        }
+                        let stored = store
+                            .get_message(echo["id"].as_str().unwrap())
+                            .await
+                            .unwrap()
+                            .unwrap_or_else(|| panic!("{name}: echo not stored"));
+                        assert_eq!(stored.direction, handlers::model::Direction::Outbound);
+                        assert_eq!(stored.to.as_deref(), echo["to"].as_str(), "{name}");
+                    }
+                }
                 "message_template_status_update" => {
                     let pk = handlers::keys::template(
                         WABA,

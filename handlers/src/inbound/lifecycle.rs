@@ -28,12 +28,16 @@ pub(super) fn is_change(raw: &Value) -> bool {
         .is_some_and(|t| KINDS.contains(&t))
 }
 
-/// Applies one change (see [`is_change`]). A change without the ids it needs is poison.
+/// Applies one change (see [`is_change`]) made by `by`: the customer (`INBOUND`, the
+/// `messages` field), or the business from the WhatsApp Business app (`OUTBOUND`, an echo,
+/// whose `from` the caller has set to the customer). A change without the ids it needs is
+/// poison.
 pub(super) async fn process_change(
     ctx: &Ctx,
     raw: &Value,
     arrival: &Arrival<'_>,
     contacts: &[Contact],
+    by: Direction,
     report: &mut RecordReport,
 ) -> Result<(), StoreError> {
     let kind = raw.get("type").and_then(Value::as_str).unwrap_or_default();
@@ -70,7 +74,11 @@ pub(super) async fn process_change(
         return Ok(());
     }
 
-    let Some(annotation) = annotation(ctx, raw, kind, &id, &at, &customer_id, arrival.now) else {
+    let reactor = match by {
+        Direction::Inbound => customer_id.clone(),
+        Direction::Outbound => arrival.phone_number_id.to_string(),
+    };
+    let Some(annotation) = annotation(ctx, raw, kind, &id, &at, &reactor, by, arrival.now) else {
         report.counts.poison += 1;
         report
             .errors
@@ -129,13 +137,15 @@ fn open(arrival: &Arrival<'_>, customer: &Customer, customer_id: &str) -> Conver
 }
 
 /// The change an `edit`, `revoke` or `reaction` makes, or `None` without the message it names.
+#[allow(clippy::too_many_arguments)]
 fn annotation(
     ctx: &Ctx,
     raw: &Value,
     kind: &str,
     id: &str,
     at: &str,
-    customer_id: &str,
+    reactor: &str,
+    by: Direction,
     now: &str,
 ) -> Option<Annotation> {
     let (target, change) = match kind {
@@ -152,14 +162,12 @@ fn annotation(
         }
         "revoke" => (
             text(raw, "/revoke/original_message_id")?,
-            Change::Revoke {
-                by: Direction::Inbound,
-            },
+            Change::Revoke { by },
         ),
         _ => (
             text(raw, "/reaction/message_id")?,
             Change::React {
-                reactor: customer_id.to_string(),
+                reactor: reactor.to_string(),
                 emoji: text(raw, "/reaction/emoji").filter(|e| !e.is_empty()),
             },
         ),

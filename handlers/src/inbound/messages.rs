@@ -6,7 +6,7 @@ use tracing::{debug, warn};
 use super::{RecordReport, lifecycle, push_lag, statuses, tolerate};
 use crate::ctx::Ctx;
 use crate::keys;
-use crate::model::{self, Arrival, Envelope, MessagesValue};
+use crate::model::{self, Arrival, Direction, Envelope, MessagesValue};
 use crate::redact::mask;
 use crate::store::{ConversationTouch, Recorded, StoreError};
 
@@ -45,7 +45,15 @@ pub(super) async fn process_messages(
 
     for raw in &value.messages {
         if lifecycle::is_change(raw) {
-            lifecycle::process_change(ctx, raw, &arrival, &value.contacts, report).await?;
+            lifecycle::process_change(
+                ctx,
+                raw,
+                &arrival,
+                &value.contacts,
+                Direction::Inbound,
+                report,
+            )
+            .await?;
             continue;
         }
         let (item, customer) = match model::parse_inbound(raw, &arrival, &value.contacts) {

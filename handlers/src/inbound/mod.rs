@@ -13,6 +13,7 @@
 //! # Layout
 //! - this module: the record's journey (parse, dispatch each change, audit) and its report;
 //! - `messages`: `messages[]` of a messages change → MESSAGE items threaded into conversations;
+//! - `echoes`: `smb_message_echoes`, what the business sent from the WhatsApp Business app;
 //! - `lifecycle`: the elements of `messages[]` that change a message or the conversation
 //!   (edits, deletions, reactions, `request_welcome`, number changes);
 //! - `statuses`: `statuses[]` of a messages change → status updates;
@@ -22,6 +23,7 @@
 
 mod audit;
 mod batch;
+mod echoes;
 mod fields;
 mod lifecycle;
 mod messages;
@@ -351,6 +353,9 @@ async fn process_entry(
                     )
                     .await?;
                 }
+            }
+            "smb_message_echoes" => {
+                echoes::process_echoes(ctx, &change.value, index, waba_id, now, report).await?;
             }
             "message_template_status_update" => {
                 fields::record_template(
