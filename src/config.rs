@@ -62,7 +62,7 @@ impl Config {
     /// Reads `TABLE_NAME`, `DATA_DIR`, `DEFAULT_PHONE_NUMBER_ID`, `ORIGINATION_PHONE_NUMBER_ID`,
     /// `PHONE_NUMBERS`, `SENDER`, `MEDIA_BUCKET`, `META_API_VERSION`, `AUTO_DOWNLOAD_MEDIA`,
     /// `AUDIT_TTL_DAYS`, `ALLOWED_WABA_IDS`, `ALLOWED_PHONE_NUMBER_IDS` (comma-separated),
-    /// `INBOUND_CONCURRENCY`, `AUDIT_PROCESSED_RECORDS`,
+    /// `INBOUND_CONCURRENCY`, `AUDIT_PROCESSED_RECORDS`, `DEFAULT_WABA_ID`,
     /// `IAM_SCOPES`, `API_SCOPE_PREFIX`, `SERVE_TOKEN`, `SERVE_SCOPES`, `SERVE_PUBLIC_HOST`,
     /// `SERVE_MAX_BODY_BYTES`, `SERVE_HEADER_TIMEOUT_SECS`, `SERVE_BODY_TIMEOUT_SECS`.
     ///
@@ -198,6 +198,7 @@ impl Config {
                     concurrency: inbound_concurrency,
                     audit_processed_records,
                 },
+                default_waba_id: non_empty("DEFAULT_WABA_ID"),
             },
         })
     }
