@@ -2,7 +2,10 @@
 //! `SPEC` the registry stores. To add an action, add its file and one line to [`ALL`].
 
 pub mod archive_conversation;
+pub mod create_template;
+pub mod create_template_from_library;
 pub mod delete_media;
+pub mod delete_template;
 pub mod download_media;
 pub mod get_conversation;
 pub mod get_conversations;
@@ -10,10 +13,13 @@ pub mod get_media_url;
 pub mod get_message;
 pub mod get_messages;
 pub mod get_stats;
+pub mod get_template;
+pub mod get_templates;
 pub mod health;
 pub mod help;
 mod interactive;
 pub mod list_actions;
+pub mod list_template_library;
 pub mod mark_conversation_read;
 pub mod mark_read;
 pub mod ping;
@@ -33,6 +39,8 @@ pub mod send_template;
 pub mod send_text;
 pub mod send_video;
 pub mod simulate_status;
+pub mod sync_templates;
+pub mod update_template;
 pub mod upload_media;
 
 use crate::registry::ActionSpec;
@@ -70,4 +78,12 @@ pub static ALL: &[ActionSpec] = &[
     health::SPEC,
     get_stats::SPEC,
     replay_webhook_events::SPEC,
+    get_templates::SPEC,
+    get_template::SPEC,
+    create_template::SPEC,
+    create_template_from_library::SPEC,
+    list_template_library::SPEC,
+    update_template::SPEC,
+    delete_template::SPEC,
+    sync_templates::SPEC,
 ];

@@ -6,6 +6,7 @@ pub mod cache;
 pub mod check;
 pub mod flows;
 pub mod rules;
+pub mod sync;
 
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -47,4 +48,56 @@ impl WabaRef {
             })?;
         Ok(ctx.templates().resolve_waba(&id).await?)
     }
+}
+
+/// Which template: Meta's id, or its name and language.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TemplateSelector {
+    /// Meta's numeric template id (instead of name and language).
+    #[serde(default, alias = "meta_template_id", alias = "templateId")]
+    pub meta_template_id: Option<String>,
+    /// The template's name (with `language`).
+    #[schemars(length(max = 512))]
+    #[serde(default, alias = "templateName")]
+    pub name: Option<String>,
+    /// The language code (with `name`), e.g. en_US.
+    #[serde(default, alias = "languageCode")]
+    pub language: Option<String>,
+}
+
+impl TemplateSelector {
+    /// The template reference EUM Social takes.
+    ///
+    /// # Errors
+    /// 400 when neither an id nor a name and language are given.
+    pub fn to_ref(&self) -> Result<crate::ports::templates::TemplateRef, HandlerError> {
+        use crate::ports::templates::TemplateRef;
+        match (
+            present(&self.meta_template_id),
+            present(&self.name),
+            present(&self.language),
+        ) {
+            (Some(id), _, _) => {
+                if !id.chars().all(|c| c.is_ascii_digit()) {
+                    return Err(HandlerError::invalid(
+                        "metaTemplateId",
+                        "must be Meta's numeric template id",
+                    ));
+                }
+                Ok(TemplateRef::Id(id.into()))
+            }
+            (None, Some(name), Some(language)) => Ok(TemplateRef::Name {
+                name: name.into(),
+                language: language.into(),
+            }),
+            _ => Err(HandlerError::MissingParam(
+                "metaTemplateId, or name and language".into(),
+            )),
+        }
+    }
+}
+
+fn present(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
