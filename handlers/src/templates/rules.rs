@@ -15,7 +15,19 @@ pub const MAX_HEADER_TEXT: usize = 60;
 pub const MAX_FOOTER: usize = 60;
 /// Most buttons in one template.
 pub const MAX_BUTTONS: usize = 10;
+/// Deepest nesting of a definition (Meta's templates need about 6 levels; a stored item must
+/// stay readable).
+pub const MAX_DEPTH: usize = 32;
 pub const CATEGORIES: [&str; 3] = ["MARKETING", "UTILITY", "AUTHENTICATION"];
+
+/// How deeply a JSON value nests (a scalar is 0).
+pub fn depth(v: &Value) -> usize {
+    match v {
+        Value::Array(list) => 1 + list.iter().map(depth).max().unwrap_or(0),
+        Value::Object(map) => 1 + map.values().map(depth).max().unwrap_or(0),
+        _ => 0,
+    }
+}
 
 /// The placeholders of a text, in order of appearance: `{{1}}` → "1", `{{name}}` → "name".
 pub fn placeholders(text: &str) -> Vec<String> {
@@ -154,6 +166,12 @@ fn example_count(example: &Value, keys: &[&str]) -> Option<usize> {
 /// Checks Meta's rules on a template definition (`name`, `language`, `category`,
 /// `components`, optional `parameter_format`). Every error names the offending field.
 pub fn check_definition(def: &Value) -> Result<(), HandlerError> {
+    if depth(def) > MAX_DEPTH {
+        return Err(HandlerError::invalid(
+            "template",
+            format!("is nested deeper than {MAX_DEPTH} levels"),
+        ));
+    }
     let name = def["name"].as_str().unwrap_or_default();
     check_name("template.name", name)?;
     if def["language"].as_str().is_none_or(|l| l.trim().is_empty()) {
