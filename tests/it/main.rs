@@ -19,3 +19,5 @@ mod scopes;
 mod serve;
 mod standin;
 mod store_conformance;
+mod template_cache;
+mod templates;
