@@ -9,6 +9,7 @@ mod embedded_store;
 mod errors;
 mod eum;
 mod events;
+mod flows;
 mod fuzz;
 mod helpers;
 mod idempotent_sends;
