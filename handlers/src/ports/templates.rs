@@ -138,14 +138,21 @@ pub struct FlowSummary {
 pub struct FlowDetail {
     #[serde(flatten)]
     pub summary: FlowSummary,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub json_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_api_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preview: Option<FlowPreview>,
     /// Meta's WABA (`id`, `name`, `currency`, `timezoneId`, `messageTemplateNamespace`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub whats_app_business_account: Option<Value>,
     /// The Meta app of an endpoint flow (`id`, `name`, `link`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub application: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health_status: Option<FlowHealth>,
 }
 
