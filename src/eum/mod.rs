@@ -11,6 +11,7 @@ use handlers::ports::{FetchedMedia, SendError, SendFailure, Sender};
 use serde_json::Value;
 
 mod flows;
+mod library;
 pub mod templates;
 pub use templates::EumTemplates;
 
