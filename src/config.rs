@@ -337,6 +337,10 @@ mod tests {
         })
         .unwrap();
         assert_eq!(cfg.settings.inbound.allowed_waba_ids, ["111", "222"]);
+        assert_eq!(cfg.settings.default_waba_id, None);
+        let cfg =
+            Config::from_lookup(|k| (k == "DEFAULT_WABA_ID").then(|| " waba-1 ".into())).unwrap();
+        assert_eq!(cfg.settings.default_waba_id.as_deref(), Some("waba-1"));
         assert!(cfg.settings.inbound.allowed_phone_number_ids.is_empty());
     }
 

@@ -28,10 +28,12 @@ pub async fn cached_template(
     language: &str,
 ) -> Result<TemplateItem, HandlerError> {
     let store = ctx.store();
-    let resolved = match waba.resolve(ctx).await {
-        Ok(w) => Some(w),
-        Err(HandlerError::MissingParam(_)) => None,
-        Err(e) => return Err(e),
+    // A WABA that cannot be resolved now (EUM unreachable, no permission to list accounts)
+    // does not block a send whose template is cached.
+    let (resolved, unresolved) = match waba.resolve(ctx).await {
+        Ok(w) => (Some(w), None),
+        Err(HandlerError::MissingParam(_)) => (None, None),
+        Err(e) => (None, Some(e)),
     };
     let cached = match &resolved {
         Some(w) => cache::get(store, &w.meta_id, name, language).await?,
@@ -44,9 +46,10 @@ pub async fn cached_template(
         return Ok(item.clone());
     }
     let Some(waba) = resolved else {
-        return match cached {
-            Some(item) => Ok(item),
-            None => Err(HandlerError::invalid(
+        return match (cached, unresolved) {
+            (Some(item), _) => Ok(item),
+            (None, Some(e)) => Err(e),
+            (None, None) => Err(HandlerError::invalid(
                 "name",
                 format!(
                     "template `{name}` ({language}) is not in the template cache and no WABA is \
