@@ -62,7 +62,7 @@ impl Config {
     /// Reads `TABLE_NAME`, `DATA_DIR`, `DEFAULT_PHONE_NUMBER_ID`, `ORIGINATION_PHONE_NUMBER_ID`,
     /// `PHONE_NUMBERS`, `SENDER`, `MEDIA_BUCKET`, `META_API_VERSION`, `AUTO_DOWNLOAD_MEDIA`,
     /// `AUDIT_TTL_DAYS`, `ALLOWED_WABA_IDS`, `ALLOWED_PHONE_NUMBER_IDS` (comma-separated),
-    /// `INBOUND_CONCURRENCY`, `AUDIT_PROCESSED_RECORDS`, `KEEP_DELETED_CONTENT`,
+    /// `INBOUND_CONCURRENCY`, `AUDIT_PROCESSED_RECORDS`, `KEEP_DELETED_CONTENT`, `DEFAULT_WABA_ID`,
     /// `IAM_SCOPES`, `API_SCOPE_PREFIX`, `SERVE_TOKEN`, `SERVE_SCOPES`, `SERVE_PUBLIC_HOST`,
     /// `SERVE_MAX_BODY_BYTES`, `SERVE_HEADER_TIMEOUT_SECS`, `SERVE_BODY_TIMEOUT_SECS`.
     ///
@@ -200,6 +200,7 @@ impl Config {
                     audit_processed_records,
                     keep_deleted_content,
                 },
+                default_waba_id: non_empty("DEFAULT_WABA_ID"),
             },
         })
     }
@@ -338,6 +339,10 @@ mod tests {
         })
         .unwrap();
         assert_eq!(cfg.settings.inbound.allowed_waba_ids, ["111", "222"]);
+        assert_eq!(cfg.settings.default_waba_id, None);
+        let cfg =
+            Config::from_lookup(|k| (k == "DEFAULT_WABA_ID").then(|| " waba-1 ".into())).unwrap();
+        assert_eq!(cfg.settings.default_waba_id.as_deref(), Some("waba-1"));
         assert!(cfg.settings.inbound.allowed_phone_number_ids.is_empty());
     }
 

@@ -53,6 +53,7 @@ pub async fn build_ctx(
             unreachable!("the AWS configuration is loaded for S3 media")
         }
     };
+    let mut templates: Option<Arc<dyn handlers::ports::templates::TemplatesApi>> = None;
     let sender: Arc<dyn handlers::ports::Sender> = match (&config.sender, &shared) {
         (SenderConfig::Eum, Some(shared)) => {
             let bucket = match &config.media {
@@ -60,6 +61,10 @@ pub async fn build_ctx(
                 MediaConfig::Local { .. } => None,
             };
             let client = aws_sdk_socialmessaging::Client::from_conf(aws::eum(shared).build());
+            templates = Some(Arc::new(eum::EumTemplates::new(
+                client.clone(),
+                bucket.clone(),
+            )));
             Arc::new(eum::EumSender::new(
                 client,
                 config.settings.meta_api_version.clone(),
@@ -68,10 +73,10 @@ pub async fn build_ctx(
         }
         _ => Arc::new(handlers::sandbox::SandboxSender::new(media.clone())),
     };
-    Ok(handlers::Ctx::with(
-        store,
-        sender,
-        media,
-        config.settings.clone(),
-    ))
+    let ctx = handlers::Ctx::with(store, sender, media, config.settings.clone());
+    // Without EUM Social, templates and flows live in memory (handlers::sandbox_templates).
+    Ok(match templates {
+        Some(templates) => ctx.with_templates(templates),
+        None => ctx,
+    })
 }

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use crate::error::HandlerError;
+use crate::ports::templates::TemplatesApi;
 use crate::ports::{MediaStore, Sender};
 use crate::store::Store;
 
@@ -17,6 +18,8 @@ struct App {
     sender: Arc<dyn Sender>,
     media: Arc<dyn MediaStore>,
     settings: Settings,
+    /// Templates and flows through EUM Social (the in-memory sandbox unless set).
+    templates: Arc<dyn TemplatesApi>,
 }
 
 /// Settings the core needs (read from the environment by the binary).
@@ -33,6 +36,9 @@ pub struct Settings {
     /// Copy inbound media into the media store as it arrives.
     pub auto_download_media: bool,
     pub inbound: InboundSettings,
+    /// `DEFAULT_WABA_ID`: the WhatsApp Business Account (Meta's id or EUM's `waba-…`) template
+    /// and flow actions use when a request names none.
+    pub default_waba_id: Option<String>,
 }
 
 /// How the inbound path treats records.
@@ -81,6 +87,7 @@ impl Default for Settings {
             meta_api_version: DEFAULT_META_API_VERSION.into(),
             auto_download_media: true,
             inbound: InboundSettings::default(),
+            default_waba_id: None,
         }
     }
 }
@@ -104,7 +111,26 @@ impl Ctx {
             sender,
             media,
             settings,
+            templates: Arc::new(crate::sandbox_templates::SandboxTemplates::default()),
         }))
+    }
+
+    /// The same context with `templates` as its templates and flows port.
+    #[must_use]
+    pub fn with_templates(self, templates: Arc<dyn TemplatesApi>) -> Self {
+        let app = &self.0;
+        Ctx(Arc::new(App {
+            store: app.store.clone(),
+            sender: app.sender.clone(),
+            media: app.media.clone(),
+            settings: app.settings.clone(),
+            templates,
+        }))
+    }
+
+    /// EUM Social's template and flow operations.
+    pub fn templates(&self) -> &dyn TemplatesApi {
+        self.0.templates.as_ref()
     }
 
     pub fn store(&self) -> &dyn Store {

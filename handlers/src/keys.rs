@@ -86,6 +86,16 @@ pub fn template(waba_id: &str, name: &str, language: &str) -> String {
     format!("TEMPLATE#{waba_id}#{name}#{language}")
 }
 
+/// `FLOW#{wabaMetaId}#{flowId}`
+pub fn flow(waba_id: &str, flow_id: &str) -> String {
+    format!("FLOW#{waba_id}#{flow_id}")
+}
+
+/// `FLOW_MESSAGE#{waMessageId}`: which flow a sent flow message opened.
+pub fn flow_message(wa_message_id: &str) -> String {
+    format!("FLOW_MESSAGE#{wa_message_id}")
+}
+
 /// `QUALITY#{display phone number}`: Meta's quality webhook names the display number only.
 pub fn quality(display_phone_number: &str) -> String {
     format!("QUALITY#{display_phone_number}")
@@ -152,6 +162,7 @@ pub fn upload_key(now: &str, name: &str) -> String {
 pub mod item_type {
     pub const TEMPLATE: &str = "TEMPLATE";
     pub const QUALITY: &str = "QUALITY";
+    pub const FLOW: &str = "FLOW";
     pub const FAILED_WEBHOOK_EVENT: &str = "WEBHOOK_EVENT#FAILED";
     /// Send intents still `pending` (in flight, or awaiting their status webhook).
     pub const PENDING_SEND: &str = "SEND#PENDING";

@@ -17,6 +17,8 @@
 //! - [`outbound`]: the send pipeline (recipient, 24-hour window, Meta JSON, OUTBOUND item).
 //! - [`media`]: copying inbound media into the media store.
 //! - [`sandbox`]: the local sender (generated wamids, status playback) and in-memory media.
+//! - [`sandbox_templates`]: local mode's templates and flows, in memory.
+//! - [`templates`]: the template cache, Meta's template rules, WABA resolution, flow items.
 //! - [`error`]: [`HandlerError`] and the HTTP status of each variant.
 
 pub mod actions;
@@ -33,7 +35,9 @@ pub mod redact;
 pub mod registry;
 pub mod rules;
 pub mod sandbox;
+pub mod sandbox_templates;
 pub mod store;
+pub mod templates;
 #[cfg(test)]
 mod testing;
 pub mod time;

@@ -28,6 +28,8 @@ pub enum Category {
     Media,
     Conversations,
     Templates,
+    /// WhatsApp Flows: create, change, publish, deprecate, delete.
+    Flows,
     Config,
     Utility,
     /// Operating the function: replaying failed webhook records.

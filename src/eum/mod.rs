@@ -10,6 +10,11 @@ use aws_sdk_socialmessaging::types::S3File;
 use handlers::ports::{FetchedMedia, SendError, SendFailure, Sender};
 use serde_json::Value;
 
+mod flows;
+mod library;
+pub mod templates;
+pub use templates::EumTemplates;
+
 /// See the module documentation.
 pub struct EumSender {
     client: Client,
@@ -55,7 +60,7 @@ impl EumSender {
 /// Maps EUM Social's errors to what the caller can do about them. The caller is told EUM's
 /// own message (or, when the service was not reached, that it was not); the SDK error is kept
 /// as the source for logs.
-fn map_error<E, R>(err: SdkError<E, R>) -> SendError
+pub(crate) fn map_error<E, R>(err: SdkError<E, R>) -> SendError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,

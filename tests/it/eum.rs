@@ -51,6 +51,8 @@ async fn rig(max_attempts: u32) -> Rig {
     ));
     let media = Arc::new(S3Media::new(s3.clone(), bucket.clone()));
     let store = embedded_store();
+    seed_template(store.as_ref(), "order_update", "en_US", 2).await;
+    seed_template(store.as_ref(), "hello_world", "en_US", 0).await;
     let ctx = Ctx::with(store.clone(), sender, media, settings());
     Rig {
         standin,

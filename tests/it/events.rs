@@ -141,6 +141,24 @@ async fn run_inbound_events(store: std::sync::Arc<dyn Store>) {
                         .unwrap_or_else(|| panic!("{name}: no {pk}"));
                     assert_eq!(item["status"], value["event"]);
                 }
+                "message_template_quality_update" | "template_category_update" => {
+                    let pk = handlers::keys::template(
+                        WABA,
+                        value["message_template_name"].as_str().unwrap(),
+                        value["message_template_language"].as_str().unwrap(),
+                    );
+                    let item = store.get_item(&pk).await.unwrap().unwrap();
+                    let (key, attr) = match value.get("new_quality_score") {
+                        Some(_) => ("new_quality_score", "qualityScore"),
+                        None => ("new_category", "category"),
+                    };
+                    assert_eq!(item[attr], value[key], "{name}: {item}");
+                }
+                "flows" => {
+                    let pk = handlers::keys::flow(WABA, value["flow_id"].as_str().unwrap());
+                    let item = store.get_item(&pk).await.unwrap().unwrap();
+                    assert_eq!(item["lastEvent"], *value, "{name}: {item}");
+                }
                 "phone_number_quality_update" => {
                     let pk =
                         handlers::keys::quality(value["display_phone_number"].as_str().unwrap());
@@ -235,17 +253,44 @@ async fn every_action_event_succeeds_on_a_seeded_store() {
     );
     intake::handle(&ctx, fresh).await.unwrap();
     // archive last: it empties the inbox that get_conversations lists; simulate_status after a send
+    // two sandbox flows of the events' WABA: one the flow events walk from DRAFT to PUBLISHED
+    // to DEPRECATED (publish and deprecate run after the others), one delete_flow deletes
+    let mut flow_ids = Vec::new();
+    for name in ["Appointment booking", "Old survey"] {
+        let flow = handlers::ports::templates::NewFlow {
+            name: name.into(),
+            categories: vec!["APPOINTMENT_BOOKING".into()],
+            ..Default::default()
+        };
+        let written = ctx
+            .templates()
+            .create_flow(&format!("waba-{WABA}"), &flow)
+            .await
+            .unwrap();
+        flow_ids.push(written.flow_id);
+    }
     let mut events = files("actions");
     events.sort_by_key(|(n, _)| {
-        (
-            n == "archive_conversation" || n == "simulate_status",
-            n.clone(),
-        )
+        let rank = match n.as_str() {
+            "publish_flow" => 1,
+            "deprecate_flow" => 2,
+            "archive_conversation" | "simulate_status" => 3,
+            _ => 0,
+        };
+        (rank, n.clone())
     });
     let mut last_sent = None;
     for (name, mut event) in events {
         if name == "simulate_status" {
             event["waMessageId"] = Value::String(last_sent.clone().expect("a send ran before"));
+        }
+        if event.get("flowId").is_some() && name != "create_flow" {
+            let flow = if name == "delete_flow" {
+                &flow_ids[1]
+            } else {
+                &flow_ids[0]
+            };
+            event["flowId"] = Value::String(flow.clone());
         }
         let answer = intake::handle(&ctx, event).await.unwrap();
         assert_eq!(answer["statusCode"], 200, "{name}: {answer}");

@@ -63,6 +63,7 @@ impl Rig {
     async fn new(inner: Arc<dyn Store>) -> Rig {
         let standin = StandIn::start(None).await;
         let sender = Arc::new(EumSender::new(standin.client(1).await, "v24.0", None));
+        seed_template(inner.as_ref(), "hello_world", "en_US", 0).await;
         let store = Arc::new(FlakyStore::new(inner, Flaky::default()));
         let media = Arc::new(handlers::sandbox::MemoryMedia::default());
         let ctx = Ctx::with(store.clone(), sender, media, settings());

@@ -75,6 +75,8 @@ struct State {
     seen: Vec<Seen>,
     failures: VecDeque<Failure>,
     next: u32,
+    /// Answers queued for one operation ("METHOD /path"), used before the defaults.
+    answers: std::collections::HashMap<String, VecDeque<Value>>,
 }
 
 #[derive(Clone)]
@@ -115,6 +117,18 @@ impl StandIn {
             .unwrap()
             .failures
             .extend(failures.iter().cloned());
+    }
+
+    /// The next request to `method path` (e.g. `GET /v1/whatsapp/template/list`) is answered
+    /// with `body` (in order, when called more than once).
+    pub fn answer_next(&self, method: &str, path: &str, body: Value) {
+        self.state
+            .lock()
+            .unwrap()
+            .answers
+            .entry(format!("{method} {path}"))
+            .or_default()
+            .push_back(body);
     }
 
     pub fn seen(&self) -> Vec<Seen> {
@@ -165,11 +179,15 @@ async fn answer(
         query: parts.uri.query().unwrap_or("").to_string(),
         body: body.clone(),
     };
-    let (failure, n) = {
+    let (failure, n, queued) = {
         let mut state = state.lock().unwrap();
         state.seen.push(seen.clone());
         state.next += 1;
-        (state.failures.pop_front(), state.next)
+        let queued = state
+            .answers
+            .get_mut(&format!("{} {}", seen.method, seen.path))
+            .and_then(VecDeque::pop_front);
+        (state.failures.pop_front(), state.next, queued)
     };
     if let Some(f) = failure {
         return Ok(Response::builder()
@@ -182,6 +200,26 @@ async fn answer(
             .unwrap());
     }
     let out = match (seen.method.as_str(), seen.path.as_str()) {
+        _ if queued.is_some() => queued.unwrap_or_default(),
+        // Templates and flows (tests/it/templates.rs, flows.rs): what EUM answers by default.
+        ("GET", "/v1/whatsapp/waba/details") => json!({"account": linked_account(&seen.query)}),
+        ("GET", "/v1/whatsapp/waba/list") => {
+            json!({"linkedAccounts": [linked_account("id=waba-fb2594b8a7974770b128a409e2a1c0d3")]})
+        }
+        ("GET", "/v1/whatsapp/template/list") => json!({"templates": []}),
+        ("POST", "/v1/whatsapp/template/put" | "/v1/whatsapp/template/create") => {
+            json!({"metaTemplateId": format!("16895569081{n:05}"), "templateStatus": "PENDING", "category": "UTILITY"})
+        }
+        ("POST", "/v1/whatsapp/template/media") => {
+            json!({"metaHeaderHandle": format!("4::aW1hZ2UvanBlZw==:ARZ{n:04}")})
+        }
+        ("POST", "/v1/whatsapp/template/library") => json!({"metaLibraryTemplates": []}),
+        ("POST", "/v1/whatsapp/flow/create") => {
+            json!({"flowId": format!("12345678901{n:05}"), "validationErrors": []})
+        }
+        ("GET", "/v1/whatsapp/flow/list") => json!({"flows": []}),
+        ("GET", "/v1/whatsapp/flow/assets") => json!({"flowAssets": []}),
+        ("POST", "/v1/whatsapp/flow/assets/update") => json!({"validationErrors": []}),
         // A read receipt creates no message: no messageId comes back.
         ("POST", "/v1/whatsapp/send") if seen.message().get("status").is_some() => json!({}),
         ("POST", "/v1/whatsapp/send") => json!({"messageId": format!("wamid.STANDIN{n:04}")}),
@@ -214,4 +252,17 @@ async fn answer(
         .header("content-type", "application/json")
         .body(Full::new(Bytes::from(out.to_string())))
         .unwrap())
+}
+
+/// A linked WABA as `GetLinkedWhatsAppBusinessAccount` describes it, for the EUM id in `query`.
+fn linked_account(query: &str) -> Value {
+    let id = query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("id="))
+        .unwrap_or("waba-fb2594b8a7974770b128a409e2a1c0d3");
+    json!({
+        "arn": format!("arn:aws:social-messaging:us-east-1:123456789012:waba/{}", id.trim_start_matches("waba-")),
+        "id": id, "wabaId": "102290129340398", "registrationStatus": "COMPLETE",
+        "linkDate": 1763600000, "wabaName": "Example Shop", "eventDestinations": [], "phoneNumbers": []
+    })
 }

@@ -2,26 +2,42 @@
 //! `SPEC` the registry stores. To add an action, add its file and one line to [`ALL`].
 
 pub mod archive_conversation;
+pub mod create_flow;
+pub mod create_template;
+pub mod create_template_from_library;
+pub mod delete_flow;
 pub mod delete_media;
+pub mod delete_template;
+pub mod deprecate_flow;
 pub mod download_media;
+mod flow_common;
 pub mod get_conversation;
 pub mod get_conversations;
+pub mod get_flow;
+pub mod get_flow_preview;
 pub mod get_media_url;
 pub mod get_message;
 pub mod get_messages;
 pub mod get_stats;
+pub mod get_template;
+pub mod get_templates;
 pub mod health;
 pub mod help;
 mod interactive;
 pub mod list_actions;
+pub mod list_flow_assets;
+pub mod list_flows;
+pub mod list_template_library;
 pub mod mark_conversation_read;
 pub mod mark_read;
 pub mod ping;
+pub mod publish_flow;
 pub mod replay_webhook_events;
 pub mod send_audio;
 pub mod send_contacts;
 pub mod send_cta_url;
 pub mod send_document;
+pub mod send_flow;
 pub mod send_image;
 pub mod send_interactive_buttons;
 pub mod send_interactive_list;
@@ -33,6 +49,10 @@ pub mod send_template;
 pub mod send_text;
 pub mod send_video;
 pub mod simulate_status;
+pub mod sync_templates;
+pub mod update_flow;
+pub mod update_flow_assets;
+pub mod update_template;
 pub mod upload_media;
 
 use crate::registry::ActionSpec;
@@ -70,4 +90,23 @@ pub static ALL: &[ActionSpec] = &[
     health::SPEC,
     get_stats::SPEC,
     replay_webhook_events::SPEC,
+    get_templates::SPEC,
+    get_template::SPEC,
+    create_template::SPEC,
+    create_template_from_library::SPEC,
+    list_template_library::SPEC,
+    update_template::SPEC,
+    delete_template::SPEC,
+    sync_templates::SPEC,
+    create_flow::SPEC,
+    update_flow::SPEC,
+    update_flow_assets::SPEC,
+    get_flow::SPEC,
+    list_flows::SPEC,
+    list_flow_assets::SPEC,
+    get_flow_preview::SPEC,
+    publish_flow::SPEC,
+    deprecate_flow::SPEC,
+    delete_flow::SPEC,
+    send_flow::SPEC,
 ];

@@ -10,6 +10,7 @@ use crate::error::HandlerError;
 use crate::outbound::{self, Outgoing, SendCommon, SendOutput};
 use crate::params::{check_len, non_empty};
 use crate::registry::ActionSpec;
+use crate::templates::{WabaRef, check};
 
 pub const NAME: &str = "send_template";
 
@@ -54,6 +55,18 @@ pub struct Params {
     /// Meta's components list as is (instead of header/body/buttons).
     #[serde(default)]
     pub components: Option<Vec<Value>>,
+    /// Send without checking the cached template (exists, APPROVED, parameter count).
+    #[serde(
+        default,
+        rename = "skipTemplateCheck",
+        alias = "skip_template_check",
+        deserialize_with = "crate::params::lenient::bool"
+    )]
+    pub skip_template_check: bool,
+    /// The WABA the template belongs to, to fetch it when it is not cached (default
+    /// `DEFAULT_WABA_ID`).
+    #[serde(flatten)]
+    pub waba: WabaRef,
     #[serde(flatten)]
     pub common: SendCommon,
 }
@@ -134,6 +147,10 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<SendOutput, HandlerError> {
             components
         }
     };
+    if !p.skip_template_check {
+        let cached = check::cached_template(ctx, &p.waba, &p.name, &p.language).await?;
+        check::check_send(&cached, &components)?;
+    }
     let mut template = json!({"name": p.name, "language": {"code": p.language}});
     if !components.is_empty() {
         template["components"] = Value::Array(components);
@@ -152,8 +169,30 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<SendOutput, HandlerError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{ctx, params};
+    use crate::testing::params;
     use serde_json::json;
+
+    /// A sandbox context whose WABA `waba-1` has the approved template `order_update` (de):
+    /// a body with two parameters.
+    async fn ctx() -> Ctx {
+        let ctx = Ctx::new(
+            std::sync::Arc::new(crate::testing::NullStore),
+            crate::Settings {
+                default_phone_number_id: Some(crate::testing::PHONE.into()),
+                default_waba_id: Some("waba-1".into()),
+                ..Default::default()
+            },
+        );
+        ctx.templates()
+            .create_template(
+                "waba-1",
+                &json!({"name": "order_update", "language": "de", "category": "UTILITY",
+                        "components": [{"type": "BODY", "text": "Hallo {{1}}, Bestellung {{2}}"}]}),
+            )
+            .await
+            .unwrap();
+        ctx
+    }
 
     #[tokio::test]
     async fn shorthand_parameters_become_meta_components() {
@@ -163,7 +202,7 @@ mod tests {
             "body": ["Kerry", 1234],
             "buttons": [{"index": 0, "subType": "url", "parameters": ["track/1"]}, {"index": 1, "parameters": ["STOP"]}]
         }));
-        let out = run(&ctx(), p).await.unwrap();
+        let out = run(&ctx().await, p).await.unwrap();
         assert_eq!(
             out.message["template"],
             json!({"name": "order_update", "language": {"code": "de"}, "components": [
@@ -177,13 +216,53 @@ mod tests {
     #[tokio::test]
     async fn bad_parameters_are_named() {
         let p = params(json!({"to": "15550001111", "name": "t", "body": [true]}));
-        let err = run(&ctx(), p).await.unwrap_err();
+        let err = run(&ctx().await, p).await.unwrap_err();
         assert!(
             err.to_string().starts_with("invalid parameter `body[0]`"),
             "{err}"
         );
         let p = params(json!({"to": "15550001111", "name": "t", "buttons": [{"index": 10}]}));
-        let err = run(&ctx(), p).await.unwrap_err();
+        let err = run(&ctx().await, p).await.unwrap_err();
         assert!(err.to_string().contains("`buttons[0].index`"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn the_template_is_checked_before_sending() {
+        let ctx = ctx().await;
+        // a template that does not exist
+        let p = params(json!({"to": "15550001111", "name": "nope", "language": "de"}));
+        let err = run(&ctx, p).await.unwrap_err();
+        assert_eq!(err.status(), 400);
+        assert!(
+            err.to_string()
+                .contains("template `nope` (de) does not exist in WABA 1"),
+            "{err}"
+        );
+        // one body parameter short
+        let p = params(
+            json!({"to": "15550001111", "name": "order_update", "language": "de", "body": ["Kerry"]}),
+        );
+        let err = run(&ctx, p).await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid parameter `body`: template `order_update` (de) expects 2 body parameters; 1 given"
+        );
+        // skipTemplateCheck sends it anyway
+        let p = params(
+            json!({"to": "15550001111", "name": "nope", "language": "de", "skipTemplateCheck": true}),
+        );
+        run(&ctx, p).await.unwrap();
+    }
+
+    #[test]
+    fn only_approved_templates_pass() {
+        let mut item = crate::templates::cache::blank("1", "t", "en_US", "now");
+        item.status = "PAUSED".into();
+        item.reason = Some("LOW_QUALITY".into());
+        let err = check::check_send(&item, &[]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid parameter `name`: template `t` (en_US) is PAUSED (LOW_QUALITY): only APPROVED templates can be sent"
+        );
     }
 }

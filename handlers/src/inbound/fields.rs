@@ -5,15 +5,16 @@ use serde_json::Value;
 
 use super::{Delivery, RecordReport, tolerate};
 use crate::keys;
-use crate::model::{
-    EventKind, ItemType, QualityItem, RecordOutcome, TemplateItem, WebhookEventItem,
-};
+use crate::model::{EventKind, ItemType, QualityItem, RecordOutcome, WebhookEventItem};
 use crate::store::{Store, StoreError};
 
-/// Stores a template's new status, unless a newer one is stored; a change without the
-/// template's name, language and event is poison.
+/// Applies a template webhook change (`message_template_status_update`,
+/// `message_template_quality_update`, `template_category_update`) to the template's cached
+/// item ([`crate::templates::cache::apply_webhook`]); a change without what it needs is poison.
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn record_template(
     store: &dyn Store,
+    field: &str,
     value: &Value,
     index: usize,
     waba_id: &str,
@@ -21,22 +22,31 @@ pub(super) async fn record_template(
     now: &str,
     report: &mut RecordReport,
 ) -> Result<(), StoreError> {
-    let Some(item) = template_item(value, waba_id, event_at, now) else {
-        poison(
-            report,
-            index,
-            "message_template_status_update",
-            "message_template_name, message_template_language and event",
-        );
-        return Ok(());
-    };
-    let written = tolerate(
-        store.put_template_status(&item).await,
-        "template status",
-        report,
-    )?;
-    if written == Some(true) {
-        report.counts.templates += 1;
+    let applied =
+        crate::templates::cache::apply_webhook(store, field, value, waba_id, event_at, now).await;
+    match tolerate(applied, "template", report)? {
+        Some(Ok(crate::templates::cache::Applied::Written)) => report.counts.templates += 1,
+        Some(Err(needs)) => poison(report, index, field, needs),
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Applies a `flows` webhook change (status change or endpoint alert) to the flow's item; a
+/// change without `flow_id` is poison.
+pub(super) async fn record_flow(
+    store: &dyn Store,
+    value: &Value,
+    index: usize,
+    waba_id: &str,
+    now: &str,
+    report: &mut RecordReport,
+) -> Result<(), StoreError> {
+    let applied = crate::templates::flows::apply_webhook(store, value, waba_id, now).await;
+    match tolerate(applied, "flow", report)? {
+        Some(true) => report.counts.kept += 1,
+        Some(false) => poison(report, index, "flows", "flow_id"),
+        None => {}
     }
     Ok(())
 }
@@ -74,31 +84,6 @@ pub(super) async fn record_quality(
         report.counts.quality += 1;
     }
     Ok(())
-}
-
-fn template_item(value: &Value, waba_id: &str, event_at: &str, now: &str) -> Option<TemplateItem> {
-    let s = |k: &str| match value.get(k)? {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    };
-    let name = s("message_template_name")?;
-    let language = s("message_template_language")?;
-    let status = s("event")?;
-    Some(TemplateItem {
-        pk: keys::template(waba_id, &name, &language),
-        item_type: ItemType::Template,
-        item_type_pk: keys::item_type::TEMPLATE.into(),
-        waba_id: waba_id.to_string(),
-        template_id: s("message_template_id"),
-        reason: s("reason").filter(|r| r != "NONE"),
-        name,
-        language,
-        status,
-        status_at: event_at.to_string(),
-        created_at: now.to_string(),
-        updated_at: now.to_string(),
-    })
 }
 
 fn quality_item(value: &Value, waba_id: &str, event_at: &str, now: &str) -> Option<QualityItem> {

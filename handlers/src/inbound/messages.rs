@@ -56,7 +56,7 @@ pub(super) async fn process_messages(
             .await?;
             continue;
         }
-        let (item, customer) = match model::parse_inbound(raw, &arrival, &value.contacts) {
+        let (mut item, customer) = match model::parse_inbound(raw, &arrival, &value.contacts) {
             Ok(parsed) => parsed,
             Err(e) => {
                 report.counts.poison += 1;
@@ -64,6 +64,8 @@ pub(super) async fn process_messages(
                 continue;
             }
         };
+        let linked = crate::templates::flows::link_reply(store, &mut item, now).await;
+        tolerate(linked, "flow reply link", report)?;
         let customer_id = customer.id().unwrap_or_default().to_string();
         let touch = ConversationTouch {
             pk: item.conversation_pk.clone().unwrap_or_default(),

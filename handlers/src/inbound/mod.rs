@@ -357,9 +357,12 @@ async fn process_entry(
             "smb_message_echoes" => {
                 echoes::process_echoes(ctx, &change.value, index, waba_id, now, report).await?;
             }
-            "message_template_status_update" => {
+            field @ ("message_template_status_update"
+            | "message_template_quality_update"
+            | "template_category_update") => {
                 fields::record_template(
                     store,
+                    field,
                     &change.value,
                     index,
                     waba_id,
@@ -368,6 +371,9 @@ async fn process_entry(
                     report,
                 )
                 .await?;
+            }
+            "flows" => {
+                fields::record_flow(store, &change.value, index, waba_id, now, report).await?;
             }
             "phone_number_quality_update" => {
                 fields::record_quality(

@@ -269,6 +269,71 @@ pub struct TemplateItem {
     pub status_at: String,
     pub created_at: String,
     pub updated_at: String,
+    /// MARKETING, UTILITY or AUTHENTICATION.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// The category before Meta's last completed change (`template_category_update`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_category: Option<String>,
+    /// The category Meta says the content belongs to: an impending change, or a template
+    /// flagged as miscategorised.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correct_category: Option<String>,
+    /// When an impending category change takes effect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category_update_at: Option<String>,
+    /// Meta's components (HEADER, BODY, FOOTER, BUTTONS), as Meta returns them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub components: Option<serde_json::Value>,
+    /// `positional` or `named`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameter_format: Option<String>,
+    /// GREEN, YELLOW, RED or UNKNOWN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality_score: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_quality_score: Option<String>,
+    /// `AUTO_GENERATED` for templates Meta made from a sent message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// When a sync found the template gone at Meta (its status is then `DELETED`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<String>,
+    /// When the item was last refreshed from EUM Social (a list, a get or a sync).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub synced_at: Option<String>,
+}
+
+/// A WhatsApp Flow's state: `pk = FLOW#{waba}#{flowId}`, from the flow actions and the `flows`
+/// webhook field.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FlowItem {
+    pub pk: String,
+    pub item_type: ItemType,
+    pub item_type_pk: String,
+    pub waba_id: String,
+    pub flow_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// DRAFT, PUBLISHED, DEPRECATED, BLOCKED, THROTTLED or DELETED.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<String>,
+    /// The last `flows` webhook event (FLOW_STATUS_CHANGE, ENDPOINT_ERROR_RATE, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_event: Option<serde_json::Value>,
+    /// Endpoint alerts by event name, each the last value Meta sent for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alerts: Option<serde_json::Value>,
+    /// The latest completed-flow reply (`nfm_reply`) linked to this flow, and its time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_reply_message_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_reply_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
 }
 
 /// A phone number's quality and messaging limit: `pk = QUALITY#{display phone number}`.

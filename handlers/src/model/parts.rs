@@ -58,6 +58,10 @@ pub struct InteractivePart {
     /// `response_json` parsed; kept as a string when it is not valid JSON.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub flow_response: Option<Value>,
+    /// The flow a completed flow's reply belongs to, when the flow message it answers was
+    /// sent with `send_flow`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow_id: Option<String>,
     /// The customer's answer to a `call_permission_request` (`call_permission_reply`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub call_permission: Option<CallPermissionReply>,

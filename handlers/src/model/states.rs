@@ -23,6 +23,10 @@ pub enum ItemType {
     MediaUpload,
     /// The intent of one send under its idempotency key (`SEND#{key}`).
     Send,
+    /// A WhatsApp Flow (`FLOW#{waba}#{flowId}`).
+    Flow,
+    /// The flow a sent flow message opened (`FLOW_MESSAGE#{waMessageId}`).
+    FlowMessage,
 }
 
 impl ItemType {
@@ -38,6 +42,8 @@ impl ItemType {
             ItemType::MediaDownload => "MEDIA_DOWNLOAD",
             ItemType::MediaUpload => "MEDIA_UPLOAD",
             ItemType::Send => "SEND",
+            ItemType::Flow => "FLOW",
+            ItemType::FlowMessage => "FLOW_MESSAGE",
         }
     }
 }

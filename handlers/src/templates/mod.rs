@@ -1,0 +1,103 @@
+//! Templates and flows: the WABA a request names, the template cache ([`cache`]), Meta's
+//! template rules ([`rules`]), the check `send_template` makes ([`check`]) and the flow items
+//! ([`flows`]).
+
+pub mod cache;
+pub mod check;
+pub mod flows;
+pub mod rules;
+pub mod sync;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::ctx::Ctx;
+use crate::error::HandlerError;
+use crate::ports::templates::Waba;
+
+/// The WABA parameter every template and flow action shares.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WabaRef {
+    /// The WhatsApp Business Account: Meta's id or EUM's `waba-…` id (default
+    /// `DEFAULT_WABA_ID`).
+    #[serde(default, alias = "waba_id")]
+    pub waba_id: Option<String>,
+}
+
+impl WabaRef {
+    /// Both ids of the WABA: the given one, else `DEFAULT_WABA_ID`, else the only entry of
+    /// `ALLOWED_WABA_IDS`.
+    ///
+    /// # Errors
+    /// [`HandlerError::MissingParam`] naming `wabaId` when none is given or configured; EUM
+    /// Social's errors when it cannot be resolved.
+    pub async fn resolve(&self, ctx: &Ctx) -> Result<Waba, HandlerError> {
+        let settings = ctx.settings();
+        let allowed = &settings.inbound.allowed_waba_ids;
+        let id = self
+            .waba_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+            .or_else(|| settings.default_waba_id.clone())
+            .or_else(|| (allowed.len() == 1).then(|| allowed[0].clone()))
+            .ok_or_else(|| {
+                HandlerError::MissingParam("wabaId (no DEFAULT_WABA_ID is configured)".into())
+            })?;
+        Ok(ctx.templates().resolve_waba(&id).await?)
+    }
+}
+
+/// Which template: Meta's id, or its name and language.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TemplateSelector {
+    /// Meta's numeric template id (instead of name and language).
+    #[serde(default, alias = "meta_template_id", alias = "templateId")]
+    pub meta_template_id: Option<String>,
+    /// The template's name (with `language`).
+    #[schemars(length(max = 512))]
+    #[serde(default, alias = "templateName")]
+    pub name: Option<String>,
+    /// The language code (with `name`), e.g. en_US.
+    #[serde(default, alias = "languageCode")]
+    pub language: Option<String>,
+}
+
+impl TemplateSelector {
+    /// The template reference EUM Social takes.
+    ///
+    /// # Errors
+    /// 400 when neither an id nor a name and language are given.
+    pub fn to_ref(&self) -> Result<crate::ports::templates::TemplateRef, HandlerError> {
+        use crate::ports::templates::TemplateRef;
+        match (
+            present(&self.meta_template_id),
+            present(&self.name),
+            present(&self.language),
+        ) {
+            (Some(id), _, _) => {
+                if !id.chars().all(|c| c.is_ascii_digit()) {
+                    return Err(HandlerError::invalid(
+                        "metaTemplateId",
+                        "must be Meta's numeric template id",
+                    ));
+                }
+                Ok(TemplateRef::Id(id.into()))
+            }
+            (None, Some(name), Some(language)) => Ok(TemplateRef::Name {
+                name: name.into(),
+                language: language.into(),
+            }),
+            _ => Err(HandlerError::MissingParam(
+                "metaTemplateId, or name and language".into(),
+            )),
+        }
+    }
+}
+
+fn present(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
