@@ -304,3 +304,11 @@ mod tests {
         assert_eq!(lines[0]["MessageType"], "text");
     }
 }
+
+/// Emits one notification lost after its retry (`NotificationsLost`, by kind).
+pub fn notification_lost(kind: &str) {
+    write(&[line(
+        &[("Kind", kind)],
+        &[("NotificationsLost", 1.0, "Count")],
+    )]);
+}

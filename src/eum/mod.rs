@@ -2,6 +2,10 @@
 //! aws-sdk-socialmessaging. Throttling is retried by the SDK's retry configuration (with
 //! backoff) before it is answered as 429.
 
+mod account;
+
+pub use account::EumAccount;
+
 use async_trait::async_trait;
 use aws_sdk_socialmessaging::Client;
 use aws_sdk_socialmessaging::error::{ProvideErrorMetadata, SdkError};
@@ -55,7 +59,7 @@ impl EumSender {
 /// Maps EUM Social's errors to what the caller can do about them. The caller is told EUM's
 /// own message (or, when the service was not reached, that it was not); the SDK error is kept
 /// as the source for logs.
-fn map_error<E, R>(err: SdkError<E, R>) -> SendError
+pub(crate) fn map_error<E, R>(err: SdkError<E, R>) -> SendError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,

@@ -84,8 +84,15 @@ pub struct Counts {
     pub quality: u32,
     pub kept: u32,
     pub poison: u32,
+    /// Items written or updated from typed account fields (calls, customers, groups, alerts, …).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub typed: u32,
     pub media_fetched: u32,
     pub media_failed: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// Bodies up to this many bytes are kept whole in the audit item of a failed or partial record;
@@ -105,7 +112,15 @@ pub async fn process_delivery(
     ctx: &Ctx,
     delivery: &Delivery<'_>,
 ) -> Result<RecordReport, StoreError> {
-    process(ctx, delivery, None).await
+    let report = process(ctx, delivery, None).await?;
+    if report.counts.poison > 0 {
+        crate::platform::notify::publish(
+            ctx,
+            crate::platform::notify::poison(delivery.id, &report.errors),
+        )
+        .await;
+    }
+    Ok(report)
 }
 
 /// Processes a stored failed or partial record again (`replay_webhook_events`). As
@@ -332,7 +347,9 @@ async fn process_entry(
                         continue;
                     }
                 };
+                let applied_before = report.applied_statuses.len();
                 messages::process_messages(ctx, envelope, &value, waba_id, now, report).await?;
+                crate::platform::notify::failed_statuses(ctx, &value, applied_before, report).await;
                 if !value.errors.is_empty() {
                     fields::keep_field(
                         store,
@@ -348,6 +365,7 @@ async fn process_entry(
                 }
             }
             "message_template_status_update" => {
+                let before = report.counts.templates;
                 fields::record_template(
                     store,
                     &change.value,
@@ -358,8 +376,13 @@ async fn process_entry(
                     report,
                 )
                 .await?;
+                if report.counts.templates > before {
+                    crate::platform::notify::on_field(ctx, &change.field, &change.value, waba_id)
+                        .await;
+                }
             }
             "phone_number_quality_update" => {
+                let before = report.counts.quality;
                 fields::record_quality(
                     store,
                     &change.value,
@@ -370,8 +393,27 @@ async fn process_entry(
                     report,
                 )
                 .await?;
+                if report.counts.quality > before {
+                    crate::platform::notify::on_field(ctx, &change.field, &change.value, waba_id)
+                        .await;
+                }
             }
             field => {
+                let typed = crate::platform::FieldChange {
+                    delivery_id: delivery.id,
+                    waba_id,
+                    field,
+                    index,
+                    value: &change.value,
+                    event_at: &event_at,
+                    now,
+                };
+                if let Some(outcome) = crate::platform::record_field(ctx, &typed).await? {
+                    report.counts.typed += outcome.items;
+                    report.counts.poison += outcome.poison.len() as u32;
+                    report.errors.extend(outcome.poison);
+                    continue;
+                }
                 fields::keep_field(
                     store,
                     delivery,

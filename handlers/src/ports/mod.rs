@@ -1,6 +1,9 @@
 //! The outbound ports: sending through EUM Social (or the local sandbox) and keeping media
 //! (S3 or a local directory). The root crate implements them; the core only sees these traits.
 
+pub mod account;
+pub mod notify;
+
 use async_trait::async_trait;
 use serde::Serialize;
 use serde_json::Value;
