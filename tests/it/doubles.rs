@@ -130,7 +130,7 @@ impl<H: Hooks> Store for HookedStore<H> {
         set: &Value,
         forward: Option<&handlers::store::Forward>,
     ) -> Result<bool, StoreError> {
-        self.hooks.write("merge_record", &[pk.to_string()])?;
+        self.hooks.write("merge_record", &[pk])?;
         self.inner.merge_record(pk, set, forward).await
     }
     async fn list_by_item_type(

@@ -207,6 +207,11 @@ async fn answer(
             json!({"mimeType": "image/jpeg", "fileSize": size})
         }
         ("DELETE", "/v1/whatsapp/media") => json!({"success": true}),
+        (method, path)
+            if path.starts_with("/v1/whatsapp/waba") || path.starts_with("/v1/whatsapp/call") =>
+        {
+            crate::platform::standin_answer(method, path, &seen.query, &body)
+        }
         _ => json!({}),
     };
     Ok(Response::builder()

@@ -2,13 +2,20 @@
 //! `SPEC` the registry stores. To add an action, add its file and one line to [`ALL`].
 
 pub mod archive_conversation;
+pub mod create_dataset;
 pub mod delete_media;
 pub mod download_media;
+pub mod get_call_logs;
+pub mod get_call_permission;
+pub mod get_config;
 pub mod get_conversation;
 pub mod get_conversations;
+pub mod get_customer;
 pub mod get_media_url;
 pub mod get_message;
 pub mod get_messages;
+pub mod get_phone_number;
+pub mod get_quality;
 pub mod get_stats;
 pub mod health;
 pub mod help;
@@ -17,9 +24,13 @@ pub mod list_actions;
 pub mod mark_conversation_read;
 pub mod mark_read;
 pub mod ping;
+pub mod register_webhook;
 pub mod replay_webhook_events;
+pub mod request_call_permission;
 pub mod send_audio;
+pub mod send_call_event;
 pub mod send_contacts;
+pub mod send_conversion_event;
 pub mod send_cta_url;
 pub mod send_document;
 pub mod send_image;
@@ -32,7 +43,9 @@ pub mod send_sticker;
 pub mod send_template;
 pub mod send_text;
 pub mod send_video;
+pub mod set_customer_preferences;
 pub mod simulate_status;
+pub mod update_call_settings;
 pub mod upload_media;
 
 use crate::registry::ActionSpec;
@@ -70,4 +83,17 @@ pub static ALL: &[ActionSpec] = &[
     health::SPEC,
     get_stats::SPEC,
     replay_webhook_events::SPEC,
+    get_config::SPEC,
+    get_phone_number::SPEC,
+    get_quality::SPEC,
+    register_webhook::SPEC,
+    update_call_settings::SPEC,
+    get_call_permission::SPEC,
+    request_call_permission::SPEC,
+    send_call_event::SPEC,
+    get_call_logs::SPEC,
+    create_dataset::SPEC,
+    send_conversion_event::SPEC,
+    get_customer::SPEC,
+    set_customer_preferences::SPEC,
 ];

@@ -393,10 +393,21 @@ async fn process_entry(
                     report,
                 )
                 .await?;
-                if report.counts.quality > before {
-                    crate::platform::notify::on_field(ctx, &change.field, &change.value, waba_id)
-                        .await;
-                }
+                let newest = report.counts.quality > before;
+                tolerate(
+                    crate::platform::quality::after_update(
+                        ctx,
+                        delivery.id,
+                        index,
+                        &change.value,
+                        waba_id,
+                        &event_at,
+                        newest,
+                    )
+                    .await,
+                    "quality history",
+                    report,
+                )?;
             }
             field => {
                 let typed = crate::platform::FieldChange {

@@ -9,6 +9,7 @@
 //! - `customers`: `user_preferences` → `CUSTOMER#…`, CTWA referrals, the marketing check;
 //! - `groups`: the four group fields → `GROUP#…` and their participants;
 //! - `account`: account alerts, updates, reviews, capabilities, names, security, contacts;
+//! - `quality`: every quality webhook kept as history, and notified when it moved the state;
 //! - `phones`: linked WABAs and phones cached by `get_config`, and naming a phone by any id;
 //! - `notify`: what is notified, and publishing with one retry.
 
@@ -18,6 +19,7 @@ pub mod customers;
 pub mod groups;
 pub mod notify;
 pub mod phones;
+pub mod quality;
 
 use serde_json::Value;
 

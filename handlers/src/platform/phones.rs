@@ -89,6 +89,28 @@ pub async fn resolve(ctx: &Ctx, name: &str) -> Result<Option<(String, String)>, 
     }))
 }
 
+/// For a send: the phone a `phoneNumberId` names when it is not a plain Meta id this function
+/// knows (an EUM id, ARN or display number cached by `get_config`). No lookup for the default
+/// phone or a phone of `PHONE_NUMBERS`; a name the cache does not hold is taken as a Meta id.
+///
+/// # Errors
+/// The store's errors.
+pub async fn named(ctx: &Ctx, given: Option<&str>) -> Result<Option<(String, String)>, StoreError> {
+    let Some(given) = given.map(str::trim).filter(|g| !g.is_empty()) else {
+        return Ok(None);
+    };
+    let known = ctx.default_phone() == Some(given)
+        || ctx
+            .settings()
+            .phone_numbers
+            .iter()
+            .any(|(meta, _)| meta == given);
+    if known {
+        return Ok(None);
+    }
+    resolve(ctx, given).await
+}
+
 /// The cached phone item of a Meta phone number id.
 ///
 /// # Errors
