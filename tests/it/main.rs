@@ -14,6 +14,7 @@ mod helpers;
 mod idempotent_sends;
 mod intake;
 mod media_keys;
+mod notifications;
 mod platform;
 mod platform_store;
 mod reliability;
