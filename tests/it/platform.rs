@@ -346,7 +346,7 @@ async fn account_errors_map_like_sends() {
         (DENIED_BY_META, 403),
         (DEPENDENCY, 502),
     ] {
-        standin.fail_next(&[failure.clone()]);
+        standin.fail_next(std::slice::from_ref(&failure));
         let answer = dispatch(
             &ctx,
             json!({"action": "create_dataset", "wabaId": EUM_WABA}),

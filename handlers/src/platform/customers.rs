@@ -213,14 +213,13 @@ async fn template_category(
     language: &str,
 ) -> Result<Option<String>, StoreError> {
     let category = |item: &Value| item["category"].as_str().map(str::to_uppercase);
-    if let Some(waba) = &ctx.platform().default_waba_id {
-        if let Some(item) = ctx
+    if let Some(waba) = &ctx.platform().default_waba_id
+        && let Some(item) = ctx
             .store()
             .get_item(&keys::template(waba, name, language))
             .await?
-        {
-            return Ok(category(&item));
-        }
+    {
+        return Ok(category(&item));
     }
     let mut page = PageRequest {
         limit: 100,

@@ -143,15 +143,15 @@ pub(super) async fn record(
                         },
                     ));
                 }
-                if kind.starts_with("group_join_request") {
-                    if let Some(p) = text(g, "wa_id").or_else(|| text(g, "user_id")) {
-                        let state = match kind.as_str() {
-                            "group_join_request_created" => "REQUESTED",
-                            "group_join_request_revoked" => "REQUEST_REVOKED",
-                            _ => "REQUEST_APPROVED",
-                        };
-                        members.push((p, state));
-                    }
+                if kind.starts_with("group_join_request")
+                    && let Some(p) = text(g, "wa_id").or_else(|| text(g, "user_id"))
+                {
+                    let state = match kind.as_str() {
+                        "group_join_request_created" => "REQUESTED",
+                        "group_join_request_revoked" => "REQUEST_REVOKED",
+                        _ => "REQUEST_APPROVED",
+                    };
+                    members.push((p, state));
                 }
                 attrs.insert("lastParticipantsEvent".into(), json!(kind));
                 "participantsRank"

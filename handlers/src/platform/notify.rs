@@ -194,8 +194,7 @@ pub async fn failed_statuses(
     }
     let applied_failed = report.applied_statuses
         [applied_before.min(report.applied_statuses.len())..]
-        .iter()
-        .any(|s| *s == crate::model::MessageStatus::Failed);
+        .contains(&crate::model::MessageStatus::Failed);
     if !applied_failed {
         return;
     }

@@ -168,10 +168,10 @@ pub async fn eum_waba(ctx: &Ctx, given: Option<&str>) -> Result<String, HandlerE
         if name.starts_with("waba-") || name.starts_with("arn:") {
             return Ok(name.clone());
         }
-        if let Some(item) = ctx.store().get_item(&keys::linked_waba(name)).await? {
-            if let Some(id) = item["id"].as_str() {
-                return Ok(id.to_string());
-            }
+        if let Some(item) = ctx.store().get_item(&keys::linked_waba(name)).await?
+            && let Some(id) = item["id"].as_str()
+        {
+            return Ok(id.to_string());
         }
     }
     let accounts = ctx.platform().account.list_accounts().await?;
