@@ -372,6 +372,32 @@ async fn account_errors_map_like_sends() {
 }
 
 #[tokio::test]
+async fn without_list_permission_get_config_reads_the_configured_waba() {
+    let (ctx, standin) = platform_ctx(embedded_store(), 1).await;
+    let ctx = ctx.with_platform(Platform {
+        account: Arc::new(EumAccount::new(standin.client(1).await)),
+        default_waba_id: Some(EUM_WABA.into()),
+        ..Default::default()
+    });
+    standin.fail_next(&[standin::DENIED]);
+    let answer = dispatch(&ctx, json!({"action": "get_config"})).await;
+    assert_eq!(answer["statusCode"], 200, "{answer}");
+    let paths: Vec<String> = standin
+        .seen()
+        .iter()
+        .map(|s| format!("{} {}?{}", s.method, s.path, s.query))
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "GET /v1/whatsapp/waba/list?maxResults=100".to_string(),
+            format!("GET /v1/whatsapp/waba/details?id={EUM_WABA}"),
+        ]
+    );
+    assert_eq!(answer["data"]["accounts"][0]["id"], EUM_WABA);
+}
+
+#[tokio::test]
 async fn local_mode_answers_from_configuration_or_says_it_cannot() {
     let ctx = ctx(embedded_store());
     let config = dispatch(&ctx, json!({"action": "get_config"})).await;

@@ -9,6 +9,7 @@ use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::keys;
 use crate::platform::phones;
+use crate::ports::SendFailure;
 use crate::ports::account::LinkedAccount;
 use crate::registry::ActionSpec;
 use crate::time;
@@ -78,12 +79,18 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<Output, HandlerError> {
             let id = phones::eum_waba(ctx, Some(given)).await?;
             vec![id]
         }
-        None => api
-            .list_accounts()
-            .await?
-            .into_iter()
-            .map(|a| a.id)
-            .collect(),
+        None => match api.list_accounts().await {
+            Ok(list) => list.into_iter().map(|a| a.id).collect(),
+            // Listing needs IAM on Resource "*", which the SAM template does not grant: the
+            // configured WABA (its EUM id) is read directly instead.
+            Err(e) if e.kind == SendFailure::AccessDenied => {
+                match &ctx.platform().default_waba_id {
+                    Some(id) if id.starts_with("waba-") => vec![id.clone()],
+                    _ => return Err(e.into()),
+                }
+            }
+            Err(e) => return Err(e.into()),
+        },
     };
     let mut accounts = Vec::new();
     for id in &summaries {
