@@ -47,6 +47,7 @@ pub async fn cache(ctx: &Ctx, accounts: &[LinkedAccount], now: &str) -> Result<(
             item["createdAt"] = json!(now);
             store.put_record(&item).await?;
             for alias in [
+                &phone.meta_phone_number_id,
                 &phone.phone_number_id,
                 &phone.arn,
                 &phone.display_phone_number,
