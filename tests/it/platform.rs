@@ -429,3 +429,45 @@ pub async fn ingest(ctx: &Ctx, event: Value) -> Value {
 pub fn change_event(sns_id: &str, field: &str, value: Value) -> Value {
     sns_event(&[(sns_id, envelope(json!([{"field": field, "value": value}])))])
 }
+
+#[tokio::test]
+async fn help_and_list_actions_show_the_account_categories() {
+    let ctx = ctx(embedded_store());
+    let list = dispatch(&ctx, json!({"action": "list_actions"})).await;
+    let categories = &list["data"]["categories"];
+    assert_eq!(
+        categories["calling"],
+        json!([
+            "get_call_logs",
+            "get_call_permission",
+            "request_call_permission",
+            "send_call_event"
+        ])
+    );
+    assert_eq!(
+        categories["conversions"],
+        json!(["create_dataset", "send_conversion_event"])
+    );
+    assert_eq!(
+        categories["customers"],
+        json!(["get_customer", "set_customer_preferences"])
+    );
+    for name in [
+        "get_config",
+        "get_phone_number",
+        "get_quality",
+        "register_webhook",
+        "update_call_settings",
+    ] {
+        assert!(
+            categories["config"]
+                .as_array()
+                .unwrap()
+                .contains(&json!(name)),
+            "{name}: {list}"
+        );
+    }
+    let help = dispatch(&ctx, json!({"action": "help", "topic": "send_call_event"})).await;
+    assert_eq!(help["data"]["actions"][0]["category"], "calling", "{help}");
+    assert_eq!(help["data"]["actions"][0]["scope"], "send");
+}
