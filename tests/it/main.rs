@@ -18,6 +18,7 @@ mod intake;
 mod media_keys;
 mod notifications;
 mod platform;
+mod platform_standin;
 mod platform_store;
 mod reliability;
 mod scopes;

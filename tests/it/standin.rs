@@ -210,7 +210,7 @@ async fn answer(
         (method, path)
             if path.starts_with("/v1/whatsapp/waba") || path.starts_with("/v1/whatsapp/call") =>
         {
-            crate::platform::standin_answer(method, path, &seen.query, &body)
+            crate::platform_standin::standin_answer(method, path, &seen.query, &body)
         }
         _ => json!({}),
     };

@@ -410,19 +410,16 @@ async fn process_entry(
                 )?;
             }
             field => {
-                let typed = crate::platform::FieldChange {
-                    delivery_id: delivery.id,
+                let typed = (
+                    delivery.id,
                     waba_id,
                     field,
                     index,
-                    value: &change.value,
-                    event_at: &event_at,
+                    &change.value,
+                    &*event_at,
                     now,
-                };
-                if let Some(outcome) = crate::platform::record_field(ctx, &typed).await? {
-                    report.counts.typed += outcome.items;
-                    report.counts.poison += outcome.poison.len() as u32;
-                    report.errors.extend(outcome.poison);
+                );
+                if crate::platform::record_typed(ctx, typed, report).await? {
                     continue;
                 }
                 fields::keep_field(

@@ -92,6 +92,43 @@ pub async fn record_field(
     Ok(Some(outcome))
 }
 
+/// [`record_field`] for the inbound path: `(delivery id, waba id, field, change index, value,
+/// event time, now)`; counts what it wrote (`typed`) and its poison parts in the report. False
+/// when the field is not one of ours (the caller keeps it whole).
+///
+/// # Errors
+/// The store's errors that are not the payload's fault.
+pub(crate) async fn record_typed(
+    ctx: &Ctx,
+    (delivery_id, waba_id, field, index, value, event_at, now): (
+        &str,
+        &str,
+        &str,
+        usize,
+        &Value,
+        &str,
+        &str,
+    ),
+    report: &mut crate::inbound::RecordReport,
+) -> Result<bool, StoreError> {
+    let change = FieldChange {
+        delivery_id,
+        waba_id,
+        field,
+        index,
+        value,
+        event_at,
+        now,
+    };
+    let Some(outcome) = record_field(ctx, &change).await? else {
+        return Ok(false);
+    };
+    report.counts.typed += outcome.items;
+    report.counts.poison += outcome.poison.len() as u32;
+    report.errors.extend(outcome.poison);
+    Ok(true)
+}
+
 /// A string or number of `value` as text.
 pub(crate) fn text(value: &Value, key: &str) -> Option<String> {
     match value.get(key)? {
