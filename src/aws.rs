@@ -10,6 +10,7 @@
 //! | `DYNAMODB_ATTEMPT_TIMEOUT_MS` / `DYNAMODB_TIMEOUT_MS` | 2000 / 5000 | DynamoDB: one attempt / the whole operation |
 //! | `S3_ATTEMPT_TIMEOUT_MS` / `S3_TIMEOUT_MS` | 10000 / 20000 | S3 media store |
 //! | `EUM_ATTEMPT_TIMEOUT_MS` / `EUM_TIMEOUT_MS` | 20000 / 25000 | EUM Social (a media copy can take seconds) |
+//! | `SNS_ATTEMPT_TIMEOUT_MS` / `SNS_TIMEOUT_MS` | 2000 / 4000 | SNS notifications |
 //!
 //! A value that is not a whole number above 0 is ignored with a warning (the default is used).
 
@@ -25,6 +26,8 @@ pub enum Service {
     DynamoDb,
     S3,
     Eum,
+    /// SNS notifications: short waits, a notification must never hold up a record.
+    Sns,
 }
 
 /// How long a client may wait, and how often it tries.
@@ -42,6 +45,7 @@ impl Service {
             Service::DynamoDb => "DYNAMODB",
             Service::S3 => "S3",
             Service::Eum => "EUM",
+            Service::Sns => "SNS",
         }
     }
 
@@ -51,6 +55,7 @@ impl Service {
             Service::DynamoDb => (2_000, 5_000),
             Service::S3 => (10_000, 20_000),
             Service::Eum => (20_000, 25_000),
+            Service::Sns => (2_000, 4_000),
         }
     }
 
@@ -138,6 +143,14 @@ pub fn s3(shared: &SdkConfig) -> aws_sdk_s3::config::Builder {
 pub fn eum(shared: &SdkConfig) -> aws_sdk_socialmessaging::config::Builder {
     let bounds = Service::Eum.bounds();
     aws_sdk_socialmessaging::config::Builder::from(shared)
+        .timeout_config(bounds.timeout_config())
+        .retry_config(bounds.retry_config())
+}
+
+/// An SNS client configuration with the SNS bounds.
+pub fn sns(shared: &SdkConfig) -> aws_sdk_sns::config::Builder {
+    let bounds = Service::Sns.bounds();
+    aws_sdk_sns::config::Builder::from(shared)
         .timeout_config(bounds.timeout_config())
         .retry_config(bounds.retry_config())
 }

@@ -44,6 +44,20 @@ pub struct Config {
     pub access: ApiAccess,
     /// How `serve` guards itself (`SERVE_*`).
     pub serve: ServeOptions,
+    /// Notifications and account defaults (`NOTIFY_TOPIC_ARN`, `NOTIFY_INBOUND_MESSAGES`,
+    /// `DEFAULT_WABA_ID`).
+    pub platform: PlatformConfig,
+}
+
+/// Notifications and account defaults.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PlatformConfig {
+    /// `NOTIFY_TOPIC_ARN`: the SNS topic notifications go to; none, no notifications.
+    pub notify_topic_arn: Option<String>,
+    /// `NOTIFY_INBOUND_MESSAGES`: also notify every new inbound message.
+    pub notify_inbound: bool,
+    /// `DEFAULT_WABA_ID`: the WABA (Meta id or EUM `waba-…`) account actions use by default.
+    pub default_waba_id: Option<String>,
 }
 
 /// The shortest `SERVE_TOKEN` accepted.
@@ -62,7 +76,8 @@ impl Config {
     /// Reads `TABLE_NAME`, `DATA_DIR`, `DEFAULT_PHONE_NUMBER_ID`, `ORIGINATION_PHONE_NUMBER_ID`,
     /// `PHONE_NUMBERS`, `SENDER`, `MEDIA_BUCKET`, `META_API_VERSION`, `AUTO_DOWNLOAD_MEDIA`,
     /// `AUDIT_TTL_DAYS`, `ALLOWED_WABA_IDS`, `ALLOWED_PHONE_NUMBER_IDS` (comma-separated),
-    /// `INBOUND_CONCURRENCY`, `AUDIT_PROCESSED_RECORDS`, `KEEP_DELETED_CONTENT`, `DEFAULT_WABA_ID`,
+    /// `INBOUND_CONCURRENCY`, `AUDIT_PROCESSED_RECORDS`, `KEEP_DELETED_CONTENT`, `NOTIFY_TOPIC_ARN`,
+    /// `NOTIFY_INBOUND_MESSAGES`, `DEFAULT_WABA_ID`,
     /// `IAM_SCOPES`, `API_SCOPE_PREFIX`, `SERVE_TOKEN`, `SERVE_SCOPES`, `SERVE_PUBLIC_HOST`,
     /// `SERVE_MAX_BODY_BYTES`, `SERVE_HEADER_TIMEOUT_SECS`, `SERVE_BODY_TIMEOUT_SECS`.
     ///
@@ -179,9 +194,15 @@ impl Config {
             scope_prefix: non_empty("API_SCOPE_PREFIX"),
         };
         let serve = read_serve_options(&non_empty)?;
+        let platform = PlatformConfig {
+            notify_topic_arn: non_empty("NOTIFY_TOPIC_ARN"),
+            notify_inbound: read_bool(&non_empty, "NOTIFY_INBOUND_MESSAGES", false)?,
+            default_waba_id: non_empty("DEFAULT_WABA_ID"),
+        };
         Ok(Config {
             access,
             serve,
+            platform,
             store,
             sender,
             media,

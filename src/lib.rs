@@ -9,6 +9,7 @@
 //! - [`eum`]: the EUM Social sender (aws-sdk-socialmessaging).
 //! - [`media`]: the S3 and local-directory media stores.
 //! - [`metrics`]: CloudWatch Embedded Metric Format lines.
+//! - [`notify`]: notifications through SNS (`NOTIFY_TOPIC_ARN`).
 //! - [`serve`]: the local HTTP server that turns requests into API Gateway events.
 
 pub mod aws;
@@ -17,6 +18,7 @@ pub mod eum;
 pub mod intake;
 pub mod media;
 pub mod metrics;
+pub mod notify;
 pub mod serve;
 pub mod store;
 
@@ -37,7 +39,8 @@ pub async fn build_ctx(
     let _ = &*handlers::REGISTRY;
     let store = store::from_config(config).await?;
     let needs_aws = matches!(config.sender, SenderConfig::Eum)
-        || matches!(config.media, MediaConfig::S3 { .. });
+        || matches!(config.media, MediaConfig::S3 { .. })
+        || config.platform.notify_topic_arn.is_some();
     let shared = if needs_aws {
         Some(aws::shared_config().await)
     } else {
@@ -54,6 +57,15 @@ pub async fn build_ctx(
         }
     };
     let mut templates: Option<Arc<dyn handlers::ports::templates::TemplatesApi>> = None;
+    let mut platform = handlers::ctx::Platform {
+        notify_inbound: config.platform.notify_inbound,
+        default_waba_id: config.platform.default_waba_id.clone(),
+        ..Default::default()
+    };
+    if let (Some(topic), Some(shared)) = (&config.platform.notify_topic_arn, &shared) {
+        let client = aws_sdk_sns::Client::from_conf(aws::sns(shared).build());
+        platform.notifier = Some(Arc::new(notify::SnsNotifier::new(client, topic.clone())));
+    }
     let sender: Arc<dyn handlers::ports::Sender> = match (&config.sender, &shared) {
         (SenderConfig::Eum, Some(shared)) => {
             let bucket = match &config.media {
@@ -65,6 +77,7 @@ pub async fn build_ctx(
                 client.clone(),
                 bucket.clone(),
             )));
+            platform.account = Arc::new(eum::EumAccount::new(client.clone()));
             Arc::new(eum::EumSender::new(
                 client,
                 config.settings.meta_api_version.clone(),
@@ -73,7 +86,8 @@ pub async fn build_ctx(
         }
         _ => Arc::new(handlers::sandbox::SandboxSender::new(media.clone())),
     };
-    let ctx = handlers::Ctx::with(store, sender, media, config.settings.clone());
+    let ctx =
+        handlers::Ctx::with(store, sender, media, config.settings.clone()).with_platform(platform);
     // Without EUM Social, templates and flows live in memory (handlers::sandbox_templates).
     Ok(match templates {
         Some(templates) => ctx.with_templates(templates),

@@ -203,6 +203,14 @@ pub fn send(action: &str, status_code: i64, replayed: bool) {
     )]);
 }
 
+/// Emits one notification lost after its retry (`NotificationsLost`, by kind).
+pub fn notification_lost(kind: &str) {
+    write(&[line(
+        &[("Kind", kind)],
+        &[("NotificationsLost", 1.0, "Count")],
+    )]);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

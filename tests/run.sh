@@ -57,6 +57,8 @@ wait_port "$moto_port" || { cat "$tools/moto.log" >&2; echo "moto did not start"
 
 export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$ddb_port"
 export AWS_ENDPOINT_URL_S3="http://127.0.0.1:$moto_port"
+export AWS_ENDPOINT_URL_SNS="http://127.0.0.1:$moto_port"
+export AWS_ENDPOINT_URL_SQS="http://127.0.0.1:$moto_port"
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
 unset AWS_PROFILE AWS_SESSION_TOKEN TABLE_NAME DATA_DIR MEDIA_BUCKET SENDER ORIGINATION_PHONE_NUMBER_ID || true
 

@@ -20,6 +20,31 @@ struct App {
     settings: Settings,
     /// Templates and flows through EUM Social (the in-memory sandbox unless set).
     templates: Arc<dyn TemplatesApi>,
+    platform: Platform,
+}
+
+/// The account port, the notifier and their settings (`with_platform`).
+#[derive(Clone)]
+pub struct Platform {
+    /// EUM Social's account operations; [`crate::ports::account::LocalAccount`] in local mode.
+    pub account: Arc<dyn crate::ports::account::AccountApi>,
+    /// Where notifications go (`NOTIFY_TOPIC_ARN`); none when not configured.
+    pub notifier: Option<Arc<dyn crate::ports::notify::Notifier>>,
+    /// `NOTIFY_INBOUND_MESSAGES`: also notify every new inbound message.
+    pub notify_inbound: bool,
+    /// `DEFAULT_WABA_ID`: the WABA (Meta id or EUM `waba-…`) account actions use by default.
+    pub default_waba_id: Option<String>,
+}
+
+impl Default for Platform {
+    fn default() -> Self {
+        Platform {
+            account: Arc::new(crate::ports::account::LocalAccount),
+            notifier: None,
+            notify_inbound: false,
+            default_waba_id: None,
+        }
+    }
 }
 
 /// Settings the core needs (read from the environment by the binary).
@@ -112,6 +137,7 @@ impl Ctx {
             media,
             settings,
             templates: Arc::new(crate::sandbox_templates::SandboxTemplates::default()),
+            platform: Platform::default(),
         }))
     }
 
@@ -125,12 +151,32 @@ impl Ctx {
             media: app.media.clone(),
             settings: app.settings.clone(),
             templates,
+            platform: app.platform.clone(),
+        }))
+    }
+
+    /// The same context with the account port and notifier given.
+    #[must_use]
+    pub fn with_platform(self, platform: Platform) -> Self {
+        let app = &self.0;
+        Ctx(Arc::new(App {
+            store: app.store.clone(),
+            sender: app.sender.clone(),
+            media: app.media.clone(),
+            settings: app.settings.clone(),
+            templates: app.templates.clone(),
+            platform,
         }))
     }
 
     /// EUM Social's template and flow operations.
     pub fn templates(&self) -> &dyn TemplatesApi {
         self.0.templates.as_ref()
+    }
+
+    /// The account port, the notifier and their settings.
+    pub fn platform(&self) -> &Platform {
+        &self.0.platform
     }
 
     pub fn store(&self) -> &dyn Store {

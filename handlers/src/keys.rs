@@ -158,6 +158,81 @@ pub fn upload_key(now: &str, name: &str) -> String {
     format!("uploads/{day}/{name}")
 }
 
+/// `CALL#{callId}`: one WhatsApp call (Meta's `wacid.…`), merged from its `calls` webhooks.
+pub fn call(call_id: &str) -> String {
+    format!("CALL#{call_id}")
+}
+
+/// `CALL#{callId}#CUSTOMER`: the same call, listed under its customer (`gsi-itemType` partition
+/// [`item_type::calls_of_customer`]); the call itself is listed under its business phone.
+pub fn call_of_customer(call_id: &str) -> String {
+    format!("CALL#{call_id}#CUSTOMER")
+}
+
+/// `CUSTOMER#{customerId}`: a customer's preferences (marketing opt-out); the customer id is
+/// the wa_id, else the BSUID.
+pub fn customer(customer_id: &str) -> String {
+    format!("CUSTOMER#{customer_id}")
+}
+
+/// `CTWA#{waMessageId}`: the click-to-WhatsApp ad referral an inbound message carried.
+pub fn ctwa(wa_message_id: &str) -> String {
+    format!("CTWA#{wa_message_id}")
+}
+
+/// `GROUP#{groupId}`: a WhatsApp group the business manages.
+pub fn group(group_id: &str) -> String {
+    format!("GROUP#{group_id}")
+}
+
+/// `GROUP#{groupId}#MEMBER#{participant}`: one participant of a group.
+pub fn group_member(group_id: &str, participant: &str) -> String {
+    format!("GROUP#{group_id}#MEMBER#{participant}")
+}
+
+/// `CONTACT#{phone number id}#{contact phone}`: a WhatsApp Business app contact
+/// (`smb_app_state_sync`).
+pub fn contact(phone_number_id: &str, contact_phone: &str) -> String {
+    format!("CONTACT#{phone_number_id}#{contact_phone}")
+}
+
+/// `ACCOUNT#{wabaId}`: a WABA's state as its account webhooks report it (review decision, ban
+/// state, capabilities, last alert).
+pub fn account(waba_id: &str) -> String {
+    format!("ACCOUNT#{waba_id}")
+}
+
+/// `ACCOUNT_EVENT#{wabaId}#{field}#{delivery id}#{change index}`: one account webhook, typed.
+pub fn account_event(waba_id: &str, field: &str, delivery_id: &str, index: usize) -> String {
+    format!("ACCOUNT_EVENT#{waba_id}#{field}#{delivery_id}#{index}")
+}
+
+/// `PHONE_NAME#{display phone number}`: the display-name review of a business phone.
+pub fn phone_name(display_phone_number: &str) -> String {
+    format!("PHONE_NAME#{display_phone_number}")
+}
+
+/// `WABA#{meta waba id}`: a linked WABA as `get_config` last read it from EUM Social.
+pub fn linked_waba(waba_id: &str) -> String {
+    format!("WABA#{waba_id}")
+}
+
+/// `PHONE#{meta phone number id}`: a linked business phone as `get_config` last read it.
+pub fn linked_phone(meta_phone_number_id: &str) -> String {
+    format!("PHONE#{meta_phone_number_id}")
+}
+
+/// `PHONE_ALIAS#{id}`: another name of a linked phone (its EUM id, ARN, display or E.164
+/// digits), pointing at its Meta phone number id.
+pub fn phone_alias(alias: &str) -> String {
+    format!("PHONE_ALIAS#{alias}")
+}
+
+/// `WABA_ALIAS#{eum id}`: a linked WABA's EUM id (`waba-…`), pointing at its Meta id.
+pub fn waba_alias(eum_id: &str) -> String {
+    format!("WABA_ALIAS#{eum_id}")
+}
+
 /// `gsi-itemType` partition values. Only low-volume item types get one (the index is sparse).
 pub mod item_type {
     pub const TEMPLATE: &str = "TEMPLATE";
@@ -166,6 +241,45 @@ pub mod item_type {
     pub const FAILED_WEBHOOK_EVENT: &str = "WEBHOOK_EVENT#FAILED";
     /// Send intents still `pending` (in flight, or awaiting their status webhook).
     pub const PENDING_SEND: &str = "SEND#PENDING";
+
+    /// Linked WABAs and phones cached by `get_config`.
+    pub const LINKED_WABA: &str = "WABA";
+    pub const LINKED_PHONE: &str = "PHONE";
+
+    /// Calls of one business phone (Meta's phone number id), by start time.
+    pub fn calls_of_phone(phone_number_id: &str) -> String {
+        format!("CALL#{phone_number_id}")
+    }
+
+    /// Calls of one customer of one business phone, by start time.
+    pub fn calls_of_customer(phone_number_id: &str, customer_id: &str) -> String {
+        format!("CALL#{phone_number_id}#{customer_id}")
+    }
+
+    /// Click-to-WhatsApp referrals of one customer, newest first.
+    pub fn ctwa_of_customer(customer_id: &str) -> String {
+        format!("CTWA#{customer_id}")
+    }
+
+    /// Groups of one business phone.
+    pub fn groups_of_phone(phone_number_id: &str) -> String {
+        format!("GROUP#{phone_number_id}")
+    }
+
+    /// Participants of one group.
+    pub fn group_members(group_id: &str) -> String {
+        format!("GROUP_MEMBER#{group_id}")
+    }
+
+    /// Account webhooks (alerts, updates, reviews, capabilities, security) of one WABA.
+    pub fn account_events(waba_id: &str) -> String {
+        format!("ACCOUNT_EVENT#{waba_id}")
+    }
+
+    /// Contacts of one business phone (WhatsApp Business app).
+    pub fn contacts_of_phone(phone_number_id: &str) -> String {
+        format!("CONTACT#{phone_number_id}")
+    }
 
     /// Kept webhook fields (account_update, ...) by field name.
     pub fn webhook_field(field: &str) -> String {

@@ -30,6 +30,7 @@ pub mod media;
 pub mod model;
 pub mod outbound;
 pub mod params;
+pub mod platform;
 pub mod ports;
 pub mod redact;
 pub mod registry;

@@ -34,6 +34,12 @@ pub enum Category {
     Utility,
     /// Operating the function: replaying failed webhook records.
     Operations,
+    /// Calls: permissions, call events, call logs.
+    Calling,
+    /// Click-to-WhatsApp ad conversions: datasets and conversion events.
+    Conversions,
+    /// Customers: preferences and what is known about them.
+    Customers,
 }
 
 /// What a caller must be allowed to do to run an action (API scopes). `read` actions have no

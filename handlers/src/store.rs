@@ -126,6 +126,17 @@ pub struct StatusUpdate {
     pub now: String,
 }
 
+/// The part of a [`Store::merge_record`] that only moves forward: its attributes are written
+/// only when the stored item's `rank_attr` is absent or lower than `rank`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Forward {
+    /// The attribute holding the rank (`statusRank`, `preferenceRank`, ...).
+    pub rank_attr: &'static str,
+    pub rank: i64,
+    /// A JSON object: the attributes set with the rank.
+    pub attrs: Value,
+}
+
 /// A page request: at most `limit` items after the position `cursor` names.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PageRequest {
@@ -263,6 +274,19 @@ pub trait Store: Send + Sync {
     /// Any item by its pk, as JSON (templates, quality, webhook events). Callers that know the
     /// item's type use [`get_item_as`].
     async fn get_item(&self, pk: &str) -> Result<Option<Value>, StoreError>;
+
+    /// Merges attributes into the item `pk`, creating it when absent. Every attribute of `set`
+    /// (a JSON object) is written, except `createdAt`, which an existing item keeps; the
+    /// attributes of `forward` only when the stored `forward.rank_attr` is absent or lower than
+    /// `forward.rank` (an older or equal state changes nothing). Each part is idempotent and the
+    /// parts commute, so a redelivery or an out-of-order event never moves the item backwards.
+    /// Returns true when `forward` was applied (false when none was given or it was older).
+    async fn merge_record(
+        &self,
+        pk: &str,
+        set: &Value,
+        forward: Option<&Forward>,
+    ) -> Result<bool, StoreError>;
 
     /// Items of one `gsi-itemType` partition, newest first.
     async fn list_by_item_type(

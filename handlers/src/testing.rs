@@ -56,6 +56,14 @@ impl Store for NullStore {
     async fn put_quality(&self, _: &QualityItem) -> Result<bool, StoreError> {
         Ok(true)
     }
+    async fn merge_record(
+        &self,
+        _: &str,
+        _: &serde_json::Value,
+        forward: Option<&crate::store::Forward>,
+    ) -> Result<bool, StoreError> {
+        Ok(forward.is_some())
+    }
     async fn get_message(&self, _: &str) -> Result<Option<MessageItem>, StoreError> {
         Ok(None)
     }

@@ -2,6 +2,10 @@
 //! aws-sdk-socialmessaging. Throttling is retried by the SDK's retry configuration (with
 //! backoff) before it is answered as 429.
 
+mod account;
+
+pub use account::EumAccount;
+
 use async_trait::async_trait;
 use aws_sdk_socialmessaging::Client;
 use aws_sdk_socialmessaging::error::{ProvideErrorMetadata, SdkError};

@@ -140,6 +140,15 @@ impl<H: Hooks> Store for HookedStore<H> {
     async fn get_item(&self, pk: &str) -> Result<Option<Value>, StoreError> {
         self.inner.get_item(pk).await
     }
+    async fn merge_record(
+        &self,
+        pk: &str,
+        set: &Value,
+        forward: Option<&handlers::store::Forward>,
+    ) -> Result<bool, StoreError> {
+        self.hooks.write("merge_record", &[pk])?;
+        self.inner.merge_record(pk, set, forward).await
+    }
     async fn list_by_item_type(
         &self,
         pk: &str,

@@ -164,6 +164,23 @@ async fn run_inbound_events(store: std::sync::Arc<dyn Store>) {
                         handlers::keys::quality(value["display_phone_number"].as_str().unwrap());
                     assert!(store.get_item(&pk).await.unwrap().is_some(), "{name}");
                 }
+                field if handlers::platform::FIELDS.contains(&field) => {
+                    // typed: its own item or an update, never only a kept blob
+                    let typed = &answer["data"]["reports"][0]["counts"]["typed"];
+                    assert!(typed.as_u64().unwrap_or(0) >= 1, "{name}: {answer}");
+                    let kept = store
+                        .list_by_item_type(
+                            &handlers::keys::item_type::webhook_field(field),
+                            &PageRequest {
+                                limit: 10,
+                                cursor: None,
+                            },
+                        )
+                        .await
+                        .unwrap();
+                    assert!(kept.items.is_empty(), "{name}: {field} is typed, not kept");
+                    crate::platform::assert_typed_item(store.as_ref(), field, value).await;
+                }
                 field => {
                     let kept = store
                         .list_by_item_type(
@@ -236,7 +253,8 @@ async fn every_inbound_event_is_stored_on_dynamodb() {
 
 #[tokio::test]
 async fn every_action_event_succeeds_on_a_seeded_store() {
-    let ctx = ctx(embedded_store());
+    // the account actions reach EUM Social's stand-in; sends go through the sandbox
+    let (ctx, _standin) = crate::platform::platform_ctx(embedded_store(), 1).await;
     // the customer of the events wrote just now (the 24-hour window is open), and sent an image
     intake::handle(&ctx, load("events/inbound/text.json"))
         .await

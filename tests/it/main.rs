@@ -2,8 +2,10 @@
 //! `AWS_ENDPOINT_URL_DYNAMODB` (set by `tests/run.sh`, which starts DynamoDB Local).
 
 mod batch;
+mod calling;
 mod cli;
 mod conversation_merge;
+mod customers;
 mod doubles;
 mod embedded_store;
 mod errors;
@@ -16,6 +18,10 @@ mod idempotent_sends;
 mod intake;
 mod lifecycle;
 mod media_keys;
+mod notifications;
+mod platform;
+mod platform_standin;
+mod platform_store;
 mod reliability;
 mod scopes;
 mod serve;

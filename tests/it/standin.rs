@@ -202,10 +202,6 @@ async fn answer(
     let out = match (seen.method.as_str(), seen.path.as_str()) {
         _ if queued.is_some() => queued.unwrap_or_default(),
         // Templates and flows (tests/it/templates.rs, flows.rs): what EUM answers by default.
-        ("GET", "/v1/whatsapp/waba/details") => json!({"account": linked_account(&seen.query)}),
-        ("GET", "/v1/whatsapp/waba/list") => {
-            json!({"linkedAccounts": [linked_account("id=waba-fb2594b8a7974770b128a409e2a1c0d3")]})
-        }
         ("GET", "/v1/whatsapp/template/list") => json!({"templates": []}),
         ("POST", "/v1/whatsapp/template/put" | "/v1/whatsapp/template/create") => {
             json!({"metaTemplateId": format!("16895569081{n:05}"), "templateStatus": "PENDING", "category": "UTILITY"})
@@ -245,6 +241,11 @@ async fn answer(
             json!({"mimeType": "image/jpeg", "fileSize": size})
         }
         ("DELETE", "/v1/whatsapp/media") => json!({"success": true}),
+        (method, path)
+            if path.starts_with("/v1/whatsapp/waba") || path.starts_with("/v1/whatsapp/call") =>
+        {
+            crate::platform_standin::standin_answer(method, path, &seen.query, &body)
+        }
         _ => json!({}),
     };
     Ok(Response::builder()

@@ -552,8 +552,9 @@ async fn stored_attributes_keep_their_text<S: Store + 'static>(store: Arc<S>) {
     )
     .await
     .unwrap();
-    let kept =
-        envelope(json!([{"field": "account_update", "value": {"event": "VERIFIED_ACCOUNT"}}]));
+    let kept = envelope(
+        json!([{"field": "partner_solutions", "value": {"event": "SOLUTION_CREATED", "solution_id": "1715120619246906"}}]),
+    );
     intake::handle(&ctx, sns_event(&[("raw-4", kept)]))
         .await
         .unwrap();
@@ -611,7 +612,7 @@ async fn stored_attributes_keep_their_text<S: Store + 'static>(store: Arc<S>) {
     );
     let field = raw(keys::webhook_field_event(
         WABA,
-        "account_update",
+        "partner_solutions",
         "raw-4",
         0,
     ))
@@ -620,7 +621,7 @@ async fn stored_attributes_keep_their_text<S: Store + 'static>(store: Arc<S>) {
         (&field["itemType"], &field["kind"], &field["outcome"]),
         (
             &json!("WEBHOOK_EVENT"),
-            &json!("account_update"),
+            &json!("partner_solutions"),
             &json!("kept")
         )
     );

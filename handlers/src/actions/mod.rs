@@ -2,6 +2,7 @@
 //! `SPEC` the registry stores. To add an action, add its file and one line to [`ALL`].
 
 pub mod archive_conversation;
+pub mod create_dataset;
 pub mod create_flow;
 pub mod create_template;
 pub mod create_template_from_library;
@@ -11,13 +12,19 @@ pub mod delete_template;
 pub mod deprecate_flow;
 pub mod download_media;
 mod flow_common;
+pub mod get_call_logs;
+pub mod get_call_permission;
+pub mod get_config;
 pub mod get_conversation;
 pub mod get_conversations;
+pub mod get_customer;
 pub mod get_flow;
 pub mod get_flow_preview;
 pub mod get_media_url;
 pub mod get_message;
 pub mod get_messages;
+pub mod get_phone_number;
+pub mod get_quality;
 pub mod get_stats;
 pub mod get_template;
 pub mod get_templates;
@@ -32,9 +39,13 @@ pub mod mark_conversation_read;
 pub mod mark_read;
 pub mod ping;
 pub mod publish_flow;
+pub mod register_webhook;
 pub mod replay_webhook_events;
+pub mod request_call_permission;
 pub mod send_audio;
+pub mod send_call_event;
 pub mod send_contacts;
+pub mod send_conversion_event;
 pub mod send_cta_url;
 pub mod send_document;
 pub mod send_flow;
@@ -48,8 +59,10 @@ pub mod send_sticker;
 pub mod send_template;
 pub mod send_text;
 pub mod send_video;
+pub mod set_customer_preferences;
 pub mod simulate_status;
 pub mod sync_templates;
+pub mod update_call_settings;
 pub mod update_flow;
 pub mod update_flow_assets;
 pub mod update_template;
@@ -109,4 +122,17 @@ pub static ALL: &[ActionSpec] = &[
     deprecate_flow::SPEC,
     delete_flow::SPEC,
     send_flow::SPEC,
+    get_config::SPEC,
+    get_phone_number::SPEC,
+    get_quality::SPEC,
+    register_webhook::SPEC,
+    update_call_settings::SPEC,
+    get_call_permission::SPEC,
+    request_call_permission::SPEC,
+    send_call_event::SPEC,
+    get_call_logs::SPEC,
+    create_dataset::SPEC,
+    send_conversion_event::SPEC,
+    get_customer::SPEC,
+    set_customer_preferences::SPEC,
 ];

@@ -155,6 +155,14 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<SendOutput, HandlerError> {
     if !components.is_empty() {
         template["components"] = Value::Array(components);
     }
+    crate::platform::customers::check_marketing(
+        ctx,
+        &p.name,
+        &p.language,
+        p.common.to.as_deref(),
+        p.common.recipient.as_deref(),
+    )
+    .await?;
     let out = Outgoing {
         kind: "template",
         body: template,

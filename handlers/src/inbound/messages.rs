@@ -95,12 +95,18 @@ pub(super) async fn process_messages(
         }
         report.message_ids.push(item.wa_message_id.clone());
         push_lag(report, &item.received_at, now);
+        tolerate(
+            crate::platform::customers::record_referral(ctx, &item, &customer_id).await,
+            "click-to-WhatsApp referral",
+            report,
+        )?;
         let wants_media = ctx.settings().auto_download_media
             && item.media.as_ref().is_some_and(|m| m.id.is_some());
         match outcome {
             Recorded::New => {
                 report.counts.messages += 1;
                 report.new_types.push(item.kind.clone().unwrap_or_default());
+                crate::platform::notify::new_inbound(ctx, &item, &customer_id).await;
                 if wants_media {
                     copy_media(ctx, envelope, &phone_number_id, &item.wa_message_id, report).await;
                 }

@@ -91,8 +91,15 @@ pub struct Counts {
     pub quality: u32,
     pub kept: u32,
     pub poison: u32,
+    /// Items written or updated from typed account fields (calls, customers, groups, alerts, …).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub typed: u32,
     pub media_fetched: u32,
     pub media_failed: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// Bodies up to this many bytes are kept whole in the audit item of a failed or partial record;
@@ -112,7 +119,15 @@ pub async fn process_delivery(
     ctx: &Ctx,
     delivery: &Delivery<'_>,
 ) -> Result<RecordReport, StoreError> {
-    process(ctx, delivery, None).await
+    let report = process(ctx, delivery, None).await?;
+    if report.counts.poison > 0 {
+        crate::platform::notify::publish(
+            ctx,
+            crate::platform::notify::poison(delivery.id, &report.errors),
+        )
+        .await;
+    }
+    Ok(report)
 }
 
 /// Processes a stored failed or partial record again (`replay_webhook_events`). As
@@ -339,7 +354,9 @@ async fn process_entry(
                         continue;
                     }
                 };
+                let applied_before = report.applied_statuses.len();
                 messages::process_messages(ctx, envelope, &value, waba_id, now, report).await?;
+                crate::platform::notify::failed_statuses(ctx, &value, applied_before, report).await;
                 if !value.errors.is_empty() {
                     fields::keep_field(
                         store,
@@ -360,6 +377,7 @@ async fn process_entry(
             field @ ("message_template_status_update"
             | "message_template_quality_update"
             | "template_category_update") => {
+                let before = report.counts.templates;
                 fields::record_template(
                     store,
                     field,
@@ -371,11 +389,16 @@ async fn process_entry(
                     report,
                 )
                 .await?;
+                if report.counts.templates > before {
+                    crate::platform::notify::on_field(ctx, &change.field, &change.value, waba_id)
+                        .await;
+                }
             }
             "flows" => {
                 fields::record_flow(store, &change.value, index, waba_id, now, report).await?;
             }
             "phone_number_quality_update" => {
+                let before = report.counts.quality;
                 fields::record_quality(
                     store,
                     &change.value,
@@ -386,8 +409,35 @@ async fn process_entry(
                     report,
                 )
                 .await?;
+                let newest = report.counts.quality > before;
+                tolerate(
+                    crate::platform::quality::after_update(
+                        ctx,
+                        delivery.id,
+                        index,
+                        &change.value,
+                        waba_id,
+                        &event_at,
+                        newest,
+                    )
+                    .await,
+                    "quality history",
+                    report,
+                )?;
             }
             field => {
+                let typed = (
+                    delivery.id,
+                    waba_id,
+                    field,
+                    index,
+                    &change.value,
+                    &*event_at,
+                    now,
+                );
+                if crate::platform::record_typed(ctx, typed, report).await? {
+                    continue;
+                }
                 fields::keep_field(
                     store,
                     delivery,

@@ -64,7 +64,11 @@ pub(super) fn check_fields(common: &SendCommon) -> Result<(), HandlerError> {
     for (field, value, max) in [
         (
             "phoneNumberId",
-            common.phone_number_id.as_deref(),
+            // An ARN names a linked phone; the Meta id it resolves to is checked after.
+            common
+                .phone_number_id
+                .as_deref()
+                .filter(|p| !p.starts_with("arn:")),
             MAX_PHONE_ID_LEN,
         ),
         (

@@ -94,10 +94,18 @@ pub async fn send(
 ) -> Result<SendOutput, HandlerError> {
     let (mut customer_id, mut wa_id, user_id) = common::recipient(common)?;
     common::check_fields(common)?;
-    let phone = params::phone_number_id(common.phone_number_id.as_deref(), ctx.default_phone())?;
+    // A phone named by its EUM id, ARN or display number (cached by get_config).
+    let named = crate::platform::phones::named(ctx, common.phone_number_id.as_deref()).await?;
+    let phone = match &named {
+        Some((meta, _)) => meta.clone(),
+        None => params::phone_number_id(common.phone_number_id.as_deref(), ctx.default_phone())?,
+    };
     common::check_stored("phoneNumberId", &phone, common::MAX_PHONE_ID_LEN)?;
-    let origination =
-        ctx.origination(common.origination_phone_number_id.as_deref(), Some(&phone))?;
+    let origination = ctx.origination(
+        (common.origination_phone_number_id.as_deref())
+            .or(named.as_ref().map(|(_, eum)| eum.as_str())),
+        Some(&phone),
+    )?;
     common::check_stored(
         "originationPhoneNumberId",
         &origination,

@@ -1,6 +1,8 @@
 //! The outbound ports: sending through EUM Social (or the local sandbox) and keeping media
 //! (S3 or a local directory). The root crate implements them; the core only sees these traits.
 
+pub mod account;
+pub mod notify;
 pub mod templates;
 
 use async_trait::async_trait;

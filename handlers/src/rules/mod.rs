@@ -192,3 +192,42 @@ pub fn merge_conversation(
     }
     conv
 }
+
+/// [`crate::store::Store::merge_record`] over a stored item (JSON): `set`'s attributes written
+/// (an existing `createdAt` kept), `forward`'s only when the stored rank is absent or lower.
+/// Returns the merged item and whether `forward` was applied.
+pub fn merge_record(
+    existing: Option<serde_json::Value>,
+    pk: &str,
+    set: &serde_json::Value,
+    forward: Option<&crate::store::Forward>,
+) -> (serde_json::Value, bool) {
+    use serde_json::Value;
+    let mut item = match existing {
+        Some(Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    };
+    let had_created = item.contains_key(crate::model::attr::CREATED_AT);
+    item.insert(crate::keys::PK.into(), Value::String(pk.to_string()));
+    for (name, value) in set.as_object().into_iter().flatten() {
+        if name == crate::model::attr::CREATED_AT && had_created {
+            continue;
+        }
+        item.insert(name.clone(), value.clone());
+    }
+    let mut applied = false;
+    if let Some(f) = forward {
+        let stored = item.get(f.rank_attr).and_then(Value::as_i64);
+        if stored.is_none_or(|r| r < f.rank) {
+            for (name, value) in f.attrs.as_object().into_iter().flatten() {
+                if name == crate::model::attr::CREATED_AT && had_created {
+                    continue;
+                }
+                item.insert(name.clone(), value.clone());
+            }
+            item.insert(f.rank_attr.into(), Value::from(f.rank));
+            applied = true;
+        }
+    }
+    (Value::Object(item), applied)
+}

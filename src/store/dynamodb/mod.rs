@@ -36,8 +36,8 @@ use handlers::model::{
     ConversationItem, MediaPart, MessageItem, QualityItem, TemplateItem, WebhookEventItem,
 };
 use handlers::store::{
-    Annotation, ConversationEvent, ConversationTouch, CustomerLink, Page, PageRequest, Recorded,
-    StatusApplied, StatusUpdate, Store, StoreError,
+    Annotation, ConversationEvent, ConversationTouch, CustomerLink, Forward, Page, PageRequest,
+    Recorded, StatusApplied, StatusUpdate, Store, StoreError,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -303,6 +303,15 @@ impl Store for DynamoStore {
 
     async fn create_record(&self, item: &Value) -> Result<bool, StoreError> {
         self.put_new(item).await
+    }
+
+    async fn merge_record(
+        &self,
+        pk: &str,
+        set: &Value,
+        forward: Option<&Forward>,
+    ) -> Result<bool, StoreError> {
+        self.merge_attrs(pk, set, forward).await
     }
 
     async fn get_item(&self, pk: &str) -> Result<Option<Value>, StoreError> {

@@ -252,3 +252,56 @@ impl DynamoStore {
         Ok(updated.is_some())
     }
 }
+
+impl DynamoStore {
+    /// [`handlers::Store::merge_record`]: an unconditional `UpdateItem` of `set` (`createdAt`
+    /// with `if_not_exists`) and, at the same time, a conditional one of `forward` (condition
+    /// `attribute_not_exists(rank) OR rank < :rank`). Each is idempotent and they commute.
+    pub(super) async fn merge_attrs(
+        &self,
+        pk: &str,
+        set: &serde_json::Value,
+        forward: Option<&handlers::store::Forward>,
+    ) -> Result<bool, StoreError> {
+        let expr = |attrs: &serde_json::Value| -> Result<Expr, StoreError> {
+            let mut e = Expr::default();
+            for (name, value) in attrs.as_object().into_iter().flatten() {
+                let value = to_av(value)?;
+                match name.as_str() {
+                    keys::PK => {}
+                    attr::CREATED_AT => e.set_if_absent(name, value),
+                    _ => e.set(name, value),
+                }
+            }
+            Ok(e)
+        };
+        let plain = async {
+            let e = expr(set)?;
+            if e.update_expression().is_empty() {
+                return Ok(());
+            }
+            self.update(pk, e, None, "UpdateItem(merge)")
+                .await
+                .map(|_| ())
+        };
+        let ranked = async {
+            let Some(f) = forward else {
+                return Ok(false);
+            };
+            let mut e = expr(&f.attrs)?;
+            e.set(f.rank_attr, AttributeValue::N(f.rank.to_string()));
+            let (rank, new_rank) = (
+                e.name(f.rank_attr),
+                e.value(AttributeValue::N(f.rank.to_string())),
+            );
+            let condition = format!("attribute_not_exists({rank}) OR {rank} < {new_rank}");
+            Ok(self
+                .update(pk, e, Some(condition), "UpdateItem(merge forward)")
+                .await?
+                .is_some())
+        };
+        let (plain, ranked) = tokio::join!(plain, ranked);
+        plain?;
+        ranked
+    }
+}

@@ -8,8 +8,8 @@ use handlers::model::{
 };
 use handlers::rules;
 use handlers::store::{
-    Annotation, ConversationEvent, ConversationTouch, CustomerLink, Page, PageRequest, Recorded,
-    StatusApplied, StatusUpdate, Store, StoreError,
+    Annotation, ConversationEvent, ConversationTouch, CustomerLink, Forward, Page, PageRequest,
+    Recorded, StatusApplied, StatusUpdate, Store, StoreError,
 };
 use serde_json::Value;
 
@@ -268,6 +268,22 @@ impl Store for EmbeddedStore {
             }
             w.put(&pk, &item)?;
             Ok(true)
+        })
+        .await
+    }
+
+    async fn merge_record(
+        &self,
+        pk: &str,
+        set: &Value,
+        forward: Option<&Forward>,
+    ) -> Result<bool, StoreError> {
+        let (pk, set, forward) = (pk.to_string(), set.clone(), forward.cloned());
+        self.write("merge_record", move |w| {
+            let old = w.get::<Value>(&pk)?;
+            let (merged, applied) = handlers::rules::merge_record(old, &pk, &set, forward.as_ref());
+            w.put(&pk, &merged)?;
+            Ok(applied)
         })
         .await
     }
