@@ -254,16 +254,3 @@ async fn answer(
         .body(Full::new(Bytes::from(out.to_string())))
         .unwrap())
 }
-
-/// A linked WABA as `GetLinkedWhatsAppBusinessAccount` describes it, for the EUM id in `query`.
-fn linked_account(query: &str) -> Value {
-    let id = query
-        .split('&')
-        .find_map(|kv| kv.strip_prefix("id="))
-        .unwrap_or("waba-fb2594b8a7974770b128a409e2a1c0d3");
-    json!({
-        "arn": format!("arn:aws:social-messaging:us-east-1:123456789012:waba/{}", id.trim_start_matches("waba-")),
-        "id": id, "wabaId": "102290129340398", "registrationStatus": "COMPLETE",
-        "linkDate": 1763600000, "wabaName": "Example Shop", "eventDestinations": [], "phoneNumbers": []
-    })
-}
