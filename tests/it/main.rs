@@ -12,6 +12,7 @@ mod events;
 mod fuzz;
 mod helpers;
 mod idempotent_sends;
+mod inbox_phones;
 mod intake;
 mod media_keys;
 mod reliability;

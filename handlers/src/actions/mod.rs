@@ -14,6 +14,7 @@ pub mod health;
 pub mod help;
 mod interactive;
 pub mod list_actions;
+pub mod list_inbox_phones;
 pub mod mark_conversation_read;
 pub mod mark_read;
 pub mod ping;
@@ -70,4 +71,5 @@ pub static ALL: &[ActionSpec] = &[
     health::SPEC,
     get_stats::SPEC,
     replay_webhook_events::SPEC,
+    list_inbox_phones::SPEC,
 ];
