@@ -71,6 +71,13 @@ enum Command {
         /// Address to listen on
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:3000")]
         addr: String,
+        /// Webhook events (JSON files) an empty embedded store is seeded with on start, so that
+        /// the inbox at / shows conversations on the first run
+        #[arg(long, value_name = "DIR", default_value = "events/inbound")]
+        seed: PathBuf,
+        /// Start with an empty store (no seeding)
+        #[arg(long)]
+        no_seed: bool,
     },
     /// Create the DynamoDB table and its indexes (needs TABLE_NAME); idempotent
     CreateTable,
@@ -100,7 +107,11 @@ async fn main() -> ExitCode {
     lambda_runtime::tracing::init_default_subscriber_with_writer(std::io::stderr);
     let result = match cli.command {
         Command::Invoke { file } => invoke(&file).await,
-        Command::Serve { addr } => serve_cmd(&addr).await,
+        Command::Serve {
+            addr,
+            seed,
+            no_seed,
+        } => serve_cmd(&addr, (!no_seed).then_some(seed.as_path())).await,
         Command::CreateTable => create_table().await,
         Command::Schema => {
             println!(
@@ -166,11 +177,45 @@ async fn invoke(path: &Path) -> Result<ExitCode, BoxError> {
     }
 }
 
-async fn serve_cmd(addr: &str) -> Result<ExitCode, BoxError> {
+async fn serve_cmd(addr: &str, seed: Option<&Path>) -> Result<ExitCode, BoxError> {
     let config = Config::from_env()?;
     let ctx = build_ctx(&config).await?;
+    if let (Some(dir), StoreConfig::Embedded { .. }) = (seed, &config.store) {
+        seed_store(&ctx, dir).await?;
+    }
     serve::run(ctx, addr, config.serve.clone()).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Runs each webhook event of `dir` (sorted by name) through the intake, as `POST /events`
+/// would, when the store holds no conversation yet and the directory exists.
+async fn seed_store(ctx: &handlers::Ctx, dir: &Path) -> Result<(), BoxError> {
+    if !dir.is_dir() || !ctx.store().list_inbox_phones(1).await?.is_empty() {
+        return Ok(());
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    let mut seeded = 0;
+    for file in &files {
+        let event = std::fs::read_to_string(file)
+            .map_err(BoxError::from)
+            .and_then(|text| serde_json::from_str::<Value>(&text).map_err(BoxError::from));
+        match event {
+            Ok(event) => match intake::handle(ctx, event).await {
+                Ok(_) => seeded += 1,
+                Err(e) => tracing::warn!(file = %file.display(), error = %e, "seed event failed"),
+            },
+            Err(e) => tracing::warn!(file = %file.display(), error = %e, "seed event unreadable"),
+        }
+    }
+    eprintln!(
+        "seeded the empty store with {seeded} webhook events from {} (--no-seed starts empty)",
+        dir.display()
+    );
+    Ok(())
 }
 
 async fn create_table() -> Result<ExitCode, BoxError> {
