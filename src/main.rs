@@ -181,41 +181,15 @@ async fn serve_cmd(addr: &str, seed: Option<&Path>) -> Result<ExitCode, BoxError
     let config = Config::from_env()?;
     let ctx = build_ctx(&config).await?;
     if let (Some(dir), StoreConfig::Embedded { .. }) = (seed, &config.store) {
-        seed_store(&ctx, dir).await?;
+        if let Some(seeded) = serve::seed(&ctx, dir).await? {
+            eprintln!(
+                "seeded the empty store with {seeded} webhook events from {} (--no-seed starts empty)",
+                dir.display()
+            );
+        }
     }
     serve::run(ctx, addr, config.serve.clone()).await?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Runs each webhook event of `dir` (sorted by name) through the intake, as `POST /events`
-/// would, when the store holds no conversation yet and the directory exists.
-async fn seed_store(ctx: &handlers::Ctx, dir: &Path) -> Result<(), BoxError> {
-    if !dir.is_dir() || !ctx.store().list_inbox_phones(1).await?.is_empty() {
-        return Ok(());
-    }
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|path| path.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    let mut seeded = 0;
-    for file in &files {
-        let event = std::fs::read_to_string(file)
-            .map_err(BoxError::from)
-            .and_then(|text| serde_json::from_str::<Value>(&text).map_err(BoxError::from));
-        match event {
-            Ok(event) => match intake::handle(ctx, event).await {
-                Ok(_) => seeded += 1,
-                Err(e) => tracing::warn!(file = %file.display(), error = %e, "seed event failed"),
-            },
-            Err(e) => tracing::warn!(file = %file.display(), error = %e, "seed event unreadable"),
-        }
-    }
-    eprintln!(
-        "seeded the empty store with {seeded} webhook events from {} (--no-seed starts empty)",
-        dir.display()
-    );
-    Ok(())
 }
 
 async fn create_table() -> Result<ExitCode, BoxError> {

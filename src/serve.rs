@@ -29,6 +29,7 @@
 mod gateway;
 pub mod live;
 mod page;
+mod seed;
 
 use std::convert::Infallible;
 use std::fmt;
@@ -53,6 +54,7 @@ use tokio::net::TcpListener;
 
 use crate::intake::{self, ApiAccess, Scopes};
 pub use live::Live;
+pub use seed::seed;
 
 /// A response body: whole (JSON, the page's files) or streamed (`/live`).
 type Body = BoxBody<Bytes, Infallible>;

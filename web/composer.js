@@ -44,6 +44,7 @@ export function setupComposer({ current, onSent }) {
   let replyTo = null;
   let file = null;
   let templates = null;
+  let lastOpen = null;
 
   const fail = (e) => { error.textContent = e.message || String(e); };
   const busy = (on) => { form.toggleAttribute('aria-busy', on); $('send').disabled = on; $('template-send').disabled = on; };
@@ -72,7 +73,9 @@ export function setupComposer({ current, onSent }) {
       ? `Customer-service window open until ${fullTime(w.until)}`
       : 'The 24-hour window is closed: WhatsApp only delivers templates until the customer writes again.';
     $('free-form').hidden = !w.open;
-    $('template').open = !w.open || $('template').open;
+    // Templates are the only way while the window is closed; folded away while it is open.
+    if (w.open !== lastOpen) $('template').open = !w.open;
+    lastOpen = w.open;
   }
 
   async function send(action, params) {
@@ -167,6 +170,7 @@ export function setupComposer({ current, onSent }) {
 
   return {
     show() {
+      lastOpen = null;
       form.hidden = false;
       error.textContent = '';
       setReply(null);

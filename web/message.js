@@ -18,8 +18,10 @@ const TICKS = {
  */
 export function messageView(m, ctx) {
   const outbound = m.direction === 'OUTBOUND';
-  const kind = m.type || 'unknown';
-  const classes = ['msg', outbound ? 'out' : 'in', `kind-${kind.replace(/[^a-z_]/gi, '')}`];
+  // A status can arrive for a message this store never saw sent (from another tool): only
+  // its status is known.
+  const kind = m.type || (m.direction === 'OUTBOUND' ? 'status-only' : 'unknown');
+  const classes = ['msg', outbound ? 'out' : 'in', `kind-${kind.replace(/[^a-z_-]/gi, '')}`];
   if (kind === 'system') classes.push('system');
   const item = el('li', {
     class: classes.join(' '),
@@ -143,6 +145,8 @@ function body(m, kind, ctx) {
       return [el('p', {}, m.system?.body || m.text || `System update (${m.system?.type || 'unknown'})`)];
     case 'template':
       return [templateView(m)];
+    case 'status-only':
+      return [el('p', { class: 'muted' }, 'Sent from outside this inbox: only its delivery status is known.')];
     case 'unsupported':
     default:
       return [unsupported(m, kind)];

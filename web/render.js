@@ -98,7 +98,7 @@ export function numberOf(conversation) {
 
 /** One line saying what a message is, for quotes and the reply bar. */
 export function summary(message) {
-  if (!message) return 'a message that is not loaded';
+  if (!message) return 'a message not shown in this thread';
   if (message.deletedAt) return 'This message was deleted';
   const kind = message.type || 'message';
   const text = message.text

@@ -2,6 +2,7 @@
 //! `AWS_ENDPOINT_URL_DYNAMODB` (set by `tests/run.sh`, which starts DynamoDB Local).
 
 mod batch;
+mod browser;
 mod cli;
 mod conversation_merge;
 mod doubles;
@@ -20,3 +21,4 @@ mod scopes;
 mod serve;
 mod standin;
 mod store_conformance;
+mod webdriver;
