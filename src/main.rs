@@ -180,13 +180,13 @@ async fn invoke(path: &Path) -> Result<ExitCode, BoxError> {
 async fn serve_cmd(addr: &str, seed: Option<&Path>) -> Result<ExitCode, BoxError> {
     let config = Config::from_env()?;
     let ctx = build_ctx(&config).await?;
-    if let (Some(dir), StoreConfig::Embedded { .. }) = (seed, &config.store) {
-        if let Some(seeded) = serve::seed(&ctx, dir).await? {
-            eprintln!(
-                "seeded the empty store with {seeded} webhook events from {} (--no-seed starts empty)",
-                dir.display()
-            );
-        }
+    if let (Some(dir), StoreConfig::Embedded { .. }) = (seed, &config.store)
+        && let Some(seeded) = serve::seed(&ctx, dir).await?
+    {
+        eprintln!(
+            "seeded the empty store with {seeded} webhook events from {} (--no-seed starts empty)",
+            dir.display()
+        );
     }
     serve::run(ctx, addr, config.serve.clone()).await?;
     Ok(ExitCode::SUCCESS)

@@ -169,9 +169,8 @@ pub async fn serve_with(
         let guard = guard.clone();
         let live = live.clone();
         tokio::spawn(async move {
-            let service = service_fn(move |req| {
-                route(ctx.clone(), guard.clone(), live.clone(), req, peer)
-            });
+            let service =
+                service_fn(move |req| route(ctx.clone(), guard.clone(), live.clone(), req, peer));
             if let Err(e) = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(header_timeout)
@@ -390,10 +389,9 @@ async fn answer(
     }
     let request = gateway::api_gateway_request(&parts, &bytes, peer, guard.scopes);
     let response = intake::handle_http_api(&ctx, &ApiAccess::default(), &request).await;
-    if parts.method == hyper::Method::POST && (200..300).contains(&response.status_code) {
-        if let Some(action) = changing_action(&bytes) {
-            live.notify(&json!({"source": "action", "action": action}));
-        }
+    let succeeded = (200..300).contains(&response.status_code);
+    if let (true, Some(action)) = (succeeded, changing_action(&bytes)) {
+        live.notify(&json!({"source": "action", "action": action}));
     }
     let status = u16::try_from(response.status_code)
         .ok()

@@ -73,7 +73,9 @@ fn the_inbox_works_in_a_real_browser() {
             std::env::var("BROWSER_TESTS").as_deref() != Ok("require"),
             "BROWSER_TESTS=require but chromium / chromedriver are not installed"
         );
-        eprintln!("SKIPPED: chromium and chromedriver are not installed (tests/run.sh installs them)");
+        eprintln!(
+            "SKIPPED: chromium and chromedriver are not installed (tests/run.sh installs them)"
+        );
         return;
     };
     let browser = Browser::start(&driver, &chromium);
@@ -101,10 +103,18 @@ fn inbox_scenario(browser: &Browser) {
         "return document.querySelector(`.conversation[data-pk='${arguments[0]}'] .badge`)?.textContent",
         json!([CONV]),
     );
-    assert!(badge.as_str().is_some_and(|b| b.parse::<u32>().unwrap() > 20), "{badge}");
+    assert!(
+        badge
+            .as_str()
+            .is_some_and(|b| b.parse::<u32>().unwrap() > 20),
+        "{badge}"
+    );
     // the phone picker stays hidden with one phone
     assert_eq!(
-        browser.run("return document.getElementById('phone-picker').hidden", json!([])),
+        browser.run(
+            "return document.getElementById('phone-picker').hidden",
+            json!([])
+        ),
         json!(true)
     );
 
@@ -116,8 +126,20 @@ fn inbox_scenario(browser: &Browser) {
         json!([]),
     );
     for kind in [
-        "text", "image", "video", "audio", "document", "sticker", "location", "contacts",
-        "interactive", "button", "order", "system", "unsupported", "reaction",
+        "text",
+        "image",
+        "video",
+        "audio",
+        "document",
+        "sticker",
+        "location",
+        "contacts",
+        "interactive",
+        "button",
+        "order",
+        "system",
+        "unsupported",
+        "reaction",
     ] {
         let found = browser.run(
             "return document.querySelectorAll(`li.msg[data-kind='${arguments[0]}']`).length",
@@ -132,22 +154,64 @@ fn inbox_scenario(browser: &Browser) {
         )
     };
     let location = text_of("li.msg[data-kind='location']").to_string();
-    assert!(location.contains("Philz Coffee") && location.contains("37.44221"), "{location}");
+    assert!(
+        location.contains("Philz Coffee") && location.contains("37.44221"),
+        "{location}"
+    );
     let map = browser.run(
         "return document.querySelector(\"li.msg[data-kind='location'] a\").href",
         json!([]),
     );
-    assert!(map.as_str().unwrap().starts_with("https://www.openstreetmap.org/"), "{map}");
-    assert!(text_of("li.msg[data-kind='contacts']").to_string().contains("Oliver"));
-    assert!(text_of("li.msg[data-kind='order']").to_string().contains("Total 85.50 USD"));
-    assert!(text_of("li.msg[data-kind='unsupported']").to_string().contains("Unsupported message"));
-    assert!(text_of("li.msg[data-kind='interactive']").to_string().contains("Priority Mail Express"));
-    assert!(text_of("li.msg[data-kind='button']").to_string().contains("Track order"));
-    assert!(text_of("li.msg.system").to_string().contains("changed from"));
+    assert!(
+        map.as_str()
+            .unwrap()
+            .starts_with("https://www.openstreetmap.org/"),
+        "{map}"
+    );
+    assert!(
+        text_of("li.msg[data-kind='contacts']")
+            .to_string()
+            .contains("Oliver")
+    );
+    assert!(
+        text_of("li.msg[data-kind='order']")
+            .to_string()
+            .contains("Total 85.50 USD")
+    );
+    assert!(
+        text_of("li.msg[data-kind='unsupported']")
+            .to_string()
+            .contains("Unsupported message")
+    );
+    assert!(
+        text_of("li.msg[data-kind='interactive']")
+            .to_string()
+            .contains("Priority Mail Express")
+    );
+    assert!(
+        text_of("li.msg[data-kind='button']")
+            .to_string()
+            .contains("Track order")
+    );
+    assert!(
+        text_of("li.msg.system")
+            .to_string()
+            .contains("changed from")
+    );
     let failed = text_of("li.msg.out[data-status='failed']").to_string();
-    assert!(failed.contains("Not delivered: Re-engagement message") && failed.contains("131047"), "{failed}");
-    assert!(text_of(".tick-read").as_str().is_some_and(|t| !t.is_empty()));
-    assert!(text_of(".quote").as_str().is_some_and(|t| !t.is_empty()), "reply quotes");
+    assert!(
+        failed.contains("Not delivered: Re-engagement message") && failed.contains("131047"),
+        "{failed}"
+    );
+    assert!(
+        text_of(".tick-read")
+            .as_str()
+            .is_some_and(|t| !t.is_empty())
+    );
+    assert!(
+        text_of(".quote").as_str().is_some_and(|t| !t.is_empty()),
+        "reply quotes"
+    );
     browser.wait(
         "the conversation marked read",
         "return !document.querySelector(`.conversation[data-pk='${arguments[0]}'] .badge`)",
@@ -155,7 +219,10 @@ fn inbox_scenario(browser: &Browser) {
     );
     // the window closed in 2025: only templates are offered
     assert_eq!(
-        browser.run("return document.getElementById('free-form').hidden", json!([])),
+        browser.run(
+            "return document.getElementById('free-form').hidden",
+            json!([])
+        ),
         json!(true)
     );
 
@@ -176,7 +243,10 @@ fn inbox_scenario(browser: &Browser) {
         "return document.querySelector(\"li.msg[data-id='wamid.BROWSER-LIVE-1'] strong\")?.textContent === 'there'",
         json!([]),
     );
-    assert_eq!(browser.run("return window.notReloaded === true", json!([])), json!(true));
+    assert_eq!(
+        browser.run("return window.notReloaded === true", json!([])),
+        json!(true)
+    );
     let formatted = browser.run(
         "const m = document.querySelector(\"li.msg[data-id='wamid.BROWSER-LIVE-1']\"); return [m.querySelector('em')?.textContent, m.querySelector('s')?.textContent, m.querySelector('code.mono')?.textContent]",
         json!([]),
@@ -230,7 +300,10 @@ fn inbox_scenario(browser: &Browser) {
     let overflow = "return document.documentElement.scrollWidth <= window.innerWidth";
     assert_eq!(browser.run(overflow, json!([])), json!(true));
     assert_eq!(
-        browser.run("return getComputedStyle(document.getElementById('back')).display !== 'none'", json!([])),
+        browser.run(
+            "return getComputedStyle(document.getElementById('back')).display !== 'none'",
+            json!([])
+        ),
         json!(true)
     );
     browser.run(
@@ -269,7 +342,10 @@ fn token_scenario(browser: &Browser) {
         json!([]),
     );
     assert_eq!(
-        browser.run("return [location.hash, document.getElementById('token-dialog').open]", json!([])),
+        browser.run(
+            "return [location.hash, document.getElementById('token-dialog').open]",
+            json!([])
+        ),
         json!(["", false]),
         "the token leaves the address bar"
     );

@@ -478,7 +478,10 @@ async fn the_page_needs_no_token_but_its_data_and_live_stream_do() {
     for path in ["/", "/inbox/app.js", "/inbox/app.css"] {
         let raw = request(addr, "GET", path, &local, "").await;
         assert!(raw.starts_with("HTTP/1.1 200"), "{path}: {raw}");
-        assert!(raw.contains("content-security-policy: default-src 'none'"), "{raw}");
+        assert!(
+            raw.contains("content-security-policy: default-src 'none'"),
+            "{raw}"
+        );
     }
     // ... still only from this server's address and origin
     let raw = request(addr, "GET", "/", "Host: evil.example\r\n", "").await;
@@ -496,7 +499,14 @@ async fn the_page_needs_no_token_but_its_data_and_live_stream_do() {
         assert!(raw.starts_with("HTTP/1.1 401"), "{method} {path}: {raw}");
     }
     let authorized = format!("{local}Authorization: Bearer page-token-0123456789\r\n");
-    let raw = request(addr, "POST", "/", &authorized, r#"{"action":"list_inbox_phones"}"#).await;
+    let raw = request(
+        addr,
+        "POST",
+        "/",
+        &authorized,
+        r#"{"action":"list_inbox_phones"}"#,
+    )
+    .await;
     assert!(raw.starts_with("HTTP/1.1 200"), "{raw}");
     server.abort();
 }

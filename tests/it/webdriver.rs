@@ -34,7 +34,10 @@ pub fn installed() -> Option<(String, String)> {
                 .find(|path| std::path::Path::new(path).exists())
         })
     };
-    Some((find(&["chromedriver"])?, find(&["chromium", "chromium-browser"])?))
+    Some((
+        find(&["chromedriver"])?,
+        find(&["chromium", "chromium-browser"])?,
+    ))
 }
 
 /// One browser session; the driver (and with it Chromium) is stopped on drop.
@@ -131,7 +134,10 @@ impl Browser {
             assert!(n > 0, "WebDriver closed the connection");
             raw.extend_from_slice(&chunk[..n]);
             if let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
-                break (String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase(), end + 4);
+                break (
+                    String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase(),
+                    end + 4,
+                );
             }
         };
         let length: usize = head
@@ -151,7 +157,10 @@ impl Browser {
     fn command(&self, method: &str, path: &str, body: Value) -> Value {
         let answer = self.http(method, &format!("/session/{}{path}", self.session), &body);
         if let Some(error) = answer["value"]["error"].as_str() {
-            panic!("WebDriver {method} {path}: {error}: {}", answer["value"]["message"]);
+            panic!(
+                "WebDriver {method} {path}: {error}: {}",
+                answer["value"]["message"]
+            );
         }
         answer["value"].clone()
     }
@@ -185,7 +194,11 @@ impl Browser {
 
     pub fn type_into(&self, css: &str, text: &str) {
         let id = self.element(css);
-        self.command("POST", &format!("/element/{id}/value"), json!({"text": text}));
+        self.command(
+            "POST",
+            &format!("/element/{id}/value"),
+            json!({"text": text}),
+        );
     }
 
     pub fn resize(&self, width: u32, height: u32) {
