@@ -159,7 +159,13 @@ function conversationRow(c) {
   return el('li', {}, button);
 }
 
-$('search').addEventListener('input', (e) => { state.search = e.target.value; renderList(); });
+for (const type of ['input', 'change', 'search']) {
+  $('search').addEventListener(type, (e) => {
+    if (state.search === e.target.value) return;
+    state.search = e.target.value;
+    renderList();
+  });
+}
 for (const [id, archived] of [['show-open', false], ['show-archived', true]]) {
   $(id).addEventListener('click', () => {
     state.archived = archived;

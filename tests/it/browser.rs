@@ -80,6 +80,7 @@ fn the_inbox_works_in_a_real_browser() {
     };
     let browser = Browser::start(&driver, &chromium);
     inbox_scenario(&browser);
+    message_model_scenario(&browser);
     token_scenario(&browser);
 }
 
@@ -318,6 +319,100 @@ fn inbox_scenario(browser: &Browser) {
         json!([]),
     );
     assert_eq!(browser.run(overflow, json!([])), json!(true));
+
+    // search by name, then by number
+    let shown = "return [...document.querySelectorAll('.conversation')].map(c => c.dataset.pk)";
+    browser.type_into("#search", "fisher");
+    browser.wait(
+        "the search by name",
+        "return document.querySelectorAll('.conversation').length === 1",
+        json!([]),
+    );
+    assert_eq!(
+        browser.run(shown, json!([])),
+        json!(["CONV#106540352242922#US.13491208655302741918"])
+    );
+    browser.clear("#search");
+    browser.type_into("#search", "+1 650 555");
+    browser.wait(
+        "the search by number",
+        "return document.querySelectorAll('.conversation').length === 1",
+        json!([]),
+    );
+    assert_eq!(browser.run(shown, json!([])), json!([CONV]));
+    browser.clear("#search");
+    browser.wait(
+        "the search cleared",
+        "return document.querySelectorAll('.conversation').length === 2",
+        json!([]),
+    );
+
+    // keyboard: Enter on a conversation opens it; archive it, find it under Archived
+    browser.resize(1280, 800);
+    browser.type_into(&format!(".conversation[data-pk='{CONV}']"), "\u{E007}");
+    browser.wait(
+        "the thread opened from the keyboard",
+        "return document.getElementById('thread-title').textContent === 'Kerry' && !document.getElementById('archive').hidden",
+        json!([]),
+    );
+    browser.click("#archive");
+    browser.wait(
+        "the archived conversation gone from Open",
+        "return document.querySelectorAll('.conversation').length === 1",
+        json!([]),
+    );
+    browser.click("#show-archived");
+    browser.wait(
+        "the archived conversation under Archived",
+        "return document.querySelector(`.conversation[data-pk='${arguments[0]}']`)",
+        json!([CONV]),
+    );
+}
+
+/// The message attributes of edits, deletions and reactions, and escaping: stored text is
+/// never parsed as HTML.
+fn message_model_scenario(browser: &Browser) {
+    let rendered = browser.run_async(
+        r#"const done = arguments[arguments.length - 1];
+        import('/inbox/message.js').then(({ messageView }) => {
+          const ctx = { byId: () => undefined, onReply() {}, onQuote() {}, mediaUrl: async () => '' };
+          const edited = messageView({ waMessageId: 'wamid.E', direction: 'INBOUND', type: 'text',
+            text: '<img src=x onerror="window.pwned=1"> *now*', receivedAt: '2026-11-20T10:00:00Z',
+            editedAt: '2026-11-20T10:05:00Z', edits: [{ text: 'first version', editedAt: '2026-11-20T10:01:00Z' }],
+            reactions: { '16505551234': { emoji: '👍', at: '2026-11-20T10:06:00Z' }, 'business': { emoji: '🎉' } } }, ctx);
+          const deleted = messageView({ waMessageId: 'wamid.D', direction: 'OUTBOUND', type: 'text', text: 'secret plan',
+            status: 'read', receivedAt: '2026-11-20T10:00:00Z', deletedAt: '2026-11-20T10:02:00Z', deletedBy: 'business' }, ctx);
+          document.getElementById('messages').append(edited, deleted);
+          done({
+            images: edited.querySelectorAll('img').length,
+            text: edited.querySelector('.text').textContent,
+            bold: edited.querySelector('.text strong')?.textContent,
+            edited: edited.querySelector('.edited')?.textContent,
+            earlier: edited.querySelector('.edits').textContent.includes('first version'),
+            reactions: [...edited.querySelectorAll('.reactions li')].map((r) => r.textContent),
+            deleted: deleted.textContent.includes('This message was deleted'),
+            leaked: deleted.textContent.includes('secret plan'),
+          });
+        });"#,
+        json!([]),
+    );
+    assert_eq!(
+        rendered,
+        json!({
+            "images": 0,
+            "text": "<img src=x onerror=\"window.pwned=1\"> now",
+            "bold": "now",
+            "edited": "edited",
+            "earlier": true,
+            "reactions": ["👍", "🎉"],
+            "deleted": true,
+            "leaked": false,
+        })
+    );
+    assert_eq!(
+        browser.run("return window.pwned === undefined", json!([])),
+        json!(true)
+    );
 }
 
 /// With SERVE_TOKEN the page loads, asks for the token, and works once given `#token=`.

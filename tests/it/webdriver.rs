@@ -187,6 +187,20 @@ impl Browser {
         found[ELEMENT].as_str().unwrap().to_string()
     }
 
+    /// Runs `script` whose last argument is the callback that answers.
+    pub fn run_async(&self, script: &str, args: Value) -> Value {
+        self.command(
+            "POST",
+            "/execute/async",
+            json!({"script": script, "args": args}),
+        )
+    }
+
+    pub fn clear(&self, css: &str) {
+        let id = self.element(css);
+        self.command("POST", &format!("/element/{id}/clear"), json!({}));
+    }
+
     pub fn click(&self, css: &str) {
         let id = self.element(css);
         self.command("POST", &format!("/element/{id}/click"), json!({}));
@@ -220,13 +234,24 @@ impl Browser {
 
     /// Waits until `script` answers something truthy (bounded: fails only when it never does).
     pub fn wait(&self, what: &str, script: &str, args: Value) -> Value {
-        wait_for(what, Duration::from_secs(30), || {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
             let value = self.run(script, args.clone());
             let truthy = !matches!(&value, Value::Null | Value::Bool(false))
                 && value != json!(0)
                 && value != json!("");
-            truthy.then_some(value)
-        })
+            if truthy {
+                return value;
+            }
+            if Instant::now() >= deadline {
+                let page = self.run("return document.body.innerText.slice(0, 1500)", json!([]));
+                panic!(
+                    "gave up waiting for {what}; the page shows:\n{}",
+                    page.as_str().unwrap_or("")
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 }
 
