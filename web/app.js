@@ -318,7 +318,9 @@ function onChange() {
   if (pending) return;
   pending = setTimeout(async () => {
     pending = null;
-    await Promise.all([reloadList(), refreshThread()]);
+    // The list first: it brings the open conversation's unread count, which the thread marks read.
+    await reloadList();
+    await refreshThread();
   }, 100);
 }
 

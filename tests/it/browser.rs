@@ -253,6 +253,20 @@ fn inbox_scenario(browser: &Browser) {
         json!([]),
     );
     assert_eq!(formatted, json!(["Order", "7781", "mono"]));
+    // it arrived in the open thread: the page marks it read
+    crate::webdriver::wait_for(
+        "the live message marked read",
+        std::time::Duration::from_secs(30),
+        || {
+            let c = post(
+                addr,
+                "/",
+                &json!({"action": "get_conversation", "conversationPk": CONV}),
+            );
+            (c["data"]["unreadCount"] == 0 && c["data"]["lastMessageId"] == "wamid.BROWSER-LIVE-1")
+                .then_some(())
+        },
+    );
 
     // the window is open now: send a text, see it with its tick
     browser.wait(
