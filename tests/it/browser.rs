@@ -16,10 +16,13 @@ use whatsapp_lambda::serve::{ServeOptions, serve_with};
 use crate::helpers::*;
 use crate::webdriver::{Browser, installed};
 
+mod scenarios;
+use scenarios::{message_model_scenario, token_scenario};
+
 const CONV: &str = "CONV#106540352242922#16505551234";
 
 /// A seeded `serve` on its own thread and runtime (the WebDriver calls block).
-fn start_serve(options: ServeOptions) -> SocketAddr {
+pub(super) fn start_serve(options: ServeOptions) -> SocketAddr {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -380,82 +383,5 @@ fn inbox_scenario(browser: &Browser) {
         "the archived conversation under Archived",
         "return document.querySelector(`.conversation[data-pk='${arguments[0]}']`)",
         json!([CONV]),
-    );
-}
-
-/// The message attributes of edits, deletions and reactions, and escaping: stored text is
-/// never parsed as HTML.
-fn message_model_scenario(browser: &Browser) {
-    let rendered = browser.run_async(
-        r#"const done = arguments[arguments.length - 1];
-        import('/inbox/message.js').then(({ messageView }) => {
-          const ctx = { byId: () => undefined, onReply() {}, onQuote() {}, mediaUrl: async () => '' };
-          const edited = messageView({ waMessageId: 'wamid.E', direction: 'INBOUND', type: 'text',
-            text: '<img src=x onerror="window.pwned=1"> *now*', receivedAt: '2026-11-20T10:00:00Z',
-            editedAt: '2026-11-20T10:05:00Z', edits: [{ text: 'first version', editedAt: '2026-11-20T10:01:00Z' }],
-            reactions: { '16505551234': { emoji: '👍', at: '2026-11-20T10:06:00Z' }, 'business': { emoji: '🎉' } } }, ctx);
-          const deleted = messageView({ waMessageId: 'wamid.D', direction: 'OUTBOUND', type: 'text', text: 'secret plan',
-            status: 'read', receivedAt: '2026-11-20T10:00:00Z', deletedAt: '2026-11-20T10:02:00Z', deletedBy: 'business' }, ctx);
-          document.getElementById('messages').append(edited, deleted);
-          done({
-            images: edited.querySelectorAll('img').length,
-            text: edited.querySelector('.text').textContent,
-            bold: edited.querySelector('.text strong')?.textContent,
-            edited: edited.querySelector('.edited')?.textContent,
-            earlier: edited.querySelector('.edits').textContent.includes('first version'),
-            reactions: [...edited.querySelectorAll('.reactions li')].map((r) => r.textContent),
-            deleted: deleted.textContent.includes('This message was deleted'),
-            leaked: deleted.textContent.includes('secret plan'),
-          });
-        });"#,
-        json!([]),
-    );
-    assert_eq!(
-        rendered,
-        json!({
-            "images": 0,
-            "text": "<img src=x onerror=\"window.pwned=1\"> now",
-            "bold": "now",
-            "edited": "edited",
-            "earlier": true,
-            "reactions": ["👍", "🎉"],
-            "deleted": true,
-            "leaked": false,
-        })
-    );
-    assert_eq!(
-        browser.run("return window.pwned === undefined", json!([])),
-        json!(true)
-    );
-}
-
-/// With SERVE_TOKEN the page loads, asks for the token, and works once given `#token=`.
-fn token_scenario(browser: &Browser) {
-    let token = "browser-test-token-0123456789";
-    let addr = start_serve(ServeOptions {
-        token: Some(token.into()),
-        ..Default::default()
-    });
-    browser.resize(1280, 800);
-    browser.goto(&format!("http://127.0.0.1:{}/", addr.port()));
-    browser.wait(
-        "the token prompt",
-        "return document.getElementById('token-dialog').open",
-        json!([]),
-    );
-    browser.goto(&format!("http://127.0.0.1:{}/#token={token}", addr.port()));
-    browser.run("location.reload()", json!([]));
-    browser.wait(
-        "the conversations behind the token",
-        "return document.querySelectorAll('.conversation').length === 2 && document.getElementById('live').dataset.state === 'live'",
-        json!([]),
-    );
-    assert_eq!(
-        browser.run(
-            "return [location.hash, document.getElementById('token-dialog').open]",
-            json!([])
-        ),
-        json!(["", false]),
-        "the token leaves the address bar"
     );
 }
