@@ -71,6 +71,13 @@ enum Command {
         /// Address to listen on
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:3000")]
         addr: String,
+        /// Webhook events (JSON files) an empty embedded store is seeded with on start, so that
+        /// the inbox at / shows conversations on the first run
+        #[arg(long, value_name = "DIR", default_value = "events/inbound")]
+        seed: PathBuf,
+        /// Start with an empty store (no seeding)
+        #[arg(long)]
+        no_seed: bool,
     },
     /// Create the DynamoDB table and its indexes (needs TABLE_NAME); idempotent
     CreateTable,
@@ -100,7 +107,11 @@ async fn main() -> ExitCode {
     lambda_runtime::tracing::init_default_subscriber_with_writer(std::io::stderr);
     let result = match cli.command {
         Command::Invoke { file } => invoke(&file).await,
-        Command::Serve { addr } => serve_cmd(&addr).await,
+        Command::Serve {
+            addr,
+            seed,
+            no_seed,
+        } => serve_cmd(&addr, (!no_seed).then_some(seed.as_path())).await,
         Command::CreateTable => create_table().await,
         Command::Schema => {
             println!(
@@ -166,9 +177,17 @@ async fn invoke(path: &Path) -> Result<ExitCode, BoxError> {
     }
 }
 
-async fn serve_cmd(addr: &str) -> Result<ExitCode, BoxError> {
+async fn serve_cmd(addr: &str, seed: Option<&Path>) -> Result<ExitCode, BoxError> {
     let config = Config::from_env()?;
     let ctx = build_ctx(&config).await?;
+    if let (Some(dir), StoreConfig::Embedded { .. }) = (seed, &config.store)
+        && let Some(seeded) = serve::seed(&ctx, dir).await?
+    {
+        eprintln!(
+            "seeded the empty store with {seeded} webhook events from {} (--no-seed starts empty)",
+            dir.display()
+        );
+    }
     serve::run(ctx, addr, config.serve.clone()).await?;
     Ok(ExitCode::SUCCESS)
 }

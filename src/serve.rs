@@ -10,7 +10,12 @@
 //!   works exactly as it would behind API Gateway. The server plays the authorizer: the request
 //!   carries `authorizer.lambda.scopes` = [`ServeOptions::scopes`].
 //!
-//! Before a request reaches either path ([`Guard`]):
+//! - `GET /` (without a query string) and `GET /inbox/*`: the inbox page ([`page`],
+//!   docs/inbox.md), embedded in the binary. Its files hold no data, so they need no token.
+//! - `GET /live`: Server-Sent Events telling open pages that something changed ([`live`]).
+//!
+//! Before a request reaches any path ([`Guard`]; the page's files pass the Host and Origin
+//! checks only):
 //! - its `Host` must be a loopback name with the serving port (`localhost:3000`,
 //!   `127.0.0.1:3000`, `[::1]:3000`), the bound address, or a configured public host, and an
 //!   `Origin`, when sent, must be that same origin: a web page elsewhere cannot drive the server
@@ -21,23 +26,22 @@
 //!   [`ServeOptions::body_timeout`] (408); headers must arrive within
 //!   [`ServeOptions::header_timeout`] or the connection is closed.
 
-use std::collections::HashMap;
+mod gateway;
+pub mod live;
+mod page;
+mod seed;
+
 use std::convert::Infallible;
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_lambda_events::event::apigw::{
-    ApiGatewayRequestAuthorizer, ApiGatewayV2httpRequest, ApiGatewayV2httpRequestContext,
-    ApiGatewayV2httpRequestContextHttpDescription,
-};
-use aws_lambda_events::query_map::QueryMap;
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as BASE64;
+use handlers::REGISTRY;
 use handlers::registry::Scope;
-use http::header::{AUTHORIZATION, CONNECTION, CONTENT_LENGTH, HOST, ORIGIN, USER_AGENT};
+use http::header::{AUTHORIZATION, CONNECTION, CONTENT_LENGTH, HOST, ORIGIN};
 use http::request::Parts;
+use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
@@ -49,6 +53,11 @@ use subtle::ConstantTimeEq;
 use tokio::net::TcpListener;
 
 use crate::intake::{self, ApiAccess, Scopes};
+pub use live::Live;
+pub use seed::seed;
+
+/// A response body: whole (JSON, the page's files) or streamed (`/live`).
+type Body = BoxBody<Bytes, Infallible>;
 
 /// How the local server guards itself (`SERVE_*` variables, read by `Config`).
 #[derive(Clone)]
@@ -153,12 +162,15 @@ pub async fn serve_with(
     );
     let guard = Arc::new(Guard::new(local, &options));
     let header_timeout = options.header_timeout;
+    let live = Live::default();
     loop {
         let (stream, peer) = listener.accept().await?;
         let ctx = ctx.clone();
         let guard = guard.clone();
+        let live = live.clone();
         tokio::spawn(async move {
-            let service = service_fn(move |req| answer(ctx.clone(), guard.clone(), req, peer));
+            let service =
+                service_fn(move |req| route(ctx.clone(), guard.clone(), live.clone(), req, peer));
             if let Err(e) = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(header_timeout)
@@ -214,8 +226,9 @@ impl Guard {
         }
     }
 
-    /// `None` when the request may go on, else the answer refusing it.
-    fn check(&self, parts: &Parts) -> Option<Response<Full<Bytes>>> {
+    /// `None` when the request is addressed to this server (Host) from this server's pages
+    /// (Origin, when sent), else the answer refusing it.
+    fn check_address(&self, parts: &Parts) -> Option<Response<Full<Bytes>>> {
         let header = |name| parts.headers.get(name).and_then(|v| v.to_str().ok());
         let Some(host) = header(HOST).map(str::to_ascii_lowercase) else {
             return Some(refuse(
@@ -249,6 +262,16 @@ impl Guard {
                 ));
             }
         }
+        None
+    }
+
+    /// `None` when the request may go on, else the answer refusing it: the address checks, the
+    /// token, the declared body size.
+    fn check(&self, parts: &Parts) -> Option<Response<Full<Bytes>>> {
+        if let Some(refusal) = self.check_address(parts) {
+            return Some(refusal);
+        }
+        let header = |name| parts.headers.get(name).and_then(|v| v.to_str().ok());
         if let Some(token) = &self.token {
             let given = header(AUTHORIZATION)
                 .and_then(|v| v.split_once(' '))
@@ -274,15 +297,44 @@ impl Guard {
     }
 }
 
-async fn answer(
+/// The page's files and the live stream; every other request is [`answer`]ed.
+async fn route(
     ctx: handlers::Ctx,
     guard: Arc<Guard>,
+    live: Live,
     req: Request<Incoming>,
     peer: SocketAddr,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+) -> Result<Response<Body>, Infallible> {
     let (parts, body) = req.into_parts();
+    let reading = parts.method == hyper::Method::GET || parts.method == hyper::Method::HEAD;
+    if reading {
+        if let Some(file) = page::file(parts.uri.path(), parts.uri.query()) {
+            return Ok(match guard.check_address(&parts) {
+                Some(refusal) => refusal.map(BodyExt::boxed),
+                None => file,
+            });
+        }
+        if parts.uri.path() == "/live" {
+            return Ok(match guard.check(&parts) {
+                Some(refusal) => refusal.map(BodyExt::boxed),
+                None => live.stream(),
+            });
+        }
+    }
+    let answered = answer(ctx, &guard, &live, parts, body, peer).await;
+    Ok(answered.map(BodyExt::boxed))
+}
+
+async fn answer(
+    ctx: handlers::Ctx,
+    guard: &Guard,
+    live: &Live,
+    parts: Parts,
+    body: Incoming,
+    peer: SocketAddr,
+) -> Response<Full<Bytes>> {
     if let Some(refusal) = guard.check(&parts) {
-        return Ok(refusal);
+        return refusal;
     }
     let collected = tokio::time::timeout(
         guard.body_timeout,
@@ -292,48 +344,55 @@ async fn answer(
     let bytes = match collected {
         Ok(Ok(b)) => b.to_bytes(),
         Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
-            return Ok(too_large(guard.max_body_bytes));
+            return too_large(guard.max_body_bytes);
         }
         Ok(Err(e)) => {
-            return Ok(refuse(StatusCode::BAD_REQUEST, &e.to_string()));
+            return refuse(StatusCode::BAD_REQUEST, &e.to_string());
         }
         Err(_) => {
-            return Ok(refuse(
+            return refuse(
                 StatusCode::REQUEST_TIMEOUT,
                 &format!(
                     "the body did not arrive within {} s",
                     guard.body_timeout.as_secs_f64()
                 ),
-            ));
+            );
         }
     };
     let path = parts.uri.path();
     if parts.method == hyper::Method::POST && (path == "/events" || path == "/invoke") {
         if !guard.scopes.allows(Scope::Admin) {
-            return Ok(json_response(
+            return json_response(
                 StatusCode::FORBIDDEN,
                 &json!({"statusCode": 403, "error": format!("raw events on {path} need scope `admin`; this server grants {}", guard.scopes)}),
-            ));
+            );
         }
         let event: Value = match serde_json::from_slice(&bytes) {
             Ok(v) => v,
             Err(e) => {
-                return Ok(json_response(
+                return json_response(
                     StatusCode::BAD_REQUEST,
                     &json!({"error": format!("the body is not a JSON Lambda event: {e}")}),
-                ));
+                );
             }
         };
-        return Ok(match intake::handle(&ctx, event).await {
+        let answer = match intake::handle(&ctx, event).await {
             Ok(response) => json_response(StatusCode::OK, &response),
             Err(failure) => json_response(
                 StatusCode::BAD_GATEWAY,
                 &json!({"errorType": "RetryableFailure", "errorMessage": failure.to_string()}),
             ),
-        });
+        };
+        // After the record is stored and answered for: a page reads what the event changed.
+        live.notify(&json!({"source": "events"}));
+        return answer;
     }
-    let request = api_gateway_request(&parts, &bytes, peer, guard.scopes);
+    let request = gateway::api_gateway_request(&parts, &bytes, peer, guard.scopes);
     let response = intake::handle_http_api(&ctx, &ApiAccess::default(), &request).await;
+    let succeeded = (200..300).contains(&response.status_code);
+    if let (true, Some(action)) = (succeeded, changing_action(&bytes)) {
+        live.notify(&json!({"source": "action", "action": action}));
+    }
     let status = u16::try_from(response.status_code)
         .ok()
         .and_then(|s| StatusCode::from_u16(s).ok())
@@ -344,7 +403,20 @@ async fn answer(
     let mut answer = Response::new(Full::new(body));
     *answer.status_mut() = status;
     *answer.headers_mut() = response.headers;
-    Ok(answer)
+    answer
+}
+
+/// The name of the action a request body runs, when that action may change what a page shows
+/// (any scope but `read`).
+fn changing_action(body: &[u8]) -> Option<&'static str> {
+    #[derive(serde::Deserialize)]
+    struct Named<'a> {
+        #[serde(borrow)]
+        action: Option<std::borrow::Cow<'a, str>>,
+    }
+    let named: Named<'_> = serde_json::from_slice(body).ok()?;
+    let spec = REGISTRY.get(named.action.as_deref()?)?;
+    (spec.scope != Scope::Read).then_some(spec.name)
 }
 
 /// A refusal in the envelope's shape; the connection is closed after it (the body may be
@@ -367,74 +439,12 @@ fn too_large(limit: usize) -> Response<Full<Bytes>> {
     )
 }
 
-/// The event an API Gateway HTTP API (v2) would hand Lambda for this HTTP request; a body
-/// that is not UTF-8 goes base64-encoded, as API Gateway sends it.
-/// The server is the authorizer: the request's `authorizer.lambda.scopes` are the server's.
-fn api_gateway_request(
-    parts: &Parts,
-    body: &[u8],
-    peer: SocketAddr,
-    scopes: Scopes,
-) -> ApiGatewayV2httpRequest {
-    let path = parts.uri.path().to_string();
-    let query = parts.uri.query().unwrap_or("");
-    let mut http = ApiGatewayV2httpRequestContextHttpDescription::default();
-    http.method = parts.method.clone();
-    http.path = Some(path.clone());
-    http.protocol = Some(format!("{:?}", parts.version));
-    http.source_ip = Some(peer.ip().to_string());
-    http.user_agent = parts
-        .headers
-        .get(USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let mut context = ApiGatewayV2httpRequestContext::default();
-    context.http = http;
-    context.request_id = Some("local".into());
-    context.route_key = Some("$default".into());
-    context.stage = Some("$default".into());
-    let mut authorizer = ApiGatewayRequestAuthorizer::default();
-    authorizer
-        .fields
-        .insert("scopes".into(), Value::String(scopes.to_string()));
-    authorizer
-        .fields
-        .insert("principalId".into(), Value::String("serve".into()));
-    context.authorizer = Some(authorizer);
-    let mut request = ApiGatewayV2httpRequest::default();
-    request.version = Some("2.0".into());
-    request.route_key = Some("$default".into());
-    request.raw_path = Some(path);
-    request.raw_query_string = Some(query.to_string());
-    request.headers = parts.headers.clone();
-    request.query_string_parameters = query_parameters(query);
-    request.request_context = context;
-    (request.body, request.is_base64_encoded) = match std::str::from_utf8(body) {
-        Ok(text) => (Some(text.to_string()), false),
-        Err(_) => (Some(BASE64.encode(body)), true),
-    };
-    request
-}
-
 fn json_response(status: StatusCode, body: &Value) -> Response<Full<Bytes>> {
     Response::builder()
         .status(status)
         .header("content-type", "application/json")
         .body(Full::new(Bytes::from(body.to_string())))
         .expect("static response parts")
-}
-
-/// `k=v&...` as a browser encodes it (`+` is a space, `%XX` a byte; an invalid escape is kept
-/// as written); a repeated key keeps each of its values.
-fn query_parameters(query: &str) -> QueryMap {
-    let mut params: HashMap<String, Vec<String>> = HashMap::new();
-    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
-        params
-            .entry(key.into_owned())
-            .or_default()
-            .push(value.into_owned());
-    }
-    QueryMap::from(params)
 }
 
 #[cfg(test)]
@@ -447,15 +457,5 @@ mod tests {
         };
         let shown = format!("{options:?}");
         assert!(!shown.contains("s3cret"), "{shown}");
-    }
-
-    #[test]
-    fn query_values_are_percent_decoded() {
-        let params = super::query_parameters("text=a%20b+c%2&&flag&x%3Dy=%zz&to=caf%C3%A9&to=b");
-        assert_eq!(params.first("text"), Some("a b c%2"));
-        assert_eq!(params.first("flag"), Some(""));
-        assert_eq!(params.first("x=y"), Some("%zz"));
-        assert_eq!(params.all("to"), Some(vec!["café", "b"]));
-        assert_eq!(params.iter().count(), 5);
     }
 }

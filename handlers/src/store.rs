@@ -295,6 +295,11 @@ pub trait Store: Send + Sync {
         page: &PageRequest,
     ) -> Result<Page<Value>, StoreError>;
 
+    /// The business phones (Meta phone number ids) that have conversations, open or archived:
+    /// distinct, sorted, at most `limit` of them. For the inbox's phone picker, which needs
+    /// nothing configured to show what has arrived.
+    async fn list_inbox_phones(&self, limit: usize) -> Result<Vec<String>, StoreError>;
+
     /// Cheap check that the store answers.
     async fn ping(&self) -> Result<(), StoreError>;
 

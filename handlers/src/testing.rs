@@ -74,6 +74,9 @@ impl Store for NullStore {
     ) -> Result<Page<MessageItem>, StoreError> {
         Ok(empty())
     }
+    async fn list_inbox_phones(&self, _: usize) -> Result<Vec<String>, StoreError> {
+        Ok(Vec::new())
+    }
     async fn get_conversation(&self, _: &str) -> Result<Option<ConversationItem>, StoreError> {
         Ok(None)
     }

@@ -102,6 +102,9 @@ impl<H: Hooks> Store for HookedStore<H> {
     ) -> Result<Page<ConversationItem>, StoreError> {
         self.inner.list_conversations(pk, page).await
     }
+    async fn list_inbox_phones(&self, limit: usize) -> Result<Vec<String>, StoreError> {
+        self.inner.list_inbox_phones(limit).await
+    }
     async fn mark_conversation_read(
         &self,
         pk: &str,

@@ -2,6 +2,7 @@
 //! `AWS_ENDPOINT_URL_DYNAMODB` (set by `tests/run.sh`, which starts DynamoDB Local).
 
 mod batch;
+mod browser;
 mod calling;
 mod cli;
 mod conversation_merge;
@@ -15,6 +16,7 @@ mod flows;
 mod fuzz;
 mod helpers;
 mod idempotent_sends;
+mod inbox_phones;
 mod intake;
 mod lifecycle;
 mod media_keys;
@@ -29,3 +31,4 @@ mod standin;
 mod store_conformance;
 mod template_cache;
 mod templates;
+mod webdriver;

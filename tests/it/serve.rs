@@ -411,3 +411,102 @@ async fn serve_closes_connections_that_stall() {
     assert_eq!(status_of(&raw), 408, "{raw}");
     server.abort();
 }
+
+/// Reads from `stream` until `needle` has arrived (bounded: fails only when it never does).
+async fn read_until(stream: &mut TcpStream, seen: &mut String, needle: &str) {
+    let wait = async {
+        while !seen.contains(needle) {
+            let mut chunk = [0u8; 4096];
+            let n = stream.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "the stream ended before `{needle}`: {seen}");
+            seen.push_str(&String::from_utf8_lossy(&chunk[..n]));
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(30), wait)
+        .await
+        .unwrap_or_else(|_| panic!("`{needle}` never arrived: {seen}"));
+}
+
+#[tokio::test]
+async fn live_pages_hear_of_webhooks_and_changing_actions() {
+    let (addr, server) = start(ServeOptions::default()).await;
+    let port = addr.port();
+    let mut live = TcpStream::connect(addr).await.unwrap();
+    live.write_all(format!("GET /live HTTP/1.1\r\nHost: localhost:{port}\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut seen = String::new();
+    read_until(&mut live, &mut seen, "event: ready").await;
+    assert!(seen.starts_with("HTTP/1.1 200"), "{seen}");
+    assert!(seen.contains("content-type: text/event-stream"), "{seen}");
+
+    // a webhook on /events
+    let event = std::fs::read_to_string(format!(
+        "{}/events/inbound/text.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let (status, _) = post(addr, "/events", &event).await;
+    assert_eq!(status, 200);
+    read_until(&mut live, &mut seen, r#"data: {"source":"events"}"#).await;
+
+    // a read action says nothing; an action that changes the inbox does
+    let (status, _) = post(addr, "/", r#"{"action":"get_conversations"}"#).await;
+    assert_eq!(status, 200);
+    let (status, answer) = post(
+        addr,
+        "/",
+        r#"{"action":"mark_conversation_read","customerId":"16505551234"}"#,
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    read_until(&mut live, &mut seen, "mark_conversation_read").await;
+    assert!(!seen.contains("get_conversations"), "{seen}");
+    server.abort();
+}
+
+#[tokio::test]
+async fn the_page_needs_no_token_but_its_data_and_live_stream_do() {
+    let (addr, server) = start(ServeOptions {
+        token: Some("page-token-0123456789".into()),
+        ..Default::default()
+    })
+    .await;
+    let port = addr.port();
+    let local = format!("Host: localhost:{port}\r\n");
+    // the page and its files: no data, no token needed
+    for path in ["/", "/inbox/app.js", "/inbox/app.css"] {
+        let raw = request(addr, "GET", path, &local, "").await;
+        assert!(raw.starts_with("HTTP/1.1 200"), "{path}: {raw}");
+        assert!(
+            raw.contains("content-security-policy: default-src 'none'"),
+            "{raw}"
+        );
+    }
+    // ... still only from this server's address and origin
+    let raw = request(addr, "GET", "/", "Host: evil.example\r\n", "").await;
+    assert!(raw.starts_with("HTTP/1.1 403"), "{raw}");
+    let cross = format!("{local}Origin: http://evil.example\r\n");
+    let raw = request(addr, "GET", "/inbox/app.js", &cross, "").await;
+    assert!(raw.starts_with("HTTP/1.1 403"), "{raw}");
+    // the live stream and the actions need the token
+    for (method, path, body) in [
+        ("GET", "/live", ""),
+        ("GET", "/?action=list_inbox_phones", ""),
+        ("POST", "/", r#"{"action":"list_inbox_phones"}"#),
+    ] {
+        let raw = request(addr, method, path, &local, body).await;
+        assert!(raw.starts_with("HTTP/1.1 401"), "{method} {path}: {raw}");
+    }
+    let authorized = format!("{local}Authorization: Bearer page-token-0123456789\r\n");
+    let raw = request(
+        addr,
+        "POST",
+        "/",
+        &authorized,
+        r#"{"action":"list_inbox_phones"}"#,
+    )
+    .await;
+    assert!(raw.starts_with("HTTP/1.1 200"), "{raw}");
+    server.abort();
+}

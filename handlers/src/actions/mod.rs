@@ -34,6 +34,7 @@ mod interactive;
 pub mod list_actions;
 pub mod list_flow_assets;
 pub mod list_flows;
+pub mod list_inbox_phones;
 pub mod list_template_library;
 pub mod mark_conversation_read;
 pub mod mark_read;
@@ -135,4 +136,5 @@ pub static ALL: &[ActionSpec] = &[
     send_conversion_event::SPEC,
     get_customer::SPEC,
     set_customer_preferences::SPEC,
+    list_inbox_phones::SPEC,
 ];

@@ -327,6 +327,12 @@ impl Store for DynamoStore {
             .await
     }
 
+    async fn list_inbox_phones(&self, limit: usize) -> Result<Vec<String>, StoreError> {
+        self.inbox_partitions()
+            .await
+            .map(|p| keys::inbox_phones(p, limit))
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         self.client
             .get_item()

@@ -104,7 +104,46 @@ impl DynamoStore {
     }
 }
 
+/// How many pages (of up to 1 MB each) [`DynamoStore::inbox_partitions`] reads at most.
+const INBOX_SCAN_PAGES: usize = 16;
+
 impl DynamoStore {
+    /// The `gsi-inbox` partition values: a `Scan` of the index projecting only the partition
+    /// attribute (conversations only; messages are not in that index), at most
+    /// [`INBOX_SCAN_PAGES`] pages.
+    pub(super) async fn inbox_partitions(&self) -> Result<Vec<String>, StoreError> {
+        let index = keys::index(keys::GSI_INBOX);
+        let mut found = std::collections::BTreeSet::new();
+        let mut start = None;
+        for _ in 0..INBOX_SCAN_PAGES {
+            let out = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .index_name(index.name)
+                .projection_expression("#p")
+                .expression_attribute_names("#p", index.partition)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| classify("Scan", e))?;
+            found.extend(
+                out.items
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|mut item| match item.remove(index.partition) {
+                        Some(AttributeValue::S(p)) => Some(p),
+                        _ => None,
+                    }),
+            );
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+        Ok(found.into_iter().collect())
+    }
+
     /// The conversation's unread count ([`rules::is_unread`]): a `Query` of its
     /// `gsi-conversation` partition from the read mark on, filtered to inbound messages not
     /// covered by the mark, `Select: COUNT`. No request when nothing inbound came after the

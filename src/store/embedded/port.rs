@@ -304,6 +304,28 @@ impl Store for EmbeddedStore {
         )
     }
 
+    async fn list_inbox_phones(&self, limit: usize) -> Result<Vec<String>, StoreError> {
+        let index = keys::index(keys::GSI_INBOX);
+        // The partial index of gsi-inbox holds exactly the conversations; DISTINCT walks it.
+        let sql = format!(
+            "SELECT DISTINCT {p} FROM items INDEXED BY {name} WHERE {p} IS NOT NULL AND {s} IS NOT NULL",
+            p = index.partition,
+            s = index.sort,
+            name = db::index_name(index),
+        );
+        let partitions: Vec<String> = self
+            .call(move |conn| {
+                let error = |e| db::store_error("list_inbox_phones", e);
+                let mut statement = conn.prepare_cached(&sql).map_err(error)?;
+                let rows = statement
+                    .query_map([], |row| row.get::<_, String>(0))
+                    .map_err(error)?;
+                rows.collect::<Result<_, _>>().map_err(error)
+            })
+            .await?;
+        Ok(keys::inbox_phones(partitions, limit))
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         self.call(|conn| {
             conn.query_row("SELECT count(*) FROM meta", [], |_| Ok(()))
