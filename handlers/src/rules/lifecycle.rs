@@ -244,6 +244,32 @@ pub fn settled_event(merged: &MessageItem, now: &str) -> Option<ConversationEven
     })
 }
 
+/// The touch that brings a conversation started under a new number (before the number change
+/// was known) into `target`: its newest message, as a message of `target`. `None` when it has
+/// no message.
+pub fn absorb_touch(
+    started: &ConversationItem,
+    target: &str,
+) -> Option<crate::store::ConversationTouch> {
+    Some(crate::store::ConversationTouch {
+        pk: target.to_string(),
+        inbox_pk: started.inbox_pk.clone(),
+        phone_number_id: started.phone_number_id.clone(),
+        waba_id: started.waba_id.clone(),
+        customer_id: started.customer_id.clone(),
+        wa_id: started.wa_id.clone(),
+        user_id: started.user_id.clone(),
+        profile_name: started.profile_name.clone(),
+        message_at: started.last_message_at.clone(),
+        message_id: started.last_message_id.clone()?,
+        preview: started.last_message_preview.clone().unwrap_or_default(),
+        direction: started.last_message_direction.unwrap_or(Direction::Inbound),
+        // Its window moves separately (`lastInboundAt` is not always its newest message).
+        inbound: false,
+        now: started.updated_at.clone(),
+    })
+}
+
 /// True when the item holds only changes waiting for their message (no `type`, no status).
 pub fn is_waiting(item: &MessageItem) -> bool {
     item.kind.is_none() && item.rev > 0

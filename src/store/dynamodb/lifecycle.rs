@@ -12,12 +12,10 @@
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
 use handlers::keys;
-use handlers::model::{
-    ConversationAliasItem, ConversationItem, Direction, ItemType, MessageItem, attr,
-};
+use handlers::model::{ConversationAliasItem, ConversationItem, ItemType, MessageItem, attr};
 use handlers::rules::{self, lifecycle};
 use handlers::store::{
-    Annotation, ConversationEvent, ConversationTouch, CustomerLink, PageRequest, Store, StoreError,
+    Annotation, ConversationEvent, CustomerLink, PageRequest, Store, StoreError,
 };
 
 use super::error::classify;
@@ -235,23 +233,7 @@ impl DynamoStore {
                 None => break,
             }
         }
-        if let Some(id) = &started.last_message_id {
-            let touch = ConversationTouch {
-                pk: target.to_string(),
-                inbox_pk: started.inbox_pk.clone(),
-                phone_number_id: started.phone_number_id.clone(),
-                waba_id: started.waba_id.clone(),
-                customer_id: started.customer_id.clone(),
-                wa_id: started.wa_id.clone(),
-                user_id: started.user_id.clone(),
-                profile_name: started.profile_name.clone(),
-                message_at: started.last_message_at.clone(),
-                message_id: id.clone(),
-                preview: started.last_message_preview.clone().unwrap_or_default(),
-                direction: started.last_message_direction.unwrap_or(Direction::Inbound),
-                inbound: false,
-                now: started.updated_at.clone(),
-            };
+        if let Some(touch) = lifecycle::absorb_touch(started, target) {
             self.merge(&touch).await?;
         }
         if let Some(inbound) = &started.last_inbound_at {

@@ -3,11 +3,9 @@
 //! `handlers::rules::lifecycle`.
 
 use handlers::keys;
-use handlers::model::{
-    ConversationAliasItem, ConversationItem, Direction, ItemType, MessageItem, attr,
-};
+use handlers::model::{ConversationAliasItem, ConversationItem, ItemType, MessageItem, attr};
 use handlers::rules::{self, lifecycle::CustomerLink};
-use handlers::store::{ConversationTouch, PageRequest, StoreError};
+use handlers::store::{PageRequest, StoreError};
 use serde_json::Value;
 
 use super::rows::{Writer, decode, query};
@@ -77,26 +75,11 @@ fn absorb(w: &Writer<'_>, started: &ConversationItem, target: &str) -> Result<()
         }
     }
     let existing: Option<ConversationItem> = w.get(target)?;
-    let mut merged = match (&started.last_message_id, existing.clone()) {
-        (Some(id), existing) => {
-            let touch = ConversationTouch {
-                pk: target.to_string(),
-                inbox_pk: started.inbox_pk.clone(),
-                phone_number_id: started.phone_number_id.clone(),
-                waba_id: started.waba_id.clone(),
-                customer_id: started.customer_id.clone(),
-                wa_id: started.wa_id.clone(),
-                user_id: started.user_id.clone(),
-                profile_name: started.profile_name.clone(),
-                message_at: started.last_message_at.clone(),
-                message_id: id.clone(),
-                preview: started.last_message_preview.clone().unwrap_or_default(),
-                direction: started.last_message_direction.unwrap_or(Direction::Inbound),
-                inbound: false,
-                now: started.updated_at.clone(),
-            };
-            rules::merge_conversation(existing, &touch)
-        }
+    let mut merged = match (
+        rules::lifecycle::absorb_touch(started, target),
+        existing.clone(),
+    ) {
+        (Some(touch), existing) => rules::merge_conversation(existing, &touch),
         (None, Some(existing)) => existing,
         (None, None) => return Ok(()),
     };
