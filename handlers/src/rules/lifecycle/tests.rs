@@ -1,5 +1,5 @@
 use super::*;
-use crate::model::MessageItem;
+use crate::model::{ConversationItem, MessageItem};
 use crate::rules::merge_message;
 
 /// One step applied to the stored item: the message itself, or a change to it.
