@@ -11,6 +11,7 @@
 //! | `S3_ATTEMPT_TIMEOUT_MS` / `S3_TIMEOUT_MS` | 10000 / 20000 | S3 media store |
 //! | `EUM_ATTEMPT_TIMEOUT_MS` / `EUM_TIMEOUT_MS` | 20000 / 25000 | EUM Social (a media copy can take seconds) |
 //! | `SNS_ATTEMPT_TIMEOUT_MS` / `SNS_TIMEOUT_MS` | 2000 / 4000 | SNS notifications |
+//! | `LIVE_ATTEMPT_TIMEOUT_MS` / `LIVE_TIMEOUT_MS` | 1000 / 1500 | live-update pushes (one attempt) |
 //!
 //! A value that is not a whole number above 0 is ignored with a warning (the default is used).
 
@@ -28,6 +29,8 @@ pub enum Service {
     Eum,
     /// SNS notifications: short waits, a notification must never hold up a record.
     Sns,
+    /// API Gateway's connection management (live updates): shorter still.
+    Live,
 }
 
 /// How long a client may wait, and how often it tries.
@@ -46,6 +49,7 @@ impl Service {
             Service::S3 => "S3",
             Service::Eum => "EUM",
             Service::Sns => "SNS",
+            Service::Live => "LIVE",
         }
     }
 
@@ -56,6 +60,7 @@ impl Service {
             Service::S3 => (10_000, 20_000),
             Service::Eum => (20_000, 25_000),
             Service::Sns => (2_000, 4_000),
+            Service::Live => (1_000, 1_500),
         }
     }
 
@@ -153,6 +158,16 @@ pub fn sns(shared: &SdkConfig) -> aws_sdk_sns::config::Builder {
     aws_sdk_sns::config::Builder::from(shared)
         .timeout_config(bounds.timeout_config())
         .retry_config(bounds.retry_config())
+}
+
+/// An API Gateway management client configuration for the WebSocket API's `endpoint`, with
+/// the live-update bounds and a single attempt (a missed push is only a missed hint).
+pub fn live(shared: &SdkConfig, endpoint: &str) -> aws_sdk_apigatewaymanagement::config::Builder {
+    let bounds = Service::Live.bounds();
+    aws_sdk_apigatewaymanagement::config::Builder::from(shared)
+        .endpoint_url(endpoint)
+        .timeout_config(bounds.timeout_config())
+        .retry_config(RetryConfig::standard().with_max_attempts(1))
 }
 
 #[cfg(test)]

@@ -58,6 +58,24 @@ pub struct PlatformConfig {
     pub notify_inbound: bool,
     /// `DEFAULT_WABA_ID`: the WABA (Meta id or EUM `waba-…`) account actions use by default.
     pub default_waba_id: Option<String>,
+    /// `LIVE_SOCKET_URL`: the WebSocket API's `wss://…/stage` URL; live updates are pushed
+    /// to deployed pages only when set.
+    pub live_socket_url: Option<String>,
+    /// `LIVE_MANAGEMENT_URL`: the connection-management endpoint, when it is not the socket
+    /// URL's `https://` twin (tests point it at a local stand-in).
+    pub live_management_url: Option<String>,
+}
+
+/// `LIVE_SOCKET_URL` must be a `wss://` (or, for a local stand-in, `ws://`) URL.
+fn read_socket_url(value: Option<String>) -> Result<Option<String>, ConfigError> {
+    match value {
+        Some(v) if crate::live::management_endpoint(&v).is_none() => Err(ConfigError {
+            name: "LIVE_SOCKET_URL",
+            value: v,
+            reason: "expected the WebSocket API's wss://{api-id}.execute-api.{region}.amazonaws.com/{stage} URL",
+        }),
+        other => Ok(other),
+    }
 }
 
 /// The shortest `SERVE_TOKEN` accepted.
@@ -198,6 +216,8 @@ impl Config {
             notify_topic_arn: non_empty("NOTIFY_TOPIC_ARN"),
             notify_inbound: read_bool(&non_empty, "NOTIFY_INBOUND_MESSAGES", false)?,
             default_waba_id: non_empty("DEFAULT_WABA_ID"),
+            live_socket_url: read_socket_url(non_empty("LIVE_SOCKET_URL"))?,
+            live_management_url: non_empty("LIVE_MANAGEMENT_URL"),
         };
         Ok(Config {
             access,

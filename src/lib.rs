@@ -16,6 +16,7 @@ pub mod aws;
 pub mod config;
 pub mod eum;
 pub mod intake;
+pub mod live;
 pub mod media;
 pub mod metrics;
 pub mod notify;
@@ -38,9 +39,11 @@ pub async fn build_ctx(
 
     let _ = &*handlers::REGISTRY;
     let store = store::from_config(config).await?;
+    let live_store = store.clone();
     let needs_aws = matches!(config.sender, SenderConfig::Eum)
         || matches!(config.media, MediaConfig::S3 { .. })
-        || config.platform.notify_topic_arn.is_some();
+        || config.platform.notify_topic_arn.is_some()
+        || config.platform.live_socket_url.is_some();
     let shared = if needs_aws {
         Some(aws::shared_config().await)
     } else {
@@ -89,8 +92,24 @@ pub async fn build_ctx(
     let ctx =
         handlers::Ctx::with(store, sender, media, config.settings.clone()).with_platform(platform);
     // Without EUM Social, templates and flows live in memory (handlers::sandbox_templates).
-    Ok(match templates {
+    let ctx = match templates {
         Some(templates) => ctx.with_templates(templates),
         None => ctx,
+    };
+    Ok(match (&config.platform.live_socket_url, &shared) {
+        (Some(url), Some(shared)) => {
+            let endpoint = config
+                .platform
+                .live_management_url
+                .clone()
+                .or_else(|| live::management_endpoint(url))
+                .unwrap_or_default();
+            let client = aws_sdk_apigatewaymanagement::Client::from_conf(
+                aws::live(shared, &endpoint).build(),
+            );
+            let pusher = live::Pusher::new(client, live_store, url.clone());
+            ctx.with_live(Arc::new(pusher))
+        }
+        _ => ctx,
     })
 }

@@ -211,6 +211,11 @@ pub fn notification_lost(kind: &str) {
     )]);
 }
 
+/// Emits one WebSocket connection refused for want of a valid ticket (`LiveConnectionsRefused`).
+pub fn live_connection_refused() {
+    write(&[line(&[], &[("LiveConnectionsRefused", 1.0, "Count")])]);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,6 +21,8 @@ struct App {
     /// Templates and flows through EUM Social (the in-memory sandbox unless set).
     templates: Arc<dyn TemplatesApi>,
     platform: Platform,
+    /// Live updates to deployed pages (`LIVE_SOCKET_URL`); none locally and when not configured.
+    live: Option<Arc<dyn crate::ports::live::LiveFeed>>,
 }
 
 /// The account port, the notifier and their settings (`with_platform`).
@@ -138,6 +140,7 @@ impl Ctx {
             settings,
             templates: Arc::new(crate::sandbox_templates::SandboxTemplates::default()),
             platform: Platform::default(),
+            live: None,
         }))
     }
 
@@ -152,6 +155,7 @@ impl Ctx {
             settings: app.settings.clone(),
             templates,
             platform: app.platform.clone(),
+            live: app.live.clone(),
         }))
     }
 
@@ -166,7 +170,28 @@ impl Ctx {
             settings: app.settings.clone(),
             templates: app.templates.clone(),
             platform,
+            live: app.live.clone(),
         }))
+    }
+
+    /// The same context with `live` telling deployed pages what changed.
+    #[must_use]
+    pub fn with_live(self, live: Arc<dyn crate::ports::live::LiveFeed>) -> Self {
+        let app = &self.0;
+        Ctx(Arc::new(App {
+            store: app.store.clone(),
+            sender: app.sender.clone(),
+            media: app.media.clone(),
+            settings: app.settings.clone(),
+            templates: app.templates.clone(),
+            platform: app.platform.clone(),
+            live: Some(live),
+        }))
+    }
+
+    /// The live-updates port, when the WebSocket API is configured.
+    pub fn live(&self) -> Option<&dyn crate::ports::live::LiveFeed> {
+        self.0.live.as_deref()
     }
 
     /// EUM Social's template and flow operations.

@@ -247,6 +247,16 @@ pub fn waba_alias(eum_id: &str) -> String {
     format!("WABA_ALIAS#{eum_id}")
 }
 
+/// `LIVE_TICKET#{ticket}`: a one-time ticket that opens one WebSocket connection.
+pub fn live_ticket(ticket: &str) -> String {
+    format!("LIVE_TICKET#{ticket}")
+}
+
+/// `LIVE_CONN#{connectionId}`: one open WebSocket connection of a page.
+pub fn live_connection(connection_id: &str) -> String {
+    format!("LIVE_CONN#{connection_id}")
+}
+
 /// `gsi-itemType` partition values. Only low-volume item types get one (the index is sparse).
 pub mod item_type {
     pub const TEMPLATE: &str = "TEMPLATE";
@@ -259,6 +269,11 @@ pub mod item_type {
     /// Linked WABAs and phones cached by `get_config`.
     pub const LINKED_WABA: &str = "WABA";
     pub const LINKED_PHONE: &str = "PHONE";
+
+    /// Open WebSocket connections following one business phone (`*`: every phone).
+    pub fn live_connections(phone_number_id: &str) -> String {
+        format!("LIVE#{phone_number_id}")
+    }
 
     /// Calls of one business phone (Meta's phone number id), by start time.
     pub fn calls_of_phone(phone_number_id: &str) -> String {

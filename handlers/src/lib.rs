@@ -26,6 +26,7 @@ pub mod ctx;
 pub mod error;
 pub mod inbound;
 pub mod keys;
+pub mod live;
 pub mod media;
 pub mod model;
 pub mod outbound;

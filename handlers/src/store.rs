@@ -271,6 +271,10 @@ pub trait Store: Send + Sync {
     /// write that claims a send's idempotency key.
     async fn create_record(&self, item: &Value) -> Result<bool, StoreError>;
 
+    /// Deletes the item `pk` and returns what it was (None when there was none). A one-time
+    /// item (a live-update ticket) is consumed by exactly one caller: the delete is atomic.
+    async fn take_record(&self, pk: &str) -> Result<Option<Value>, StoreError>;
+
     /// Any item by its pk, as JSON (templates, quality, webhook events). Callers that know the
     /// item's type use [`get_item_as`].
     async fn get_item(&self, pk: &str) -> Result<Option<Value>, StoreError>;

@@ -114,6 +114,9 @@ impl Store for NullStore {
     async fn get_item(&self, _: &str) -> Result<Option<Value>, StoreError> {
         Ok(None)
     }
+    async fn take_record(&self, _: &str) -> Result<Option<Value>, StoreError> {
+        Ok(None)
+    }
     async fn list_by_item_type(&self, _: &str, _: &PageRequest) -> Result<Page<Value>, StoreError> {
         Ok(empty())
     }

@@ -128,7 +128,24 @@ async fn answer(
             });
         }
     }
-    super::dispatch(ctx, request).await
+    let changing = spec.filter(|s| s.scope != Scope::Read).map(|s| s.name);
+    let phone = request
+        .get("phoneNumberId")
+        .or_else(|| request.get("phone_number_id"))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .or_else(|| ctx.default_phone().map(str::to_string));
+    let answer = super::dispatch(ctx, request).await;
+    // Deployed pages see what another page (or any client) changed.
+    let succeeded = answer["statusCode"]
+        .as_i64()
+        .is_some_and(|s| (200..300).contains(&s));
+    if let (Some(action), Some(live), true) = (changing, ctx.live(), succeeded) {
+        let phones: Vec<String> = phone.into_iter().collect();
+        live.changed(&phones, &json!({"source": "action", "action": action}))
+            .await;
+    }
+    answer
 }
 
 fn not_a_proxy_event(kind: &str, error: &serde_json::Error) -> Value {

@@ -29,6 +29,10 @@ pub enum Source {
     ApiGatewayV1,
     ApiGatewayV2,
     Direct,
+    /// The WebSocket API's `$connect` authorizer (live updates).
+    LiveAuthorizer,
+    /// A WebSocket API route: `$connect`, `$disconnect` or a message.
+    LiveSocket,
 }
 
 /// An invocation that must fail so that Lambda (or SNS) delivers it again: a store that is
@@ -102,6 +106,12 @@ pub fn detect(event: &Value) -> Result<Source, String> {
             None => Err("records without an EventSource".into()),
         };
     }
+    if crate::live::socket::is_authorizer_event(event) {
+        return Ok(Source::LiveAuthorizer);
+    }
+    if crate::live::socket::is_socket_event(event) {
+        return Ok(Source::LiveSocket);
+    }
     if let Some(ctx) = event.get("requestContext") {
         if ctx.get("http").is_some() || event.get("version").and_then(Value::as_str) == Some("2.0")
         {
@@ -164,6 +174,8 @@ pub async fn handle_with(
         Ok(Source::ApiGatewayV1) => Ok(apigw::handle(ctx, access, event, false).await),
         Ok(Source::ApiGatewayV2) => Ok(apigw::handle(ctx, access, event, true).await),
         Ok(Source::Direct) => Ok(dispatch(ctx, event).await),
+        Ok(Source::LiveAuthorizer) => Ok(crate::live::socket::authorize(ctx, &event).await),
+        Ok(Source::LiveSocket) => Ok(crate::live::socket::route(ctx, &event).await),
         Err(seen) => {
             tracing::warn!(%seen, "unrecognised event");
             Ok(json!({

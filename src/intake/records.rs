@@ -89,6 +89,7 @@ pub async fn handle_sns(ctx: &Ctx, mut event: Value) -> Result<Value, RetryableF
     let mut reports: Vec<(usize, RecordReport)> = Vec::new();
     let mut first_failure: Option<(usize, handlers::StoreError)> = None;
     let mut failed = 0;
+    let mut phones: Vec<String> = Vec::new();
     process_batch_with(
         ctx,
         &deliveries,
@@ -96,6 +97,7 @@ pub async fn handle_sns(ctx: &Ctx, mut event: Value) -> Result<Value, RetryableF
         |index, result| match result {
             Ok(report) => {
                 totals.add(&report);
+                phones.extend(changed_phones(&report));
                 if every_report || report.outcome != RecordOutcome::Processed {
                     reports.push((index, report));
                 }
@@ -109,6 +111,8 @@ pub async fn handle_sns(ctx: &Ctx, mut event: Value) -> Result<Value, RetryableF
         },
     )
     .await;
+    // What was stored is pushed to open pages even if another record must be retried.
+    push_live(ctx, phones).await;
     if let Some((_, source)) = first_failure {
         return Err(RetryableFailure { failed, source });
     }
@@ -136,17 +140,18 @@ pub async fn handle_sqs(ctx: &Ctx, mut event: Value) -> Value {
         })
         .collect();
     let mut failed: Vec<usize> = Vec::new();
+    let mut phones: Vec<String> = Vec::new();
     process_batch_with(
         ctx,
         &deliveries,
         |_, delivery| process(ctx, delivery),
-        |index, result| {
-            if result.is_err() {
-                failed.push(index);
-            }
+        |index, result| match result {
+            Ok(report) => phones.extend(changed_phones(&report)),
+            Err(_) => failed.push(index),
         },
     )
     .await;
+    push_live(ctx, phones).await;
     // Exactly the records that were not fully stored (failed, or not attempted because an
     // earlier record of their conversation failed), by their SQS messageId, in batch order.
     failed.sort_unstable();
@@ -157,6 +162,29 @@ pub async fn handle_sqs(ctx: &Ctx, mut event: Value) -> Value {
         response.batch_item_failures.push(failure);
     }
     serde_json::to_value(response).unwrap_or_else(|_| json!({"batchItemFailures": []}))
+}
+
+/// The phones of a record that changed something a page shows (not a duplicate alone).
+fn changed_phones(report: &RecordReport) -> impl Iterator<Item = String> + '_ {
+    let c = &report.counts;
+    let changed = c.messages + c.statuses + c.changes + c.typed + c.media_fetched > 0;
+    report.phones.iter().filter(move |_| changed).cloned()
+}
+
+/// Tells deployed pages following these phones that records changed them (no-op without
+/// `LIVE_SOCKET_URL`; bounded in time, never fails).
+async fn push_live(ctx: &Ctx, mut phones: Vec<String>) {
+    let Some(live) = ctx.live() else { return };
+    if phones.is_empty() {
+        return;
+    }
+    phones.sort();
+    phones.dedup();
+    live.changed(
+        &phones,
+        &serde_json::json!({"source": "events", "phones": phones}),
+    )
+    .await;
 }
 
 /// An id for a record that came without one: stable for the same content, so a redelivery

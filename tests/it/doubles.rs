@@ -143,6 +143,10 @@ impl<H: Hooks> Store for HookedStore<H> {
     async fn get_item(&self, pk: &str) -> Result<Option<Value>, StoreError> {
         self.inner.get_item(pk).await
     }
+    async fn take_record(&self, pk: &str) -> Result<Option<Value>, StoreError> {
+        self.hooks.write("take_record", &[pk])?;
+        self.inner.take_record(pk).await
+    }
     async fn merge_record(
         &self,
         pk: &str,

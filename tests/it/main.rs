@@ -19,6 +19,7 @@ mod idempotent_sends;
 mod inbox_phones;
 mod intake;
 mod lifecycle;
+mod live;
 mod media_keys;
 mod notifications;
 mod platform;

@@ -4,6 +4,7 @@
 pub mod archive_conversation;
 pub mod create_dataset;
 pub mod create_flow;
+pub mod create_live_ticket;
 pub mod create_template;
 pub mod create_template_from_library;
 pub mod delete_flow;
@@ -137,4 +138,5 @@ pub static ALL: &[ActionSpec] = &[
     get_customer::SPEC,
     set_customer_preferences::SPEC,
     list_inbox_phones::SPEC,
+    create_live_ticket::SPEC,
 ];

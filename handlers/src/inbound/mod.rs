@@ -76,6 +76,9 @@ pub struct RecordReport {
     /// Seconds between Meta's timestamp and processing, per message/status.
     #[serde(skip)]
     pub lags: Vec<f64>,
+    /// The business phones (Meta phone number ids) the record concerns, for live updates.
+    #[serde(skip)]
+    pub phones: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -178,6 +181,13 @@ async fn process(
     };
     let waba_id = envelope.waba_id(&entry);
     let fields: Vec<String> = entry.changes.iter().map(|c| c.field.clone()).collect();
+    report.phones = entry
+        .changes
+        .iter()
+        .filter_map(|c| c.value.get("metadata")?.get("phone_number_id")?.as_str())
+        .map(str::to_string)
+        .collect();
+    report.phones.dedup();
     if let Some(reason) = foreign_account(&envelope, &entry, settings) {
         refuse(&mut report, delivery, reason);
         let mut item = audit(&report, Some(&waba_id), &fields);

@@ -2,6 +2,7 @@
 //! (S3 or a local directory). The root crate implements them; the core only sees these traits.
 
 pub mod account;
+pub mod live;
 pub mod notify;
 pub mod templates;
 

@@ -318,6 +318,10 @@ impl Store for DynamoStore {
         self.get_typed(pk).await
     }
 
+    async fn take_record(&self, pk: &str) -> Result<Option<Value>, StoreError> {
+        self.take(pk).await
+    }
+
     async fn list_by_item_type(
         &self,
         item_type_pk: &str,

@@ -6,9 +6,10 @@ use handlers::keys;
 use handlers::model::{Direction, ItemType, MediaPart, attr};
 use handlers::store::{StatusApplied, StatusUpdate, StoreError};
 use serde::Serialize;
+use serde_json::Value;
 
 use super::error::classify;
-use super::{DynamoStore, Item, to_av, to_item};
+use super::{DynamoStore, Item, from_item, to_av, to_item};
 use crate::store::expr::Expr;
 
 impl DynamoStore {
@@ -59,6 +60,25 @@ impl DynamoStore {
     ) -> Result<Option<Item>, StoreError> {
         let condition = format!("attribute_exists({})", e.name(keys::PK));
         self.update(pk, e, Some(condition), operation).await
+    }
+
+    /// A `DeleteItem` returning the deleted item (None when there was none).
+    pub(super) async fn take(&self, pk: &str) -> Result<Option<Value>, StoreError> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(pk)))
+            .return_values(ReturnValue::AllOld)
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
+            .send()
+            .await
+            .map_err(|e| classify("DeleteItem", e))?;
+        self.count_write(1, out.consumed_capacity());
+        out.attributes
+            .filter(|item| !item.is_empty())
+            .map(|item| from_item(pk, item))
+            .transpose()
     }
 
     /// An unconditional `PutItem` of a whole item (overwrites one with the same pk).

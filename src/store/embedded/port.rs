@@ -16,7 +16,8 @@ use serde_json::Value;
 use super::EmbeddedStore;
 use super::db;
 use super::lifecycle;
-use super::rows::{get_as, get_doc, inbound_messages, pk_of, query, typed, with_unread};
+use super::rows::{decode, get_as, get_doc, inbound_messages, pk_of, query, typed, with_unread};
+use rusqlite::OptionalExtension;
 
 #[async_trait]
 impl Store for EmbeddedStore {
@@ -284,6 +285,22 @@ impl Store for EmbeddedStore {
             let (merged, applied) = handlers::rules::merge_record(old, &pk, &set, forward.as_ref());
             w.put(&pk, &merged)?;
             Ok(applied)
+        })
+        .await
+    }
+
+    async fn take_record(&self, pk: &str) -> Result<Option<Value>, StoreError> {
+        let pk = pk.to_string();
+        self.write("take_record", move |w| {
+            w.conn
+                .prepare_cached("DELETE FROM items WHERE pk = ?1 RETURNING doc")
+                .and_then(|mut stmt| {
+                    stmt.query_row([&pk], |row| row.get::<_, String>(0))
+                        .optional()
+                })
+                .map_err(|e| db::store_error("take_record", e))?
+                .map(|doc| decode(&pk, &doc))
+                .transpose()
         })
         .await
     }
