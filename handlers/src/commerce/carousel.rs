@@ -216,7 +216,10 @@ pub fn check_against(
         {
             return Err(HandlerError::invalid(
                 &format!("cards[{i}]"),
-                format!("has a {given} header; {label} card {i} has a {format} header"),
+                format!(
+                    "has a {given} header; {label} card {i} takes {}",
+                    format.to_ascii_uppercase()
+                ),
             ));
         }
         let wanted = crate::templates::rules::expected(components).body;
