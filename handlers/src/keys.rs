@@ -257,6 +257,18 @@ pub fn live_connection(connection_id: &str) -> String {
     format!("LIVE_CONN#{connection_id}")
 }
 
+/// `ORDER#{waMessageId}`: the order a customer sent from a catalog (commerce), keyed by the
+/// inbound `order` message's wamid so that a redelivery finds it.
+pub fn order(wa_message_id: &str) -> String {
+    format!("ORDER#{wa_message_id}")
+}
+
+/// `PAYMENT#{phoneNumberId}#{referenceId}`: one payment request (`order_details`) and its
+/// status webhooks, keyed by the business's `reference_id`.
+pub fn payment(phone_number_id: &str, reference_id: &str) -> String {
+    format!("PAYMENT#{phone_number_id}#{reference_id}")
+}
+
 /// `gsi-itemType` partition values. Only low-volume item types get one (the index is sparse).
 pub mod item_type {
     pub const TEMPLATE: &str = "TEMPLATE";
@@ -308,6 +320,16 @@ pub mod item_type {
     /// Contacts of one business phone (WhatsApp Business app).
     pub fn contacts_of_phone(phone_number_id: &str) -> String {
         format!("CONTACT#{phone_number_id}")
+    }
+
+    /// Orders of one business phone, by the time the customer sent them (commerce).
+    pub fn orders_of_phone(phone_number_id: &str) -> String {
+        format!("ORDER#{phone_number_id}")
+    }
+
+    /// Payments of one business phone, by the time they were first recorded (commerce).
+    pub fn payments_of_phone(phone_number_id: &str) -> String {
+        format!("PAYMENT#{phone_number_id}")
     }
 
     /// Kept webhook fields (account_update, ...) by field name.

@@ -12,6 +12,7 @@
 //!   inbound path share.
 //! - [`registry`]: the action map and the response envelope.
 //! - [`actions`]: one file per action.
+//! - [`commerce`]: orders, payments and Meta's limits of the commerce messages.
 //! - [`params`]: typed parameters with errors that name the field.
 //! - [`ports`]: the outbound ports ([`ports::Sender`] for EUM Social, [`ports::MediaStore`]).
 //! - [`outbound`]: the send pipeline (recipient, 24-hour window, Meta JSON, OUTBOUND item).
@@ -22,6 +23,7 @@
 //! - [`error`]: [`HandlerError`] and the HTTP status of each variant.
 
 pub mod actions;
+pub mod commerce;
 pub mod ctx;
 pub mod error;
 pub mod inbound;

@@ -40,6 +40,8 @@ pub enum Category {
     Conversions,
     /// Customers: preferences and what is known about them.
     Customers,
+    /// Commerce: orders from catalogs, their status, payments.
+    Commerce,
 }
 
 /// What a caller must be allowed to do to run an action (API scopes). `read` actions have no

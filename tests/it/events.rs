@@ -91,6 +91,17 @@ async fn run_inbound_events(store: std::sync::Arc<dyn Store>) {
                         );
                     }
                     for s in value["statuses"].as_array().into_iter().flatten() {
+                        if handlers::commerce::payments::is_payment(s) {
+                            // commerce: a payment status moves its PAYMENT item
+                            let pk = handlers::keys::payment(
+                                PHONE,
+                                s["payment"]["reference_id"].as_str().unwrap(),
+                            );
+                            let item = store.get_item(&pk).await.unwrap();
+                            let item = item.unwrap_or_else(|| panic!("{name}: no {pk}"));
+                            assert_eq!(item["status"], s["status"], "{name}: {item}");
+                            continue;
+                        }
                         let stored = store
                             .get_message(s["id"].as_str().unwrap())
                             .await
@@ -260,6 +271,10 @@ async fn every_action_event_succeeds_on_a_seeded_store() {
         .await
         .unwrap();
     intake::handle(&ctx, load("events/inbound/image.json"))
+        .await
+        .unwrap();
+    // commerce: the customer's order that the order events name
+    intake::handle(&ctx, load("events/inbound/order.json"))
         .await
         .unwrap();
     let fresh = text_event(

@@ -5,6 +5,8 @@ mod batch;
 mod browser;
 mod calling;
 mod cli;
+mod commerce;
+mod commerce_store;
 mod conversation_merge;
 mod customers;
 mod doubles;

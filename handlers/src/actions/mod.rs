@@ -72,7 +72,19 @@ pub mod upload_media;
 
 use crate::registry::ActionSpec;
 
+pub mod get_order;
+pub mod get_payments;
+pub mod list_orders;
+pub mod send_carousel_template;
+pub mod send_catalog_message;
+pub mod send_order_details;
+pub mod send_order_status;
 /// Every action the registry serves.
+// commerce (issue 9)
+pub mod send_product;
+pub mod send_product_list;
+pub mod update_order_status;
+
 pub static ALL: &[ActionSpec] = &[
     ping::SPEC,
     help::SPEC,
@@ -139,4 +151,15 @@ pub static ALL: &[ActionSpec] = &[
     set_customer_preferences::SPEC,
     list_inbox_phones::SPEC,
     create_live_ticket::SPEC,
+    // commerce (issue 9)
+    send_product::SPEC,
+    send_product_list::SPEC,
+    send_catalog_message::SPEC,
+    send_carousel_template::SPEC,
+    send_order_details::SPEC,
+    send_order_status::SPEC,
+    update_order_status::SPEC,
+    get_order::SPEC,
+    list_orders::SPEC,
+    get_payments::SPEC,
 ];

@@ -76,7 +76,7 @@ fn english() -> String {
 }
 
 /// `"Kerry"` → `{"type": "text", "text": "Kerry"}`; objects are Meta parameters already.
-fn parameter(field: &str, v: &Value) -> Result<Value, HandlerError> {
+pub(crate) fn parameter(field: &str, v: &Value) -> Result<Value, HandlerError> {
     match v {
         Value::String(s) => Ok(json!({"type": "text", "text": s})),
         Value::Number(n) => Ok(json!({"type": "text", "text": n.to_string()})),

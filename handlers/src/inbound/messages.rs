@@ -93,6 +93,16 @@ pub(super) async fn process_messages(
             // Also on a redelivery: linking is idempotent, and completes a crash before it.
             lifecycle::after_system_message(ctx, raw, &item, &customer, report).await?;
         }
+        // commerce: an `order` message becomes its ORDER item, created once (also on a
+        // redelivery, which completes a crash between the two writes)
+        if item.order.is_some() {
+            let order =
+                crate::commerce::orders::record_inbound(store, &item, &customer_id, waba_id, now)
+                    .await;
+            if tolerate(order, &format!("order {}", item.wa_message_id), report)? == Some(true) {
+                report.counts.typed += 1;
+            }
+        }
         report.message_ids.push(item.wa_message_id.clone());
         push_lag(report, &item.received_at, now);
         tolerate(

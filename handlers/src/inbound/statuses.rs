@@ -22,6 +22,11 @@ pub(super) async fn apply_statuses(
     report: &mut RecordReport,
 ) -> Result<(), StoreError> {
     for raw in statuses {
+        // commerce: a payment status (`type: payment`) moves its PAYMENT item, not a message
+        if crate::commerce::payments::is_payment(raw) {
+            apply_payment(store, raw, phone_number_id, waba_id, now, report).await?;
+            continue;
+        }
         let mut status: Status = match serde_json::from_value(raw.clone()) {
             Ok(s) => s,
             Err(e) => {
@@ -57,6 +62,28 @@ pub(super) async fn apply_statuses(
             }
             StatusApplied::Stale => report.counts.stale_statuses += 1,
         }
+    }
+    Ok(())
+}
+
+async fn apply_payment(
+    store: &dyn Store,
+    raw: &Value,
+    phone_number_id: &str,
+    waba_id: &str,
+    now: &str,
+    report: &mut RecordReport,
+) -> Result<(), StoreError> {
+    use crate::commerce::payments::{PaymentApplied, apply_webhook};
+    let applied = apply_webhook(store, raw, phone_number_id, waba_id, now).await;
+    match tolerate(applied, "payment status", report)? {
+        Some(PaymentApplied::Applied { .. }) => report.counts.typed += 1,
+        Some(PaymentApplied::Stale) => report.counts.stale_statuses += 1,
+        Some(PaymentApplied::Invalid(reason)) => {
+            report.counts.poison += 1;
+            report.errors.push(reason);
+        }
+        None => {}
     }
     Ok(())
 }
