@@ -29,6 +29,7 @@ mod scopes;
 mod serve;
 mod standin;
 mod store_conformance;
+mod store_counts;
 mod template_cache;
 mod templates;
 mod webdriver;

@@ -109,6 +109,23 @@ impl DynamoStore {
 
     /// See [`handlers::Store::apply_status`]: one `UpdateItem` conditioned on the stored rank.
     pub(super) async fn status(&self, u: &StatusUpdate) -> Result<StatusApplied, StoreError> {
+        let (e, condition) = Self::status_expr(u)?;
+        match self
+            .update(
+                &keys::message(&u.wa_message_id),
+                e,
+                Some(condition),
+                "UpdateItem(status)",
+            )
+            .await?
+        {
+            Some(_) => Ok(StatusApplied::Applied),
+            None => Ok(StatusApplied::Stale),
+        }
+    }
+
+    /// The update and condition of a status (shared with `apply_status_change`).
+    pub(super) fn status_expr(u: &StatusUpdate) -> Result<(Expr, String), StoreError> {
         let rank_value = AttributeValue::N(u.status.rank().to_string());
         let mut e = Expr::default();
         e.set_s(attr::STATUS, u.status.as_str());
@@ -155,18 +172,7 @@ impl DynamoStore {
         }
         let (rank, new_rank) = (e.name(attr::STATUS_RANK), e.value(rank_value));
         let condition = format!("attribute_not_exists({rank}) OR {rank} < {new_rank}");
-        match self
-            .update(
-                &keys::message(&u.wa_message_id),
-                e,
-                Some(condition),
-                "UpdateItem(status)",
-            )
-            .await?
-        {
-            Some(_) => Ok(StatusApplied::Applied),
-            None => Ok(StatusApplied::Stale),
-        }
+        Ok((e, condition))
     }
 
     /// Writes a whole item unless the stored one has a newer `statusAt`; keeps `createdAt`.
