@@ -22,6 +22,8 @@
 //! - [`error`]: [`HandlerError`] and the HTTP status of each variant.
 
 pub mod actions;
+pub mod analytics;
+pub mod automations;
 pub mod ctx;
 pub mod error;
 pub mod inbound;

@@ -40,6 +40,8 @@ pub enum Category {
     Conversions,
     /// Customers: preferences and what is known about them.
     Customers,
+    /// Automations (welcome, keyword, away and opt-out replies) and analytics.
+    Automations,
 }
 
 /// What a caller must be allowed to do to run an action (API scopes). `read` actions have no
