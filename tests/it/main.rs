@@ -1,6 +1,7 @@
 //! Integration tests, compiled as one binary. Tests that need DynamoDB read
 //! `AWS_ENDPOINT_URL_DYNAMODB` (set by `tests/run.sh`, which starts DynamoDB Local).
 
+mod analytics;
 mod automations;
 mod batch;
 mod browser;
