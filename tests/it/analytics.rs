@@ -32,6 +32,9 @@ async fn twice(ctx: &handlers::Ctx, id: &str, who: &str, messages: Value, status
     }
 }
 
+/// The statuses one send gets, and their pricing (category, billable).
+type Planned = (&'static [&'static str], Option<(&'static str, bool)>);
+
 /// The nearest-rank percentile of sorted values.
 fn percentile(sorted: &[i64], p: f64) -> Option<i64> {
     if sorted.is_empty() {
@@ -102,7 +105,7 @@ async fn seeded_and_checked(store: Arc<dyn Store>) {
         sent.push((i, wamid));
     }
     // AND their statuses, each twice, newest first (out of order), with Meta's pricing
-    let plan: [(&[&str], Option<(&str, bool)>); 5] = [
+    let plan: [Planned; 5] = [
         (&["sent", "delivered", "read"], Some(("service", false))),
         (&["sent"], None),
         (&["sent", "delivered"], Some(("utility", true))),

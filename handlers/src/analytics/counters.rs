@@ -188,6 +188,40 @@ fn day_of(at: &str) -> &str {
     at.get(..10).unwrap_or("unknown-date")
 }
 
+/// Logs a counter write that failed and counts it in the record's report: analytics never fail
+/// the record that is being stored.
+pub fn tolerate(
+    result: Result<(), StoreError>,
+    id: &str,
+    report: &mut crate::inbound::RecordReport,
+) {
+    if let Err(e) = result {
+        tracing::warn!(wamid = %id, error = %crate::error::chain(&e), "analytics counters not written");
+        report.counts.analytics_failures += 1;
+    }
+}
+
+/// Prefix of the idempotency keys of automated replies: they do not end a first-response wait.
+pub const AUTOMATION_KEY_PREFIX: &str = "automation:";
+
+/// Counts an outbound message the send pipeline (or a status completing a send, or an echo)
+/// just stored for the first time; `key` is its send's idempotency key. A failure is logged:
+/// the send has happened and stays answered.
+pub async fn after_send(
+    store: &dyn Store,
+    item: &MessageItem,
+    key: Option<&str>,
+    recorded: crate::store::Recorded,
+) {
+    if recorded != crate::store::Recorded::New {
+        return;
+    }
+    let answers = !key.is_some_and(|k| k.starts_with(AUTOMATION_KEY_PREFIX));
+    if let Err(e) = on_message(store, item, answers).await {
+        tracing::warn!(wamid = %item.wa_message_id, error = %crate::error::chain(&e), "analytics counters not written");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,39 +274,5 @@ mod tests {
             .map(|c| c.0)
             .collect();
         assert_eq!(names, ["st_failed", "err_131049"]);
-    }
-}
-
-/// Logs a counter write that failed and counts it in the record's report: analytics never fail
-/// the record that is being stored.
-pub fn tolerate(
-    result: Result<(), StoreError>,
-    id: &str,
-    report: &mut crate::inbound::RecordReport,
-) {
-    if let Err(e) = result {
-        tracing::warn!(wamid = %id, error = %crate::error::chain(&e), "analytics counters not written");
-        report.counts.analytics_failures += 1;
-    }
-}
-
-/// Prefix of the idempotency keys of automated replies: they do not end a first-response wait.
-pub const AUTOMATION_KEY_PREFIX: &str = "automation:";
-
-/// Counts an outbound message the send pipeline (or a status completing a send, or an echo)
-/// just stored for the first time; `key` is its send's idempotency key. A failure is logged:
-/// the send has happened and stays answered.
-pub async fn after_send(
-    store: &dyn Store,
-    item: &MessageItem,
-    key: Option<&str>,
-    recorded: crate::store::Recorded,
-) {
-    if recorded != crate::store::Recorded::New {
-        return;
-    }
-    let answers = !key.is_some_and(|k| k.starts_with(AUTOMATION_KEY_PREFIX));
-    if let Err(e) = on_message(store, item, answers).await {
-        tracing::warn!(wamid = %item.wa_message_id, error = %crate::error::chain(&e), "analytics counters not written");
     }
 }
