@@ -265,11 +265,6 @@ pub fn analytics_counter(phone_number_id: &str, day: &str, shard: u32) -> String
     format!("ANALYTICS_COUNTER#{phone_number_id}#{day}#{shard}")
 }
 
-/// `ANALYTICS#{phone}#{yyyy-mm-dd}`: the daily snapshot of a day's counters.
-pub fn analytics_snapshot(phone_number_id: &str, day: &str) -> String {
-    format!("ANALYTICS#{phone_number_id}#{day}")
-}
-
 /// `ACTIVE#{conversation pk}#{yyyy-mm-dd}`: the conversation had a message that UTC day (a
 /// marker created once, so a conversation counts once per day).
 pub fn conversation_active(conversation_pk: &str, day: &str) -> String {

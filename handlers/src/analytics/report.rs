@@ -1,5 +1,5 @@
 //! Reading the counters of one business phone over a range of UTC days: `SHARDS` point reads
-//! per day (or one daily snapshot), summed, and the figures derived from them.
+//! per day, summed, and the figures derived from them.
 
 use std::collections::BTreeMap;
 
@@ -15,7 +15,7 @@ use crate::store::{Store, StoreError};
 /// The counters of one day: attribute name → sum over the shards.
 pub type DayCounts = BTreeMap<String, i64>;
 
-/// Reads one day's counters: its snapshot when there is one, else its shards.
+/// Reads one day's counters: its `SHARDS` shard items, summed.
 ///
 /// # Errors
 /// The store's.

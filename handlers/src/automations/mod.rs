@@ -174,3 +174,6 @@ async fn is_first(ctx: &Ctx, conv: &str, wa_message_id: &str) -> Result<bool, St
     });
     Ok(!other && page.next_cursor.is_none())
 }
+
+#[cfg(test)]
+mod matching_tests;
