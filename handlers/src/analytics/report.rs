@@ -24,12 +24,6 @@ pub async fn day_counts(
     phone: &str,
     day: &str,
 ) -> Result<DayCounts, StoreError> {
-    if let Some(snapshot) = store
-        .get_item(&keys::analytics_snapshot(phone, day))
-        .await?
-    {
-        return Ok(numbers(&snapshot["counts"]));
-    }
     let pks: Vec<String> = (0..SHARDS)
         .map(|s| keys::analytics_counter(phone, day, s))
         .collect();
