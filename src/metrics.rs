@@ -96,6 +96,17 @@ pub fn record_lines(report: &RecordReport, elapsed_ms: f64) -> Vec<Value> {
         ("PoisonParts", f64::from(c.poison), "Count"),
         ("MediaFetched", f64::from(c.media_fetched), "Count"),
         ("MediaFailed", f64::from(c.media_failed), "Count"),
+        ("AutomationsFired", f64::from(c.automations_fired), "Count"),
+        (
+            "AutomationFailures",
+            f64::from(c.automation_failures),
+            "Count",
+        ),
+        (
+            "AnalyticsFailures",
+            f64::from(c.analytics_failures),
+            "Count",
+        ),
         ("ProcessingLatency", elapsed_ms, "Milliseconds"),
     ];
     if let Some(lag) = report.lags.iter().copied().reduce(f64::max) {

@@ -269,6 +269,41 @@ pub fn payment(phone_number_id: &str, reference_id: &str) -> String {
     format!("PAYMENT#{phone_number_id}#{reference_id}")
 }
 
+/// `AUTOMATION#{ruleId}`: one automation rule (welcome, keyword, away, opt-out).
+pub fn automation(rule_id: &str) -> String {
+    format!("AUTOMATION#{rule_id}")
+}
+
+/// `AUTOMATION_COOLDOWN#{ruleId}#{conversation pk}`: the lease that keeps a rule from
+/// answering one customer again before its cooldown has run out.
+pub fn automation_cooldown(rule_id: &str, conversation_pk: &str) -> String {
+    format!("AUTOMATION_COOLDOWN#{rule_id}#{conversation_pk}")
+}
+
+/// `ANALYTICS_COUNTER#{phone}#{yyyy-mm-dd}#{shard}`: one shard of a business phone's counters
+/// for one UTC day (`analytics::SHARDS` shards, chosen by the message id, so no item takes
+/// every write).
+pub fn analytics_counter(phone_number_id: &str, day: &str, shard: u32) -> String {
+    format!("ANALYTICS_COUNTER#{phone_number_id}#{day}#{shard}")
+}
+
+/// `ACTIVE#{conversation pk}#{yyyy-mm-dd}`: the conversation had a message that UTC day (a
+/// marker created once, so a conversation counts once per day).
+pub fn conversation_active(conversation_pk: &str, day: &str) -> String {
+    format!("ACTIVE#{conversation_pk}#{day}")
+}
+
+/// `CONV_SEEN#{conversation pk}`: the conversation has been counted as new.
+pub fn conversation_seen(conversation_pk: &str) -> String {
+    format!("CONV_SEEN#{conversation_pk}")
+}
+
+/// `REPLY_WAIT#{conversation pk}`: the first customer message the business has not answered
+/// yet; taken by the business's next reply, which measures its first-response time.
+pub fn reply_wait(conversation_pk: &str) -> String {
+    format!("REPLY_WAIT#{conversation_pk}")
+}
+
 /// `gsi-itemType` partition values. Only low-volume item types get one (the index is sparse).
 pub mod item_type {
     pub const TEMPLATE: &str = "TEMPLATE";
@@ -277,6 +312,9 @@ pub mod item_type {
     pub const FAILED_WEBHOOK_EVENT: &str = "WEBHOOK_EVENT#FAILED";
     /// Send intents still `pending` (in flight, or awaiting their status webhook).
     pub const PENDING_SEND: &str = "SEND#PENDING";
+
+    /// Automation rules (few: one partition).
+    pub const AUTOMATION: &str = "AUTOMATION";
 
     /// Linked WABAs and phones cached by `get_config`.
     pub const LINKED_WABA: &str = "WABA";

@@ -24,6 +24,8 @@
 
 pub mod actions;
 pub mod commerce;
+pub mod analytics;
+pub mod automations;
 pub mod ctx;
 pub mod error;
 pub mod inbound;

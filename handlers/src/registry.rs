@@ -42,6 +42,8 @@ pub enum Category {
     Customers,
     /// Commerce: orders from catalogs, their status, payments.
     Commerce,
+    /// Automations (welcome, keyword, away and opt-out replies) and analytics.
+    Automations,
 }
 
 /// What a caller must be allowed to do to run an action (API scopes). `read` actions have no

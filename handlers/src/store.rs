@@ -126,6 +126,35 @@ pub struct StatusUpdate {
     pub now: String,
 }
 
+/// What [`Store::apply_status_change`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusChange {
+    pub applied: StatusApplied,
+    /// The status the message had before an applied status; `None` when stale or when the
+    /// message had none (a status that arrived before its send was recorded).
+    pub previous: Option<MessageStatus>,
+}
+
+/// A claim on an item for a time ([`Store::claim_lease`]): the cooldown of an automation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lease {
+    pub pk: String,
+    /// Who claims it (the inbound wamid that fires a rule): the same holder may claim again.
+    pub holder: String,
+    /// Epoch seconds.
+    pub now: i64,
+    /// Epoch seconds: the claim holds until then.
+    pub until: i64,
+    /// A JSON object of other attributes written with the claim.
+    pub attrs: Value,
+}
+
+/// The attribute names of a [`Lease`] item.
+pub mod lease {
+    pub const HOLDER: &str = "holder";
+    pub const UNTIL: &str = "until";
+}
+
 /// The part of a [`Store::merge_record`] that only moves forward: its attributes are written
 /// only when the stored item's `rank_attr` is absent or lower than `rank`.
 #[derive(Debug, Clone, PartialEq)]
@@ -271,10 +300,6 @@ pub trait Store: Send + Sync {
     /// write that claims a send's idempotency key.
     async fn create_record(&self, item: &Value) -> Result<bool, StoreError>;
 
-    /// Deletes the item `pk` and returns what it was (None when there was none). A one-time
-    /// item (a live-update ticket) is consumed by exactly one caller: the delete is atomic.
-    async fn take_record(&self, pk: &str) -> Result<Option<Value>, StoreError>;
-
     /// Any item by its pk, as JSON (templates, quality, webhook events). Callers that know the
     /// item's type use [`get_item_as`].
     async fn get_item(&self, pk: &str) -> Result<Option<Value>, StoreError>;
@@ -309,6 +334,32 @@ pub trait Store: Send + Sync {
 
     /// A short name for logs (`dynamodb:table`, `embedded:/path`).
     fn describe(&self) -> String;
+
+    /// As [`Store::apply_status`], and says which status the message had before, so that a
+    /// counter can follow the transition exactly (analytics): `previous` is `None` when the
+    /// status was stale or the message had no status yet.
+    async fn apply_status_change(&self, update: &StatusUpdate) -> Result<StatusChange, StoreError>;
+
+    /// Adds each of `counts` (attribute name, amount) to the number stored under that attribute
+    /// of the item `pk`, creating the item and the attributes at 0 when absent, and sets the
+    /// attributes of `set` (a JSON object; `createdAt` only when absent). Atomic per item: two
+    /// concurrent calls both count (analytics counter shards).
+    async fn add_counts(
+        &self,
+        pk: &str,
+        set: &Value,
+        counts: &[(String, i64)],
+    ) -> Result<(), StoreError>;
+
+    /// Deletes the item `pk` and returns it as it was; `None` when there was none. Of two
+    /// concurrent calls only one gets the item (a first reply claiming the wait it ends, a
+    /// deleted automation).
+    async fn take_record(&self, pk: &str) -> Result<Option<Value>, StoreError>;
+
+    /// Claims the item `lease.pk` for `lease.holder` until `lease.until` (epoch seconds): it is
+    /// written (with `lease.attrs`) when absent, when its `until` is not after `lease.now`, or
+    /// when the same holder claimed it (a redelivery). True when the claim was written.
+    async fn claim_lease(&self, lease: &Lease) -> Result<bool, StoreError>;
 }
 
 /// Writes (or overwrites) a typed item through [`Store::put_record`], so that no caller builds

@@ -114,14 +114,34 @@ impl Store for NullStore {
     async fn get_item(&self, _: &str) -> Result<Option<Value>, StoreError> {
         Ok(None)
     }
-    async fn take_record(&self, _: &str) -> Result<Option<Value>, StoreError> {
-        Ok(None)
-    }
     async fn list_by_item_type(&self, _: &str, _: &PageRequest) -> Result<Page<Value>, StoreError> {
         Ok(empty())
     }
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+    async fn apply_status_change(
+        &self,
+        _: &StatusUpdate,
+    ) -> Result<crate::store::StatusChange, StoreError> {
+        Ok(crate::store::StatusChange {
+            applied: StatusApplied::Applied,
+            previous: None,
+        })
+    }
+    async fn add_counts(
+        &self,
+        _: &str,
+        _: &serde_json::Value,
+        _: &[(String, i64)],
+    ) -> Result<(), StoreError> {
+        Ok(())
+    }
+    async fn take_record(&self, _: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        Ok(None)
+    }
+    async fn claim_lease(&self, _: &crate::store::Lease) -> Result<bool, StoreError> {
+        Ok(true)
     }
     fn describe(&self) -> String {
         "null".into()

@@ -143,10 +143,6 @@ impl<H: Hooks> Store for HookedStore<H> {
     async fn get_item(&self, pk: &str) -> Result<Option<Value>, StoreError> {
         self.inner.get_item(pk).await
     }
-    async fn take_record(&self, pk: &str) -> Result<Option<Value>, StoreError> {
-        self.hooks.write("take_record", &[pk])?;
-        self.inner.take_record(pk).await
-    }
     async fn merge_record(
         &self,
         pk: &str,
@@ -165,6 +161,33 @@ impl<H: Hooks> Store for HookedStore<H> {
     }
     async fn ping(&self) -> Result<(), StoreError> {
         self.inner.ping().await
+    }
+    async fn apply_status_change(
+        &self,
+        update: &StatusUpdate,
+    ) -> Result<handlers::store::StatusChange, StoreError> {
+        self.hooks.write(
+            "apply_status_change",
+            &[&keys::message(&update.wa_message_id)],
+        )?;
+        self.inner.apply_status_change(update).await
+    }
+    async fn add_counts(
+        &self,
+        pk: &str,
+        set: &Value,
+        counts: &[(String, i64)],
+    ) -> Result<(), StoreError> {
+        self.hooks.write("add_counts", &[pk])?;
+        self.inner.add_counts(pk, set, counts).await
+    }
+    async fn take_record(&self, pk: &str) -> Result<Option<Value>, StoreError> {
+        self.hooks.write("take_record", &[pk])?;
+        self.inner.take_record(pk).await
+    }
+    async fn claim_lease(&self, lease: &handlers::store::Lease) -> Result<bool, StoreError> {
+        self.hooks.write("claim_lease", &[&lease.pk])?;
+        self.inner.claim_lease(lease).await
     }
     fn describe(&self) -> String {
         format!("hooked:{}", self.inner.describe())

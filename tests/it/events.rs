@@ -308,12 +308,19 @@ async fn every_action_event_succeeds_on_a_seeded_store() {
             "publish_flow" => 1,
             "deprecate_flow" => 2,
             "archive_conversation" | "simulate_status" => 3,
+            // the automation events change and delete the rule create_automation made
+            "update_automation" => 1,
+            "delete_automation" => 2,
             _ => 0,
         };
         (rank, n.clone())
     });
     let mut last_sent = None;
+    let mut automation = None;
     for (name, mut event) in events {
+        if name == "update_automation" || name == "delete_automation" {
+            event["id"] = Value::String(automation.clone().expect("create_automation ran before"));
+        }
         if name == "simulate_status" {
             event["waMessageId"] = Value::String(last_sent.clone().expect("a send ran before"));
         }
@@ -328,6 +335,9 @@ async fn every_action_event_succeeds_on_a_seeded_store() {
         let answer = intake::handle(&ctx, event).await.unwrap();
         assert_eq!(answer["statusCode"], 200, "{name}: {answer}");
         assert_eq!(answer["operation"], name.as_str());
+        if name == "create_automation" {
+            automation = answer["data"]["id"].as_str().map(str::to_string);
+        }
         if name.starts_with("send_") {
             last_sent = answer["data"]["waMessageId"].as_str().map(str::to_string);
         }

@@ -1,6 +1,8 @@
 //! Integration tests, compiled as one binary. Tests that need DynamoDB read
 //! `AWS_ENDPOINT_URL_DYNAMODB` (set by `tests/run.sh`, which starts DynamoDB Local).
 
+mod analytics;
+mod automations;
 mod batch;
 mod browser;
 mod calling;
@@ -32,6 +34,7 @@ mod scopes;
 mod serve;
 mod standin;
 mod store_conformance;
+mod store_counts;
 mod template_cache;
 mod templates;
 mod webdriver;

@@ -2,17 +2,20 @@
 //! `SPEC` the registry stores. To add an action, add its file and one line to [`ALL`].
 
 pub mod archive_conversation;
+pub mod create_automation;
 pub mod create_dataset;
 pub mod create_flow;
 pub mod create_live_ticket;
 pub mod create_template;
 pub mod create_template_from_library;
+pub mod delete_automation;
 pub mod delete_flow;
 pub mod delete_media;
 pub mod delete_template;
 pub mod deprecate_flow;
 pub mod download_media;
 mod flow_common;
+pub mod get_analytics;
 pub mod get_call_logs;
 pub mod get_call_permission;
 pub mod get_config;
@@ -33,6 +36,7 @@ pub mod health;
 pub mod help;
 mod interactive;
 pub mod list_actions;
+pub mod list_automations;
 pub mod list_flow_assets;
 pub mod list_flows;
 pub mod list_inbox_phones;
@@ -64,6 +68,8 @@ pub mod send_video;
 pub mod set_customer_preferences;
 pub mod simulate_status;
 pub mod sync_templates;
+pub mod test_automation;
+pub mod update_automation;
 pub mod update_call_settings;
 pub mod update_flow;
 pub mod update_flow_assets;
@@ -162,4 +168,10 @@ pub static ALL: &[ActionSpec] = &[
     get_order::SPEC,
     list_orders::SPEC,
     get_payments::SPEC,
+    create_automation::SPEC,
+    list_automations::SPEC,
+    update_automation::SPEC,
+    delete_automation::SPEC,
+    test_automation::SPEC,
+    get_analytics::SPEC,
 ];

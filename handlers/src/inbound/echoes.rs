@@ -112,6 +112,8 @@ pub(super) async fn process_echoes(
             Recorded::New => {
                 report.counts.messages += 1;
                 report.new_types.push(item.kind.clone().unwrap_or_default());
+                // analytics (issue 9): a reply from the WhatsApp Business app answers too
+                crate::analytics::counters::after_send(ctx.store(), &item, None, outcome).await;
             }
             Recorded::Duplicate => report.counts.duplicates += 1,
         }

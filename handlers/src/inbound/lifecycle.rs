@@ -71,6 +71,16 @@ pub(super) async fn process_change(
         )? {
             count(report, kind, changed);
         }
+        // automations (issue 9): the welcome rules answer a chat the customer opened
+        crate::automations::after_welcome_request(
+            ctx,
+            arrival.phone_number_id,
+            &customer_id,
+            &id,
+            &at,
+            report,
+        )
+        .await;
         return Ok(());
     }
 

@@ -115,6 +115,9 @@ pub(super) async fn process_messages(
         match outcome {
             Recorded::New => {
                 report.counts.messages += 1;
+                // analytics (issue 9): counted once, because the message is new
+                let counted = crate::analytics::on_message(store, &item, false).await;
+                crate::analytics::counters::tolerate(counted, &item.wa_message_id, report);
                 report.new_types.push(item.kind.clone().unwrap_or_default());
                 crate::platform::notify::new_inbound(ctx, &item, &customer_id).await;
                 if wants_media {
@@ -130,6 +133,8 @@ pub(super) async fn process_messages(
                 }
             }
         }
+        // automations (issue 9): on a redelivery too; the reply is keyed to this wamid
+        crate::automations::after_inbound(ctx, &item, &customer_id, report).await;
     }
 
     statuses::apply_statuses(

@@ -99,6 +99,15 @@ pub struct Counts {
     pub typed: u32,
     pub media_fetched: u32,
     pub media_failed: u32,
+    /// Automation replies sent (or replayed) for this record's messages.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub automations_fired: u32,
+    /// Automation rules that failed (logged; the record is not failed for it).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub automation_failures: u32,
+    /// Analytics counter writes that failed (logged; the record is not failed for it).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub analytics_failures: u32,
 }
 
 fn is_zero(n: &u32) -> bool {

@@ -50,9 +50,14 @@ pub(super) async fn apply_statuses(
         }
         let update = status_update(&status, phone_number_id, waba_id, now);
         let what = format!("status {} of {}", update.status, update.wa_message_id);
-        let Some(outcome) = tolerate(store.apply_status(&update).await, &what, report)? else {
+        let Some(change) = tolerate(store.apply_status_change(&update).await, &what, report)?
+        else {
             continue;
         };
+        // analytics (issue 9): the transition the store reports, counted once
+        let counted = crate::analytics::on_status(store, &update, &change).await;
+        crate::analytics::counters::tolerate(counted, &update.wa_message_id, report);
+        let outcome = change.applied;
         debug!(wamid = %update.wa_message_id, status = %update.status, ?outcome, "status");
         push_lag(report, &update.at, now);
         match outcome {

@@ -344,7 +344,10 @@ pub async fn reconcile(
         return Ok(false);
     }
     let (item, touch) = super::message_records(&intent, wa_message_id, MessageStatus::Accepted);
-    store.record_message(&item, &touch).await?;
+    let recorded = store.record_message(&item, &touch).await?;
+    // analytics (issue 9)
+    crate::analytics::counters::after_send(store, &item, Some(&intent.idempotency_key), recorded)
+        .await;
     let was = intent.state;
     intent.state = SendState::Sent;
     intent.item_type_pk = None;

@@ -232,6 +232,16 @@ pub async fn send(
         Ok(id) => {
             let (item, touch) = message_records(&intent, &id, MessageStatus::Accepted);
             let recorded = store.record_message(&item, &touch).await;
+            if let Ok(r) = &recorded {
+                // analytics (issue 9)
+                crate::analytics::counters::after_send(
+                    store,
+                    &item,
+                    Some(&intent.idempotency_key),
+                    *r,
+                )
+                .await;
+            }
             intent.state = SendState::Sent;
             intent.item_type_pk = None;
             intent.wa_message_id = Some(id.clone());
@@ -283,9 +293,21 @@ pub async fn send(
 /// its status webhook does it otherwise).
 async fn complete_on_replay(ctx: &Ctx, intent: &SendIntentItem, id: &str) {
     let (item, touch) = message_records(intent, id, MessageStatus::Accepted);
-    if let Err(e) = ctx.store().record_message(&item, &touch).await {
-        warn!(intent = %intent.pk, error = %crate::error::chain(&e), "replayed send still not recorded");
-        return;
+    match ctx.store().record_message(&item, &touch).await {
+        // analytics (issue 9)
+        Ok(r) => {
+            crate::analytics::counters::after_send(
+                ctx.store(),
+                &item,
+                Some(&intent.idempotency_key),
+                r,
+            )
+            .await;
+        }
+        Err(e) => {
+            warn!(intent = %intent.pk, error = %crate::error::chain(&e), "replayed send still not recorded");
+            return;
+        }
     }
     let done = SendIntentItem {
         recorded: true,

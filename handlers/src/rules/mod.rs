@@ -6,6 +6,7 @@
 use crate::model::{ConversationItem, Direction, ItemType, MessageItem, MessageStatus};
 use crate::store::{ConversationTouch, StatusUpdate};
 
+pub mod counts;
 pub mod lifecycle;
 
 /// The message item after recording `new`, or `None` when the message is already stored (a

@@ -18,6 +18,7 @@
 //! - `cursor`: page tokens;
 //! - `error`: SDK failures sorted into retryable and permanent.
 
+mod counts;
 mod cursor;
 mod error;
 mod lifecycle;
@@ -318,9 +319,6 @@ impl Store for DynamoStore {
         self.get_typed(pk).await
     }
 
-    async fn take_record(&self, pk: &str) -> Result<Option<Value>, StoreError> {
-        self.take(pk).await
-    }
 
     async fn list_by_item_type(
         &self,
@@ -346,6 +344,30 @@ impl Store for DynamoStore {
             .await
             .map_err(|e| classify("GetItem(ping)", e))?;
         Ok(())
+    }
+
+    async fn apply_status_change(
+        &self,
+        update: &StatusUpdate,
+    ) -> Result<handlers::store::StatusChange, StoreError> {
+        self.status_change(update).await
+    }
+
+    async fn add_counts(
+        &self,
+        pk: &str,
+        set: &Value,
+        counts: &[(String, i64)],
+    ) -> Result<(), StoreError> {
+        self.add_to_counts(pk, set, counts).await
+    }
+
+    async fn take_record(&self, pk: &str) -> Result<Option<Value>, StoreError> {
+        self.take(pk).await
+    }
+
+    async fn claim_lease(&self, lease: &handlers::store::Lease) -> Result<bool, StoreError> {
+        self.lease(lease).await
     }
 
     fn describe(&self) -> String {

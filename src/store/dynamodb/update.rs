@@ -6,10 +6,9 @@ use handlers::keys;
 use handlers::model::{Direction, ItemType, MediaPart, attr};
 use handlers::store::{StatusApplied, StatusUpdate, StoreError};
 use serde::Serialize;
-use serde_json::Value;
 
 use super::error::classify;
-use super::{DynamoStore, Item, from_item, to_av, to_item};
+use super::{DynamoStore, Item, to_av, to_item};
 use crate::store::expr::Expr;
 
 impl DynamoStore {
@@ -62,25 +61,6 @@ impl DynamoStore {
         self.update(pk, e, Some(condition), operation).await
     }
 
-    /// A `DeleteItem` returning the deleted item (None when there was none).
-    pub(super) async fn take(&self, pk: &str) -> Result<Option<Value>, StoreError> {
-        let out = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(Self::key(pk)))
-            .return_values(ReturnValue::AllOld)
-            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
-            .send()
-            .await
-            .map_err(|e| classify("DeleteItem", e))?;
-        self.count_write(1, out.consumed_capacity());
-        out.attributes
-            .filter(|item| !item.is_empty())
-            .map(|item| from_item(pk, item))
-            .transpose()
-    }
-
     /// An unconditional `PutItem` of a whole item (overwrites one with the same pk).
     pub(super) async fn put<T: Serialize + ?Sized>(&self, item: &T) -> Result<(), StoreError> {
         let out = self
@@ -129,6 +109,23 @@ impl DynamoStore {
 
     /// See [`handlers::Store::apply_status`]: one `UpdateItem` conditioned on the stored rank.
     pub(super) async fn status(&self, u: &StatusUpdate) -> Result<StatusApplied, StoreError> {
+        let (e, condition) = Self::status_expr(u)?;
+        match self
+            .update(
+                &keys::message(&u.wa_message_id),
+                e,
+                Some(condition),
+                "UpdateItem(status)",
+            )
+            .await?
+        {
+            Some(_) => Ok(StatusApplied::Applied),
+            None => Ok(StatusApplied::Stale),
+        }
+    }
+
+    /// The update and condition of a status (shared with `apply_status_change`).
+    pub(super) fn status_expr(u: &StatusUpdate) -> Result<(Expr, String), StoreError> {
         let rank_value = AttributeValue::N(u.status.rank().to_string());
         let mut e = Expr::default();
         e.set_s(attr::STATUS, u.status.as_str());
@@ -175,18 +172,7 @@ impl DynamoStore {
         }
         let (rank, new_rank) = (e.name(attr::STATUS_RANK), e.value(rank_value));
         let condition = format!("attribute_not_exists({rank}) OR {rank} < {new_rank}");
-        match self
-            .update(
-                &keys::message(&u.wa_message_id),
-                e,
-                Some(condition),
-                "UpdateItem(status)",
-            )
-            .await?
-        {
-            Some(_) => Ok(StatusApplied::Applied),
-            None => Ok(StatusApplied::Stale),
-        }
+        Ok((e, condition))
     }
 
     /// Writes a whole item unless the stored one has a newer `statusAt`; keeps `createdAt`.

@@ -21,6 +21,7 @@
 //! - `group`: group commit; `rows`: item rows, index queries, unread counts; `db`: schema and
 //!   errors; `import`: the one-time import of an old `table.jsonl`.
 
+mod counts;
 mod db;
 mod group;
 mod import;

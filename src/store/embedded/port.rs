@@ -16,8 +16,7 @@ use serde_json::Value;
 use super::EmbeddedStore;
 use super::db;
 use super::lifecycle;
-use super::rows::{decode, get_as, get_doc, inbound_messages, pk_of, query, typed, with_unread};
-use rusqlite::OptionalExtension;
+use super::rows::{get_as, get_doc, inbound_messages, pk_of, query, typed, with_unread};
 
 #[async_trait]
 impl Store for EmbeddedStore {
@@ -289,22 +288,6 @@ impl Store for EmbeddedStore {
         .await
     }
 
-    async fn take_record(&self, pk: &str) -> Result<Option<Value>, StoreError> {
-        let pk = pk.to_string();
-        self.write("take_record", move |w| {
-            w.conn
-                .prepare_cached("DELETE FROM items WHERE pk = ?1 RETURNING doc")
-                .and_then(|mut stmt| {
-                    stmt.query_row([&pk], |row| row.get::<_, String>(0))
-                        .optional()
-                })
-                .map_err(|e| db::store_error("take_record", e))?
-                .map(|doc| decode(&pk, &doc))
-                .transpose()
-        })
-        .await
-    }
-
     async fn get_item(&self, pk: &str) -> Result<Option<Value>, StoreError> {
         let pk = pk.to_string();
         self.call(move |conn| get_as(conn, "get_item", &pk)).await
@@ -349,6 +332,30 @@ impl Store for EmbeddedStore {
                 .map_err(|e| db::store_error("ping", e))
         })
         .await
+    }
+
+    async fn apply_status_change(
+        &self,
+        update: &StatusUpdate,
+    ) -> Result<handlers::store::StatusChange, StoreError> {
+        self.status_change(update).await
+    }
+
+    async fn add_counts(
+        &self,
+        pk: &str,
+        set: &Value,
+        counts: &[(String, i64)],
+    ) -> Result<(), StoreError> {
+        self.add_to_counts(pk, set, counts).await
+    }
+
+    async fn take_record(&self, pk: &str) -> Result<Option<Value>, StoreError> {
+        self.take(pk).await
+    }
+
+    async fn claim_lease(&self, lease: &handlers::store::Lease) -> Result<bool, StoreError> {
+        self.lease(lease).await
     }
 
     fn describe(&self) -> String {
