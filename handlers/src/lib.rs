@@ -42,6 +42,7 @@ pub mod templates;
 #[cfg(test)]
 mod testing;
 pub mod time;
+pub mod twilio;
 
 pub use ctx::{Ctx, Settings};
 pub use error::HandlerError;
