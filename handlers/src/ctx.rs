@@ -21,6 +21,8 @@ struct App {
     /// Templates and flows through EUM Social (the in-memory sandbox unless set).
     templates: Arc<dyn TemplatesApi>,
     platform: Platform,
+    /// The webhook routes' settings and the fast-ack queue (`with_ingress`).
+    ingress: crate::ingress::Ingress,
 }
 
 /// The account port, the notifier and their settings (`with_platform`).
@@ -138,6 +140,7 @@ impl Ctx {
             settings,
             templates: Arc::new(crate::sandbox_templates::SandboxTemplates::default()),
             platform: Platform::default(),
+            ingress: crate::ingress::Ingress::default(),
         }))
     }
 
@@ -152,6 +155,7 @@ impl Ctx {
             settings: app.settings.clone(),
             templates,
             platform: app.platform.clone(),
+            ingress: app.ingress.clone(),
         }))
     }
 
@@ -166,7 +170,28 @@ impl Ctx {
             settings: app.settings.clone(),
             templates: app.templates.clone(),
             platform,
+            ingress: app.ingress.clone(),
         }))
+    }
+
+    /// The same context with the webhook routes' settings and queue given.
+    #[must_use]
+    pub fn with_ingress(self, ingress: crate::ingress::Ingress) -> Self {
+        let app = &self.0;
+        Ctx(Arc::new(App {
+            store: app.store.clone(),
+            sender: app.sender.clone(),
+            media: app.media.clone(),
+            settings: app.settings.clone(),
+            templates: app.templates.clone(),
+            platform: app.platform.clone(),
+            ingress,
+        }))
+    }
+
+    /// The webhook routes' settings and the fast-ack queue.
+    pub fn ingress(&self) -> &crate::ingress::Ingress {
+        &self.0.ingress
     }
 
     /// EUM Social's template and flow operations.

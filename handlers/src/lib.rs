@@ -25,6 +25,7 @@ pub mod actions;
 pub mod ctx;
 pub mod error;
 pub mod inbound;
+pub mod ingress;
 pub mod keys;
 pub mod media;
 pub mod model;
@@ -37,6 +38,7 @@ pub mod registry;
 pub mod rules;
 pub mod sandbox;
 pub mod sandbox_templates;
+pub mod shops;
 pub mod store;
 pub mod templates;
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod notify;
+pub mod queue;
 pub mod templates;
 
 use async_trait::async_trait;
