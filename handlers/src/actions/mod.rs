@@ -68,6 +68,10 @@ pub mod update_flow;
 pub mod update_flow_assets;
 pub mod update_template;
 pub mod upload_media;
+pub mod get_queue_stats;
+pub mod list_dlq;
+pub mod purge_dlq;
+pub mod redrive_dlq;
 
 use crate::registry::ActionSpec;
 
@@ -137,4 +141,8 @@ pub static ALL: &[ActionSpec] = &[
     get_customer::SPEC,
     set_customer_preferences::SPEC,
     list_inbox_phones::SPEC,
+    get_queue_stats::SPEC,
+    list_dlq::SPEC,
+    redrive_dlq::SPEC,
+    purge_dlq::SPEC,
 ];
