@@ -11,6 +11,7 @@
 //! | `S3_ATTEMPT_TIMEOUT_MS` / `S3_TIMEOUT_MS` | 10000 / 20000 | S3 media store |
 //! | `EUM_ATTEMPT_TIMEOUT_MS` / `EUM_TIMEOUT_MS` | 20000 / 25000 | EUM Social (a media copy can take seconds) |
 //! | `SNS_ATTEMPT_TIMEOUT_MS` / `SNS_TIMEOUT_MS` | 2000 / 4000 | SNS notifications |
+//! | `SQS_ATTEMPT_TIMEOUT_MS` / `SQS_TIMEOUT_MS` | 2000 / 5000 | the fast-ack queue |
 //!
 //! A value that is not a whole number above 0 is ignored with a warning (the default is used).
 
@@ -28,6 +29,8 @@ pub enum Service {
     Eum,
     /// SNS notifications: short waits, a notification must never hold up a record.
     Sns,
+    /// The fast-ack queue: a webhook is answered only after its enqueue.
+    Sqs,
 }
 
 /// How long a client may wait, and how often it tries.
@@ -46,6 +49,7 @@ impl Service {
             Service::S3 => "S3",
             Service::Eum => "EUM",
             Service::Sns => "SNS",
+            Service::Sqs => "SQS",
         }
     }
 
@@ -56,6 +60,7 @@ impl Service {
             Service::S3 => (10_000, 20_000),
             Service::Eum => (20_000, 25_000),
             Service::Sns => (2_000, 4_000),
+            Service::Sqs => (2_000, 5_000),
         }
     }
 
@@ -151,6 +156,14 @@ pub fn eum(shared: &SdkConfig) -> aws_sdk_socialmessaging::config::Builder {
 pub fn sns(shared: &SdkConfig) -> aws_sdk_sns::config::Builder {
     let bounds = Service::Sns.bounds();
     aws_sdk_sns::config::Builder::from(shared)
+        .timeout_config(bounds.timeout_config())
+        .retry_config(bounds.retry_config())
+}
+
+/// An SQS client configuration with the SQS bounds.
+pub fn sqs(shared: &SdkConfig) -> aws_sdk_sqs::config::Builder {
+    let bounds = Service::Sqs.bounds();
+    aws_sdk_sqs::config::Builder::from(shared)
         .timeout_config(bounds.timeout_config())
         .retry_config(bounds.retry_config())
 }
