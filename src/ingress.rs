@@ -15,7 +15,9 @@
 
 use std::fmt;
 
-use handlers::ingress::{DEFAULT_MAX_RECEIVES, DEFAULT_ORDER_PARAMS, IngressSettings, OrderTemplate};
+use handlers::ingress::{
+    DEFAULT_MAX_RECEIVES, DEFAULT_ORDER_PARAMS, IngressSettings, OrderTemplate,
+};
 
 use crate::config::ConfigError;
 
@@ -53,7 +55,10 @@ pub fn pem_keys(value: &str) -> Vec<String> {
     let text = value.replace("\\n", "\n");
     let blocks: Vec<String> = text
         .split("-----END PUBLIC KEY-----")
-        .filter_map(|part| part.split_once("-----BEGIN PUBLIC KEY-----").map(|(_, b)| b))
+        .filter_map(|part| {
+            part.split_once("-----BEGIN PUBLIC KEY-----")
+                .map(|(_, b)| b)
+        })
         .map(|body| body.split_whitespace().collect::<String>())
         .filter(|b| !b.is_empty())
         .collect();
@@ -72,7 +77,12 @@ impl IngressConfig {
     pub fn from_lookup(non_empty: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let list = |k: &str| -> Vec<String> {
             non_empty(k)
-                .map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+                .map(|v| {
+                    v.split(',')
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                })
                 .unwrap_or_default()
         };
         let max_receives = match non_empty("FAST_ACK_MAX_RECEIVES") {
@@ -97,7 +107,8 @@ impl IngressConfig {
                 reason: "needs FAST_ACK_DLQ_URL too (the queue's dead-letter queue, for the monitor actions)",
             });
         }
-        let public_base_url = non_empty("WEBHOOK_BASE_URL").map(|u| u.trim_end_matches('/').to_string());
+        let public_base_url =
+            non_empty("WEBHOOK_BASE_URL").map(|u| u.trim_end_matches('/').to_string());
         let tokens = list("TWILIO_AUTH_TOKEN");
         let twilio = match (non_empty("TWILIO_ACCOUNT_SID"), tokens.first()) {
             (Some(account_sid), Some(token)) => Some(TwilioAccount {
@@ -107,8 +118,11 @@ impl IngressConfig {
                     .unwrap_or_else(|| "https://api.twilio.com".into())
                     .trim_end_matches('/')
                     .to_string(),
-                status_callback: non_empty("TWILIO_STATUS_CALLBACK_URL")
-                    .or_else(|| public_base_url.as_ref().map(|b| format!("{b}/webhooks/twilio"))),
+                status_callback: non_empty("TWILIO_STATUS_CALLBACK_URL").or_else(|| {
+                    public_base_url
+                        .as_ref()
+                        .map(|b| format!("{b}/webhooks/twilio"))
+                }),
             }),
             _ => None,
         };
@@ -126,7 +140,9 @@ impl IngressConfig {
             settings: IngressSettings {
                 twilio_auth_tokens: tokens,
                 public_base_url,
-                wix_public_keys: non_empty("WIX_PUBLIC_KEY").map(|v| pem_keys(&v)).unwrap_or_default(),
+                wix_public_keys: non_empty("WIX_PUBLIC_KEY")
+                    .map(|v| pem_keys(&v))
+                    .unwrap_or_default(),
                 order_template,
                 fast_ack: fast_ack_queue_url.is_some(),
                 max_receives,
@@ -148,7 +164,9 @@ mod tests {
             "TWILIO_ACCOUNT_SID" => Some("AC1".to_string()),
             "TWILIO_AUTH_TOKEN" => Some("new, old".to_string()),
             "WEBHOOK_BASE_URL" => Some("https://api.example.com/prod/".to_string()),
-            "WIX_PUBLIC_KEY" => Some("-----BEGIN PUBLIC KEY-----\\nAAAA\\nBBBB\\n-----END PUBLIC KEY-----".to_string()),
+            "WIX_PUBLIC_KEY" => Some(
+                "-----BEGIN PUBLIC KEY-----\\nAAAA\\nBBBB\\n-----END PUBLIC KEY-----".to_string(),
+            ),
             "FAST_ACK_QUEUE_URL" => Some("http://q".to_string()),
             "FAST_ACK_DLQ_URL" => Some("http://dlq".to_string()),
             _ => None,
@@ -158,9 +176,15 @@ mod tests {
         assert_eq!(config.settings.wix_public_keys, vec!["AAAABBBB"]);
         assert!(config.settings.fast_ack);
         let twilio = config.twilio.unwrap();
-        assert_eq!(twilio.status_callback.as_deref(), Some("https://api.example.com/prod/webhooks/twilio"));
+        assert_eq!(
+            twilio.status_callback.as_deref(),
+            Some("https://api.example.com/prod/webhooks/twilio")
+        );
         assert!(!format!("{twilio:?}").contains("new"));
         let no_dlq = |k: &str| (k == "FAST_ACK_QUEUE_URL").then(|| "http://q".to_string());
-        assert_eq!(IngressConfig::from_lookup(&no_dlq).unwrap_err().name, "FAST_ACK_QUEUE_URL");
+        assert_eq!(
+            IngressConfig::from_lookup(&no_dlq).unwrap_err().name,
+            "FAST_ACK_QUEUE_URL"
+        );
     }
 }

@@ -109,7 +109,10 @@ pub async fn build_ctx(
 /// in-memory one.
 async fn ingress(config: &Config) -> handlers::ingress::Ingress {
     let settings = std::sync::Arc::new(config.ingress.settings.clone());
-    match (&config.ingress.fast_ack_queue_url, &config.ingress.fast_ack_dlq_url) {
+    match (
+        &config.ingress.fast_ack_queue_url,
+        &config.ingress.fast_ack_dlq_url,
+    ) {
         (Some(queue), Some(dlq)) => {
             let shared = aws::shared_config().await;
             let client = aws_sdk_sqs::Client::from_conf(aws::sqs(&shared).build());

@@ -55,16 +55,52 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         queue: Family::default(),
         registry: Registry::default(),
     };
-    registry.register("webhooks_received", "Webhook requests received", m.received.clone());
-    registry.register("webhooks_refused", "Webhook requests refused (signature)", m.refused.clone());
-    registry.register("webhooks_queued", "Webhooks put on the fast-ack queue", m.queued.clone());
-    registry.register("records_processed", "Records processed, by outcome", m.processed.clone());
-    registry.register("records_failed", "Records that failed and will be retried", m.failed.clone());
+    registry.register(
+        "webhooks_received",
+        "Webhook requests received",
+        m.received.clone(),
+    );
+    registry.register(
+        "webhooks_refused",
+        "Webhook requests refused (signature)",
+        m.refused.clone(),
+    );
+    registry.register(
+        "webhooks_queued",
+        "Webhooks put on the fast-ack queue",
+        m.queued.clone(),
+    );
+    registry.register(
+        "records_processed",
+        "Records processed, by outcome",
+        m.processed.clone(),
+    );
+    registry.register(
+        "records_failed",
+        "Records that failed and will be retried",
+        m.failed.clone(),
+    );
     registry.register("messages", "New messages stored", m.messages.clone());
-    registry.register("duplicates", "Messages delivered again (already stored)", m.duplicates.clone());
-    registry.register("poison", "Poison parts (audited, never retried)", m.poison.clone());
-    registry.register("processing_seconds", "Processing time of one record", m.latency.clone());
-    registry.register("queue_messages", "Fast-ack queue and DLQ depth (read at scrape time)", m.queue.clone());
+    registry.register(
+        "duplicates",
+        "Messages delivered again (already stored)",
+        m.duplicates.clone(),
+    );
+    registry.register(
+        "poison",
+        "Poison parts (audited, never retried)",
+        m.poison.clone(),
+    );
+    registry.register(
+        "processing_seconds",
+        "Processing time of one record",
+        m.latency.clone(),
+    );
+    registry.register(
+        "queue_messages",
+        "Fast-ack queue and DLQ depth (read at scrape time)",
+        m.queue.clone(),
+    );
     Metrics { registry, ..m }
 });
 
@@ -73,11 +109,17 @@ fn label(name: &str, value: &str) -> Labels {
 }
 
 pub fn received(source: &str) {
-    METRICS.received.get_or_create(&label("source", source)).inc();
+    METRICS
+        .received
+        .get_or_create(&label("source", source))
+        .inc();
 }
 
 pub fn refused(source: &str) {
-    METRICS.refused.get_or_create(&label("source", source)).inc();
+    METRICS
+        .refused
+        .get_or_create(&label("source", source))
+        .inc();
 }
 
 pub fn queued(source: &str) {
@@ -89,13 +131,18 @@ pub fn failed() {
 }
 
 pub fn processed(report: &RecordReport, seconds: f64) {
-    let outcome = serde_json::to_value(&report.outcome)
+    let outcome = serde_json::to_value(report.outcome)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default();
-    METRICS.processed.get_or_create(&label("outcome", &outcome)).inc();
+    METRICS
+        .processed
+        .get_or_create(&label("outcome", &outcome))
+        .inc();
     METRICS.messages.inc_by(u64::from(report.counts.messages));
-    METRICS.duplicates.inc_by(u64::from(report.counts.duplicates));
+    METRICS
+        .duplicates
+        .inc_by(u64::from(report.counts.duplicates));
     METRICS.poison.inc_by(u64::from(report.counts.poison));
     METRICS.latency.observe(seconds);
 }
@@ -105,8 +152,14 @@ pub async fn render(ctx: &handlers::Ctx) -> String {
     match ctx.ingress().queue.stats().await {
         Ok(stats) => {
             let set = |queue: &str, state: &str, value: u64| {
-                let labels = vec![("queue".to_string(), queue.to_string()), ("state".to_string(), state.to_string())];
-                METRICS.queue.get_or_create(&labels).set(i64::try_from(value).unwrap_or(i64::MAX));
+                let labels = vec![
+                    ("queue".to_string(), queue.to_string()),
+                    ("state".to_string(), state.to_string()),
+                ];
+                METRICS
+                    .queue
+                    .get_or_create(&labels)
+                    .set(i64::try_from(value).unwrap_or(i64::MAX));
             };
             set("main", "visible", stats.visible);
             set("main", "in_flight", stats.in_flight);
@@ -128,11 +181,17 @@ mod tests {
     async fn the_exposition_names_every_metric() {
         super::received("twilio");
         let report = handlers::inbound::RecordReport {
-            counts: handlers::inbound::Counts { messages: 1, ..Default::default() },
+            counts: handlers::inbound::Counts {
+                messages: 1,
+                ..Default::default()
+            },
             ..Default::default()
         };
         super::processed(&report, 0.004);
-        let ctx = handlers::Ctx::new(std::sync::Arc::new(crate::store::EmbeddedStore::in_memory()), Default::default());
+        let ctx = handlers::Ctx::new(
+            std::sync::Arc::new(crate::store::EmbeddedStore::in_memory()),
+            Default::default(),
+        );
         let text = super::render(&ctx).await;
         for name in [
             "whatsapp_webhooks_received_total{source=\"twilio\"}",

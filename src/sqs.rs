@@ -16,8 +16,12 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_sqs::types::{Message, MessageAttributeValue, MessageSystemAttributeName, QueueAttributeName};
-use handlers::ports::queue::{DeadLetter, QueueError, QueueStats, QueuedWebhook, Redriven, WebhookQueue};
+use aws_sdk_sqs::types::{
+    Message, MessageAttributeValue, MessageSystemAttributeName, QueueAttributeName,
+};
+use handlers::ports::queue::{
+    DeadLetter, QueueError, QueueStats, QueuedWebhook, Redriven, WebhookQueue,
+};
 
 pub struct SqsQueue {
     client: Client,
@@ -58,8 +62,10 @@ where
         || code.contains("QueueDoesNotExist")
         || code.contains("InvalidClientTokenId");
     let retryable = !access_denied
-        && (matches!(code.as_str(), "Timeout" | "Unreachable" | "ServiceUnavailable" | "InternalError")
-            || code.contains("Throttl")
+        && (matches!(
+            code.as_str(),
+            "Timeout" | "Unreachable" | "ServiceUnavailable" | "InternalError"
+        ) || code.contains("Throttl")
             || code.contains("RequestThrottled")
             || code.contains("OverLimit"));
     QueueError {
@@ -82,7 +88,11 @@ fn dead_letter(message: &Message, include_body: bool) -> DeadLetter {
     let sent_at = sent_ms
         .and_then(chrono::DateTime::from_timestamp_millis)
         .map(handlers::time::iso);
-    let age_seconds = sent_ms.and_then(|ms| u64::try_from(chrono::Utc::now().timestamp_millis() - ms).ok().map(|d| d / 1000));
+    let age_seconds = sent_ms.and_then(|ms| {
+        u64::try_from(chrono::Utc::now().timestamp_millis() - ms)
+            .ok()
+            .map(|d| d / 1000)
+    });
     DeadLetter {
         message_id: message.message_id().unwrap_or_default().to_string(),
         source: QueuedWebhook::parse(body).map(|w| w.source),
@@ -171,10 +181,19 @@ impl WebhookQueue for SqsQueue {
             queue: name_of(&self.queue_url),
             dlq: Some(name_of(&self.dlq_url)),
             visible: count(&main, QueueAttributeName::ApproximateNumberOfMessages),
-            in_flight: count(&main, QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
-            delayed: count(&main, QueueAttributeName::ApproximateNumberOfMessagesDelayed),
+            in_flight: count(
+                &main,
+                QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
+            ),
+            delayed: count(
+                &main,
+                QueueAttributeName::ApproximateNumberOfMessagesDelayed,
+            ),
             dlq_visible: count(&dlq, QueueAttributeName::ApproximateNumberOfMessages),
-            dlq_in_flight: count(&dlq, QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+            dlq_in_flight: count(
+                &dlq,
+                QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
+            ),
             dlq_oldest_age_seconds: peeked
                 .iter()
                 .filter_map(|m| dead_letter(m, false).age_seconds)
@@ -182,7 +201,11 @@ impl WebhookQueue for SqsQueue {
         })
     }
 
-    async fn peek_dlq(&self, limit: usize, include_body: bool) -> Result<Vec<DeadLetter>, QueueError> {
+    async fn peek_dlq(
+        &self,
+        limit: usize,
+        include_body: bool,
+    ) -> Result<Vec<DeadLetter>, QueueError> {
         let mut seen: Vec<DeadLetter> = Vec::new();
         // Visibility 0 leaves every message where it is, so a receive may return one again:
         // a few rounds, deduplicated by id.

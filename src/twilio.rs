@@ -48,7 +48,10 @@ fn action_of(message: &Value) -> String {
     if message.get("status").and_then(Value::as_str) == Some("read") {
         return "mark_read".into();
     }
-    let kind = message.get("type").and_then(Value::as_str).unwrap_or("text");
+    let kind = message
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("text");
     match kind {
         "interactive" => match message.pointer("/interactive/type").and_then(Value::as_str) {
             Some("button") => "send_interactive_buttons".into(),
@@ -93,7 +96,10 @@ pub fn form_of(origination: &str, message: &Value) -> Result<Vec<(String, String
         return Err(unsupported(message, "Twilio has no read receipts"));
     }
     let Some(to) = message.get("to").and_then(Value::as_str) else {
-        return Err(unsupported(message, "Twilio needs a phone number (`to`), not a BSUID recipient"));
+        return Err(unsupported(
+            message,
+            "Twilio needs a phone number (`to`), not a BSUID recipient",
+        ));
     };
     push("To", whatsapp_address(to));
     if origination.starts_with("MG") {
@@ -101,8 +107,16 @@ pub fn form_of(origination: &str, message: &Value) -> Result<Vec<(String, String
     } else {
         push("From", whatsapp_address(origination));
     }
-    let kind = message.get("type").and_then(Value::as_str).unwrap_or("text");
-    let text = |p: &str| message.pointer(p).and_then(Value::as_str).map(str::to_string);
+    let kind = message
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("text");
+    let text = |p: &str| {
+        message
+            .pointer(p)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
     match kind {
         "text" => push("Body", text("/text/body").unwrap_or_default()),
         "image" | "video" | "audio" | "document" | "sticker" => {
@@ -115,8 +129,14 @@ pub fn form_of(origination: &str, message: &Value) -> Result<Vec<(String, String
             }
         }
         "location" => {
-            let lat = message.pointer("/location/latitude").and_then(Value::as_f64).unwrap_or_default();
-            let lon = message.pointer("/location/longitude").and_then(Value::as_f64).unwrap_or_default();
+            let lat = message
+                .pointer("/location/latitude")
+                .and_then(Value::as_f64)
+                .unwrap_or_default();
+            let lon = message
+                .pointer("/location/longitude")
+                .and_then(Value::as_f64)
+                .unwrap_or_default();
             let name = text("/location/name").unwrap_or_default();
             push("PersistentAction", format!("geo:{lat},{lon}|{name}"));
             let body = [text("/location/name"), text("/location/address")]
@@ -124,30 +144,57 @@ pub fn form_of(origination: &str, message: &Value) -> Result<Vec<(String, String
                 .flatten()
                 .collect::<Vec<_>>()
                 .join(", ");
-            push("Body", if body.is_empty() { format!("{lat},{lon}") } else { body });
+            push(
+                "Body",
+                if body.is_empty() {
+                    format!("{lat},{lon}")
+                } else {
+                    body
+                },
+            );
         }
         "template" => {
             let name = text("/template/name").unwrap_or_default();
             if !name.starts_with("HX") {
-                return Err(unsupported(message, &format!("Twilio sends templates by Content SID: approve `{name}` in Twilio's Content Template Builder and pass its SID (HX…) as the template name")));
+                return Err(unsupported(
+                    message,
+                    &format!(
+                        "Twilio sends templates by Content SID: approve `{name}` in Twilio's Content Template Builder and pass its SID (HX…) as the template name"
+                    ),
+                ));
             }
             push("ContentSid", name);
             let mut variables = serde_json::Map::new();
-            let components = message.pointer("/template/components").and_then(Value::as_array);
+            let components = message
+                .pointer("/template/components")
+                .and_then(Value::as_array);
             let body = components
                 .into_iter()
                 .flatten()
                 .filter(|c| c.get("type").and_then(Value::as_str) == Some("body"))
-                .flat_map(|c| c.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default());
+                .flat_map(|c| {
+                    c.get("parameters")
+                        .and_then(Value::as_array)
+                        .cloned()
+                        .unwrap_or_default()
+                });
             for (n, parameter) in body.enumerate() {
-                let value = parameter.get("text").and_then(Value::as_str).map_or_else(|| parameter.to_string(), str::to_string);
+                let value = parameter
+                    .get("text")
+                    .and_then(Value::as_str)
+                    .map_or_else(|| parameter.to_string(), str::to_string);
                 variables.insert((n + 1).to_string(), json!(value));
             }
             if !variables.is_empty() {
                 push("ContentVariables", Value::Object(variables).to_string());
             }
         }
-        _ => return Err(unsupported(message, "Twilio's Messages API has no equivalent")),
+        _ => {
+            return Err(unsupported(
+                message,
+                "Twilio's Messages API has no equivalent",
+            ));
+        }
     }
     Ok(form)
 }
@@ -181,32 +228,58 @@ impl Sender for TwilioSender {
             .send()
             .await
             .map_err(|e| {
-                let what = if e.is_timeout() { "Twilio did not answer in time" } else { "Twilio could not be reached" };
+                let what = if e.is_timeout() {
+                    "Twilio did not answer in time"
+                } else {
+                    "Twilio could not be reached"
+                };
                 SendError::new(SendFailure::Failed, what).with_source(e)
             })?;
         let status = response.status().as_u16();
         let body: Value = response.json().await.unwrap_or(Value::Null);
         if !(200..300).contains(&status) {
             let code = body.get("code").map(Value::to_string).unwrap_or_default();
-            let text = body.get("message").and_then(Value::as_str).unwrap_or("no message");
-            return Err(SendError::new(failure(status), format!("Twilio answered {status} (error {code}): {text}")));
+            let text = body
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("no message");
+            return Err(SendError::new(
+                failure(status),
+                format!("Twilio answered {status} (error {code}): {text}"),
+            ));
         }
         body.get("sid")
             .and_then(Value::as_str)
             .map(|sid| Some(sid.to_string()))
-            .ok_or_else(|| SendError::new(SendFailure::Failed, "Twilio answered without a message sid"))
+            .ok_or_else(|| {
+                SendError::new(SendFailure::Failed, "Twilio answered without a message sid")
+            })
     }
 
     async fn upload_media(&self, _origination: &str, _key: &str) -> Result<String, SendError> {
-        Err(SendError::new(SendFailure::Unsupported, "`upload_media` cannot be used with Twilio (SENDER=twilio): Twilio fetches media by URL; send with `link` or `s3Key`"))
+        Err(SendError::new(
+            SendFailure::Unsupported,
+            "`upload_media` cannot be used with Twilio (SENDER=twilio): Twilio fetches media by URL; send with `link` or `s3Key`",
+        ))
     }
 
-    async fn fetch_media(&self, _origination: &str, _media_id: &str, _key_prefix: &str) -> Result<FetchedMedia, SendError> {
-        Err(SendError::new(SendFailure::Unsupported, "`download_media` cannot be used with Twilio (SENDER=twilio): Twilio media are at the message's recorded media URL"))
+    async fn fetch_media(
+        &self,
+        _origination: &str,
+        _media_id: &str,
+        _key_prefix: &str,
+    ) -> Result<FetchedMedia, SendError> {
+        Err(SendError::new(
+            SendFailure::Unsupported,
+            "`download_media` cannot be used with Twilio (SENDER=twilio): Twilio media are at the message's recorded media URL",
+        ))
     }
 
     async fn delete_media(&self, _origination: &str, _media_id: &str) -> Result<(), SendError> {
-        Err(SendError::new(SendFailure::Unsupported, "`delete_media` cannot be used with Twilio (SENDER=twilio): there is no WhatsApp media id"))
+        Err(SendError::new(
+            SendFailure::Unsupported,
+            "`delete_media` cannot be used with Twilio (SENDER=twilio): there is no WhatsApp media id",
+        ))
     }
 
     fn describe(&self) -> String {
@@ -227,13 +300,23 @@ mod tests {
         let text = json!({"messaging_product": "whatsapp", "to": "16505551234", "type": "text", "text": {"body": "hi"}});
         assert_eq!(
             pairs(&form_of("+14155238886", &text).unwrap()),
-            vec![("To", "whatsapp:+16505551234"), ("From", "whatsapp:+14155238886"), ("Body", "hi")]
+            vec![
+                ("To", "whatsapp:+16505551234"),
+                ("From", "whatsapp:+14155238886"),
+                ("Body", "hi")
+            ]
         );
         let template = json!({"to": "1650", "type": "template", "template": {"name": "HXabc", "language": {"code": "en"},
             "components": [{"type": "body", "parameters": [{"type": "text", "text": "Ana"}, {"type": "text", "text": "#42"}]}]}});
         let form = form_of("MGservice", &template).unwrap();
         assert_eq!(form[1], ("MessagingServiceSid".into(), "MGservice".into()));
-        assert_eq!(form[3], ("ContentVariables".into(), r#"{"1":"Ana","2":"#42"}"#.into()));
+        assert_eq!(
+            form[3],
+            (
+                "ContentVariables".into(),
+                r##"{"1":"Ana","2":"#42"}"##.into()
+            )
+        );
     }
 
     #[test]
@@ -241,14 +324,40 @@ mod tests {
         let buttons = json!({"to": "1", "type": "interactive", "interactive": {"type": "button"}});
         let err = form_of("+1", &buttons).unwrap_err();
         assert_eq!(err.kind, SendFailure::Unsupported);
-        assert!(err.message.starts_with("`send_interactive_buttons` cannot be sent through Twilio"), "{}", err.message);
+        assert!(
+            err.message
+                .starts_with("`send_interactive_buttons` cannot be sent through Twilio"),
+            "{}",
+            err.message
+        );
         let by_id = json!({"to": "1", "type": "image", "image": {"id": "123"}});
-        assert!(form_of("+1", &by_id).unwrap_err().message.contains("`send_image`"));
-        let named = json!({"to": "1", "type": "template", "template": {"name": "order_confirmation"}});
-        assert!(form_of("+1", &named).unwrap_err().message.contains("Content SID"));
+        assert!(
+            form_of("+1", &by_id)
+                .unwrap_err()
+                .message
+                .contains("`send_image`")
+        );
+        let named =
+            json!({"to": "1", "type": "template", "template": {"name": "order_confirmation"}});
+        assert!(
+            form_of("+1", &named)
+                .unwrap_err()
+                .message
+                .contains("Content SID")
+        );
         let read = json!({"messaging_product": "whatsapp", "status": "read", "message_id": "SM1"});
-        assert!(form_of("+1", &read).unwrap_err().message.starts_with("`mark_read`"));
+        assert!(
+            form_of("+1", &read)
+                .unwrap_err()
+                .message
+                .starts_with("`mark_read`")
+        );
         let reaction = json!({"to": "1", "type": "reaction", "reaction": {}});
-        assert!(form_of("+1", &reaction).unwrap_err().message.starts_with("`send_reaction`"));
+        assert!(
+            form_of("+1", &reaction)
+                .unwrap_err()
+                .message
+                .starts_with("`send_reaction`")
+        );
     }
 }

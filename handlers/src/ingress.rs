@@ -44,7 +44,10 @@ pub struct IngressSettings {
 impl fmt::Debug for IngressSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("IngressSettings")
-            .field("twilio_auth_tokens", &format!("<{} redacted>", self.twilio_auth_tokens.len()))
+            .field(
+                "twilio_auth_tokens",
+                &format!("<{} redacted>", self.twilio_auth_tokens.len()),
+            )
             .field("public_base_url", &self.public_base_url)
             .field("wix_public_keys", &self.wix_public_keys.len())
             .field("order_template", &self.order_template)

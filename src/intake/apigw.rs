@@ -37,8 +37,10 @@ pub(super) async fn handle(ctx: &Ctx, access: &ApiAccess, event: Value, v2: bool
                 // Webhooks (POST /webhooks/{source}) are verified by signature, not scopes.
                 if let Some(source) = webhook_route(&request.http_method, request.path.as_deref()) {
                     let webhook = super::webhooks::WebhookRequest::from_v1(&request);
-                    return serde_json::to_value(super::webhooks::handle(ctx, source, &webhook).await.v1())
-                        .unwrap_or_else(|e| json!({"statusCode": 500, "error": e.to_string()}));
+                    return serde_json::to_value(
+                        super::webhooks::handle(ctx, source, &webhook).await.v1(),
+                    )
+                    .unwrap_or_else(|e| json!({"statusCode": 500, "error": e.to_string()}));
                 }
                 let caller = access.caller_v1(&request.request_context);
                 rest_api_response(
@@ -71,7 +73,10 @@ pub async fn handle_http_api(
     request: &ApiGatewayV2httpRequest,
 ) -> ApiGatewayV2httpResponse {
     // Webhooks (POST /webhooks/{source}) are verified by signature, not scopes.
-    let path = request.raw_path.as_deref().or(request.request_context.http.path.as_deref());
+    let path = request
+        .raw_path
+        .as_deref()
+        .or(request.request_context.http.path.as_deref());
     if let Some(source) = webhook_route(&request.request_context.http.method, path) {
         let webhook = super::webhooks::WebhookRequest::from_v2(request);
         return super::webhooks::handle(ctx, source, &webhook).await.v2();

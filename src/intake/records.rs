@@ -154,9 +154,18 @@ pub async fn handle_sqs(ctx: &Ctx, mut event: Value) -> Value {
     .await;
     // Fast-ack webhooks that failed: a growing delay before their next attempt (fastack.rs).
     for (index, reason) in reasons {
-        if let Some(webhook) = handlers::ports::queue::QueuedWebhook::parse(deliveries[index].body) {
+        if let Some(webhook) = handlers::ports::queue::QueuedWebhook::parse(deliveries[index].body)
+        {
             let (handle, receive_count) = &retry_info[index];
-            super::webhooks::fastack::retry_later(ctx, &records[index].0, handle.as_deref(), *receive_count, &webhook.source, &reason).await;
+            super::webhooks::fastack::retry_later(
+                ctx,
+                &records[index].0,
+                handle.as_deref(),
+                *receive_count,
+                &webhook.source,
+                &reason,
+            )
+            .await;
         }
     }
     // Exactly the records that were not fully stored (failed, or not attempted because an
@@ -201,7 +210,11 @@ pub(super) async fn process(
     let started = std::time::Instant::now();
     // A webhook put on the fast-ack queue is processed by its source (webhooks/fastack.rs).
     let result = match handlers::ports::queue::QueuedWebhook::parse(delivery.body) {
-        Some(webhook) => super::webhooks::fastack::consume(ctx, &webhook, id).instrument(span).await,
+        Some(webhook) => {
+            super::webhooks::fastack::consume(ctx, &webhook, id)
+                .instrument(span)
+                .await
+        }
         None => process_delivery(ctx, delivery).instrument(span).await,
     };
     if let Ok(report) = &result {

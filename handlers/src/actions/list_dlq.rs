@@ -24,7 +24,11 @@ pub struct Params {
     #[serde(default, deserialize_with = "crate::params::lenient::opt_i64")]
     pub limit: Option<i64>,
     /// Also show each raw body (it holds customers' messages and numbers).
-    #[serde(default, alias = "include_body", deserialize_with = "crate::params::lenient::bool")]
+    #[serde(
+        default,
+        alias = "include_body",
+        deserialize_with = "crate::params::lenient::bool"
+    )]
     pub include_body: bool,
 }
 
@@ -52,7 +56,12 @@ pub async fn run(ctx: &Ctx, params: Params) -> Result<Output, HandlerError> {
             .await?
             .map(|mut item| {
                 if let Some(map) = item.as_object_mut() {
-                    map.retain(|k, _| matches!(k.as_str(), "reason" | "attempts" | "failedAt" | "source" | "deliveryId"));
+                    map.retain(|k, _| {
+                        matches!(
+                            k.as_str(),
+                            "reason" | "attempts" | "failedAt" | "source" | "deliveryId"
+                        )
+                    });
                 }
                 item
             });
@@ -71,9 +80,28 @@ mod tests {
     #[tokio::test]
     async fn a_limit_out_of_range_is_refused() {
         let ctx = crate::testing::ctx();
-        let err = run(&ctx, Params { limit: Some(0), include_body: false }).await.unwrap_err();
-        assert_eq!(err.to_string(), "invalid parameter `limit`: must be between 1 and 100");
-        let out = run(&ctx, Params { limit: None, include_body: false }).await.unwrap();
+        let err = run(
+            &ctx,
+            Params {
+                limit: Some(0),
+                include_body: false,
+            },
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid parameter `limit`: must be between 1 and 100"
+        );
+        let out = run(
+            &ctx,
+            Params {
+                limit: None,
+                include_body: false,
+            },
+        )
+        .await
+        .unwrap();
         assert_eq!((out.dlq.as_str(), out.count), ("local-dlq", 0));
     }
 }

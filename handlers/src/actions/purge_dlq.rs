@@ -48,7 +48,9 @@ pub async fn run(ctx: &Ctx, params: Params) -> Result<Output, HandlerError> {
     if !confirmed {
         return Err(HandlerError::invalid(
             "confirm",
-            format!("must be true or the DLQ's name `{dlq}`: purging deletes every message for good"),
+            format!(
+                "must be true or the DLQ's name `{dlq}`: purging deletes every message for good"
+            ),
         ));
     }
     let before = queue.stats().await?.dlq_visible;
@@ -79,7 +81,14 @@ mod tests {
             let err = run(&ctx, Params { confirm: wrong }).await.unwrap_err();
             assert_eq!(err.status(), 400, "{err}");
         }
-        let out = run(&ctx, Params { confirm: Confirm::Name("local-dlq".into()) }).await.unwrap();
+        let out = run(
+            &ctx,
+            Params {
+                confirm: Confirm::Name("local-dlq".into()),
+            },
+        )
+        .await
+        .unwrap();
         assert_eq!(out.purged_approximately, 1);
         assert!(queue.peek_dlq(10, false).await.unwrap().is_empty());
     }

@@ -38,7 +38,10 @@ pub async fn run(ctx: &Ctx, params: Params) -> Result<Redriven, HandlerError> {
         ));
     }
     if ids.as_ref().is_some_and(|ids| ids.len() > 100) {
-        return Err(HandlerError::invalid("messageIds", "at most 100 ids at once"));
+        return Err(HandlerError::invalid(
+            "messageIds",
+            "at most 100 ids at once",
+        ));
     }
     Ok(ctx.ingress().queue.redrive_dlq(ids.as_deref()).await?)
 }
@@ -50,7 +53,14 @@ mod tests {
     #[tokio::test]
     async fn an_empty_id_list_is_refused() {
         let ctx = crate::testing::ctx();
-        let err = run(&ctx, Params { message_ids: Some(vec![" ".into()]) }).await.unwrap_err();
+        let err = run(
+            &ctx,
+            Params {
+                message_ids: Some(vec![" ".into()]),
+            },
+        )
+        .await
+        .unwrap_err();
         assert_eq!(err.status(), 400);
         let all = run(&ctx, Params { message_ids: None }).await.unwrap();
         assert!(all.moved.is_empty());

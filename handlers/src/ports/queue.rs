@@ -39,7 +39,12 @@ pub struct QueuedWebhook {
 }
 
 impl QueuedWebhook {
-    pub fn new(source: &str, body: String, headers: BTreeMap<String, String>, received_at: String) -> Self {
+    pub fn new(
+        source: &str,
+        body: String,
+        headers: BTreeMap<String, String>,
+        received_at: String,
+    ) -> Self {
         QueuedWebhook {
             version: 1,
             source: source.to_string(),
@@ -54,7 +59,9 @@ impl QueuedWebhook {
         if !body.contains(MARKER) {
             return None;
         }
-        serde_json::from_str::<Self>(body).ok().filter(|w| w.version == 1)
+        serde_json::from_str::<Self>(body)
+            .ok()
+            .filter(|w| w.version == 1)
     }
 
     pub fn to_json(&self) -> String {
@@ -155,7 +162,11 @@ pub trait WebhookQueue: Send + Sync {
     async fn stats(&self) -> Result<QueueStats, QueueError>;
 
     /// Up to `limit` DLQ messages, without taking them (visibility 0).
-    async fn peek_dlq(&self, limit: usize, include_body: bool) -> Result<Vec<DeadLetter>, QueueError>;
+    async fn peek_dlq(
+        &self,
+        limit: usize,
+        include_body: bool,
+    ) -> Result<Vec<DeadLetter>, QueueError>;
 
     /// Moves DLQ messages back to the queue: all, or those with the given ids.
     async fn redrive_dlq(&self, ids: Option<&[String]>) -> Result<Redriven, QueueError>;
@@ -240,7 +251,11 @@ impl WebhookQueue for MemoryQueue {
         })
     }
 
-    async fn peek_dlq(&self, limit: usize, include_body: bool) -> Result<Vec<DeadLetter>, QueueError> {
+    async fn peek_dlq(
+        &self,
+        limit: usize,
+        include_body: bool,
+    ) -> Result<Vec<DeadLetter>, QueueError> {
         let state = self.state.lock().expect("queue lock");
         Ok(state
             .1
@@ -304,10 +319,20 @@ mod tests {
 
     #[test]
     fn the_envelope_round_trips_and_other_bodies_are_not_one() {
-        let webhook = QueuedWebhook::new("twilio", "a=b".into(), BTreeMap::new(), "2026-01-01T00:00:00Z".into());
+        let webhook = QueuedWebhook::new(
+            "twilio",
+            "a=b".into(),
+            BTreeMap::new(),
+            "2026-01-01T00:00:00Z".into(),
+        );
         assert_eq!(QueuedWebhook::parse(&webhook.to_json()), Some(webhook));
         assert_eq!(QueuedWebhook::parse(r#"{"Type":"Notification"}"#), None);
-        assert_eq!(QueuedWebhook::parse(r#"{"whatsappLambdaWebhook":2,"source":"x","body":"","receivedAt":""}"#), None);
+        assert_eq!(
+            QueuedWebhook::parse(
+                r#"{"whatsappLambdaWebhook":2,"source":"x","body":"","receivedAt":""}"#
+            ),
+            None
+        );
     }
 
     #[tokio::test]
@@ -315,7 +340,10 @@ mod tests {
         let queue = MemoryQueue::default();
         let a = queue.dead_letter("a");
         let b = queue.dead_letter("b");
-        let redriven = queue.redrive_dlq(Some(&[b.clone(), "nope".into()])).await.unwrap();
+        let redriven = queue
+            .redrive_dlq(Some(&[b.clone(), "nope".into()]))
+            .await
+            .unwrap();
         assert_eq!(redriven.moved, vec![b]);
         assert_eq!(redriven.not_found, vec!["nope".to_string()]);
         assert_eq!(queue.queued(), vec!["b".to_string()]);

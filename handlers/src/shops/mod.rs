@@ -179,7 +179,10 @@ async fn confirm(
         .map(|name| {
             let value = match name.as_str() {
                 "buyerName" => order.buyer_name.clone(),
-                "orderNumber" => order.number.clone().or_else(|| Some(order.order_id.clone())),
+                "orderNumber" => order
+                    .number
+                    .clone()
+                    .or_else(|| Some(order.order_id.clone())),
                 "total" => order.total.clone(),
                 "orderId" => Some(order.order_id.clone()),
                 _ => None,
@@ -203,8 +206,14 @@ async fn confirm(
 mod tests {
     #[test]
     fn phones_become_whatsapp_numbers() {
-        assert_eq!(super::whatsapp_number("+1 (650) 555-1234").as_deref(), Some("+16505551234"));
-        assert_eq!(super::whatsapp_number("0049 170 1234567").as_deref(), Some("+491701234567"));
+        assert_eq!(
+            super::whatsapp_number("+1 (650) 555-1234").as_deref(),
+            Some("+16505551234")
+        );
+        assert_eq!(
+            super::whatsapp_number("0049 170 1234567").as_deref(),
+            Some("+491701234567")
+        );
         assert_eq!(super::whatsapp_number("123"), None);
     }
 }

@@ -68,7 +68,8 @@ impl ShopWebhook for Wix {
     }
 
     fn order(&self, payload: &Value) -> Result<Option<ShopOrder>, ShopError> {
-        let outer = nested(payload.get("data")).ok_or_else(|| error("the JWT has no `data` claim"))?;
+        let outer =
+            nested(payload.get("data")).ok_or_else(|| error("the JWT has no `data` claim"))?;
         let event_type = text(&outer, "/eventType").ok_or_else(|| error("no `eventType`"))?;
         let Some(event_name) = event_type
             .rsplit_once(".order_")
@@ -77,8 +78,10 @@ impl ShopWebhook for Wix {
         else {
             return Ok(None);
         };
-        let event = nested(outer.get("data")).ok_or_else(|| error(format!("`{event_type}` has no event data")))?;
-        let order = order_of(&event).ok_or_else(|| error(format!("`{event_type}` carries no order")))?;
+        let event = nested(outer.get("data"))
+            .ok_or_else(|| error(format!("`{event_type}` has no event data")))?;
+        let order =
+            order_of(&event).ok_or_else(|| error(format!("`{event_type}` carries no order")))?;
         let order_id = first(&order, &["/id", "/orderId"])
             .or_else(|| text(&event, "/entityId"))
             .ok_or_else(|| error(format!("`{event_type}` order has no id")))?;
@@ -100,7 +103,11 @@ impl ShopWebhook for Wix {
         let currency = first(&order, &["/currency"]);
         let total = first(&order, &["/priceSummary/total/formattedAmount"]).or_else(|| {
             let amount = first(&order, &["/priceSummary/total/amount", "/totals/total"])?;
-            Some(currency.as_ref().map_or(amount.clone(), |c| format!("{amount} {c}")))
+            Some(
+                currency
+                    .as_ref()
+                    .map_or(amount.clone(), |c| format!("{amount} {c}")),
+            )
         });
         let event_time = first(&event, &["/eventTime"])
             .or_else(|| first(&order, &["/updatedDate", "/createdDate", "/dateCreated"]))
@@ -132,7 +139,8 @@ mod tests {
 
     /// The claims of a JWT as Wix nests them (strings holding JSON).
     pub fn claims(event_type: &str, event: &Value) -> Value {
-        let outer = json!({"eventType": event_type, "instanceId": "site-1", "data": event.to_string()});
+        let outer =
+            json!({"eventType": event_type, "instanceId": "site-1", "data": event.to_string()});
         json!({"data": outer.to_string(), "iat": 1_763_632_800})
     }
 
@@ -146,7 +154,10 @@ mod tests {
         });
         let event = json!({"id": "evt-1", "entityId": "a1b2", "eventTime": "2026-01-02T10:00:00.000Z",
             "createdEvent": {"entityAsJson": order.to_string()}});
-        let read = Wix.order(&claims("wix.ecom.v1.order_created", &event)).unwrap().unwrap();
+        let read = Wix
+            .order(&claims("wix.ecom.v1.order_created", &event))
+            .unwrap()
+            .unwrap();
         assert_eq!(read.order_id, "a1b2");
         assert_eq!(read.event, "created");
         assert_eq!(read.number.as_deref(), Some("10042"));
@@ -157,22 +168,34 @@ mod tests {
         assert!(Wix.confirms(&read));
 
         let canceled = json!({"id": "evt-2", "entityId": "a1b2", "actionEvent": {"body": {"order": {"id": "a1b2", "status": "CANCELED"}}}});
-        let read = Wix.order(&claims("wix.ecom.v1.order_canceled", &canceled)).unwrap().unwrap();
-        assert_eq!((read.event.as_str(), read.status.as_deref()), ("canceled", Some("CANCELED")));
+        let read = Wix
+            .order(&claims("wix.ecom.v1.order_canceled", &canceled))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (read.event.as_str(), read.status.as_deref()),
+            ("canceled", Some("CANCELED"))
+        );
         assert!(!Wix.confirms(&read));
     }
 
     #[test]
     fn other_events_are_ignored_and_broken_ones_refused() {
         let contact = json!({"id": "e", "createdEvent": {"entity": {"id": "c"}}});
-        assert_eq!(Wix.order(&claims("wix.contacts.v4.contact_created", &contact)).unwrap(), None);
+        assert_eq!(
+            Wix.order(&claims("wix.contacts.v4.contact_created", &contact))
+                .unwrap(),
+            None
+        );
         assert_eq!(
             Wix.order(&json!({"iat": 1})).unwrap_err().to_string(),
             "wix webhook: the JWT has no `data` claim"
         );
         let empty = json!({"id": "e"});
         assert_eq!(
-            Wix.order(&claims("wix.ecom.v1.order_created", &empty)).unwrap_err().reason,
+            Wix.order(&claims("wix.ecom.v1.order_created", &empty))
+                .unwrap_err()
+                .reason,
             "`wix.ecom.v1.order_created` carries no order"
         );
     }

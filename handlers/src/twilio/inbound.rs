@@ -126,7 +126,12 @@ pub fn convert(params: &[(String, String)], received_unix: i64) -> Result<Conver
             status["errors"] = json!([{"title": format!("Twilio {twilio_status}")}]);
         }
         let value = json!({"statuses": [status]});
-        (from, value, format!("twilio-{sid}-{twilio_status}"), "status")
+        (
+            from,
+            value,
+            format!("twilio-{sid}-{twilio_status}"),
+            "status",
+        )
     } else {
         let customer = form.value("WaId").map_or(from.clone(), str::to_string);
         let mut contact = json!({"wa_id": customer});
@@ -172,8 +177,10 @@ fn messages(form: &Form<'_>, sid: &str, customer: &str, timestamp: &str) -> Vec<
         if let Some(replied) = form.value("OriginalRepliedMessageSid") {
             let mut context = json!({"id": replied});
             if let Some(sender) = form.value("OriginalRepliedMessageSender") {
-                context["from"] = json!(wa_digits("OriginalRepliedMessageSender", sender)
-                    .unwrap_or_else(|_| sender.to_string()));
+                context["from"] = json!(
+                    wa_digits("OriginalRepliedMessageSender", sender)
+                        .unwrap_or_else(|_| sender.to_string())
+                );
             }
             m["context"] = context;
         }
@@ -189,9 +196,15 @@ fn messages(form: &Form<'_>, sid: &str, customer: &str, timestamp: &str) -> Vec<
         let Some(url) = form.value(&format!("MediaUrl{n}")) else {
             continue;
         };
-        let content_type = form.value(&format!("MediaContentType{n}")).unwrap_or("application/octet-stream");
+        let content_type = form
+            .value(&format!("MediaContentType{n}"))
+            .unwrap_or("application/octet-stream");
         let kind = media_type(content_type);
-        let id = if n == 0 { sid.to_string() } else { format!("{sid}#{n}") };
+        let id = if n == 0 {
+            sid.to_string()
+        } else {
+            format!("{sid}#{n}")
+        };
         let mut media = json!({"mime_type": content_type, "url": url});
         if n == 0 && !body.is_empty() && kind != "audio" {
             media["caption"] = json!(body);

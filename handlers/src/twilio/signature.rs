@@ -42,7 +42,11 @@ fn mac(token: &str, data: &str) -> HmacSha1 {
 
 /// The `X-Twilio-Signature` Twilio would send for this request.
 pub fn sign(token: &str, url: &str, params: &[(String, String)]) -> String {
-    BASE64.encode(mac(token, &signed_string(url, params)).finalize().into_bytes())
+    BASE64.encode(
+        mac(token, &signed_string(url, params))
+            .finalize()
+            .into_bytes(),
+    )
 }
 
 /// The URL as given, and with the default port of an `https` URL added or removed: Twilio's
@@ -100,7 +104,12 @@ mod tests {
         ]);
         assert_eq!(sign("12345", url, &params), "RSOYDt4T1cUTdK1PDd93/VVr8B8=");
         let tokens = vec!["12345".to_string()];
-        assert!(verify(&tokens, url, &params, "RSOYDt4T1cUTdK1PDd93/VVr8B8="));
+        assert!(verify(
+            &tokens,
+            url,
+            &params,
+            "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+        ));
         // the port Twilio's libraries tolerate
         assert!(verify(
             &tokens,
@@ -109,15 +118,35 @@ mod tests {
             "RSOYDt4T1cUTdK1PDd93/VVr8B8="
         ));
         // any change to the URL, a value, or the token fails
-        assert!(!verify(&tokens, "https://mycompany.com/myapp.php?foo=1&bar=3", &params, "RSOYDt4T1cUTdK1PDd93/VVr8B8="));
+        assert!(!verify(
+            &tokens,
+            "https://mycompany.com/myapp.php?foo=1&bar=3",
+            &params,
+            "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+        ));
         let mut changed = params.clone();
         changed[2].1 = "1235".into();
-        assert!(!verify(&tokens, url, &changed, "RSOYDt4T1cUTdK1PDd93/VVr8B8="));
-        assert!(!verify(&["54321".into()], url, &params, "RSOYDt4T1cUTdK1PDd93/VVr8B8="));
+        assert!(!verify(
+            &tokens,
+            url,
+            &changed,
+            "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+        ));
+        assert!(!verify(
+            &["54321".into()],
+            url,
+            &params,
+            "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+        ));
         assert!(!verify(&tokens, url, &params, ""));
         assert!(!verify(&tokens, url, &params, "not base64!"));
         // rotation: the second token verifies too
-        assert!(verify(&["old".into(), "12345".into()], url, &params, "RSOYDt4T1cUTdK1PDd93/VVr8B8="));
+        assert!(verify(
+            &["old".into(), "12345".into()],
+            url,
+            &params,
+            "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+        ));
     }
 
     #[test]
@@ -126,7 +155,10 @@ mod tests {
         let body = "Body=&MediaUrl=https%3A%2F%2Fb.example&To=whatsapp%3A%2B1&MediaUrl=https%3A%2F%2Fa.example&ProfileName=Ana+Mar%C3%ADa";
         let params = parse_form(body);
         assert_eq!(params.len(), 5);
-        assert_eq!(params[4], ("ProfileName".to_string(), "Ana María".to_string()));
+        assert_eq!(
+            params[4],
+            ("ProfileName".to_string(), "Ana María".to_string())
+        );
         let url = "https://example.com/webhooks/twilio";
         assert_eq!(
             signed_string(url, &params),
@@ -139,7 +171,11 @@ mod tests {
         assert_eq!(sign("tok", url, &reversed), signature);
         assert!(verify(&["tok".into()], url, &reversed, &signature));
         // dropping the empty parameter changes the signature
-        let without_empty: Vec<_> = params.iter().filter(|(k, _)| k != "Body").cloned().collect();
+        let without_empty: Vec<_> = params
+            .iter()
+            .filter(|(k, _)| k != "Body")
+            .cloned()
+            .collect();
         assert!(!verify(&["tok".into()], url, &without_empty, &signature));
     }
 }

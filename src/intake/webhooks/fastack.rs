@@ -34,7 +34,10 @@ pub async fn enqueue(ctx: &Ctx, webhook: &QueuedWebhook) -> Result<(), WebhookRe
         }
         Err(e) => {
             error!(source = %webhook.source, error = %e, "webhook not queued: answered 503 so the sender retries");
-            Err(WebhookResponse::text(503, "the queue is unavailable; retry later"))
+            Err(WebhookResponse::text(
+                503,
+                "the queue is unavailable; retry later",
+            ))
         }
     }
 }
@@ -44,7 +47,11 @@ pub fn report(id: &str, poison: Option<String>) -> RecordReport {
     let failed = poison.is_some();
     RecordReport {
         delivery_id: id.to_string(),
-        outcome: if failed { RecordOutcome::Failed } else { RecordOutcome::Processed },
+        outcome: if failed {
+            RecordOutcome::Failed
+        } else {
+            RecordOutcome::Processed
+        },
         counts: Counts {
             poison: u32::from(failed),
             ..Default::default()
@@ -58,27 +65,45 @@ pub fn report(id: &str, poison: Option<String>) -> RecordReport {
 ///
 /// # Errors
 /// The store's error when it is not the payload's fault (the record is retried).
-pub async fn consume(ctx: &Ctx, webhook: &QueuedWebhook, queue_id: &str) -> Result<RecordReport, handlers::StoreError> {
+pub async fn consume(
+    ctx: &Ctx,
+    webhook: &QueuedWebhook,
+    queue_id: &str,
+) -> Result<RecordReport, handlers::StoreError> {
     match webhook.source.as_str() {
         "twilio" => super::twilio::consume(ctx, webhook, queue_id).await,
         "wix" => super::wix::consume(ctx, webhook, queue_id).await,
         // meta: one arm here once its route enqueues
         other => {
-            warn!(source = other, queue_message_id = queue_id, "queued webhook of an unknown source: acknowledged as poison");
-            Ok(report(queue_id, Some(format!("unknown webhook source `{other}`"))))
+            warn!(
+                source = other,
+                queue_message_id = queue_id,
+                "queued webhook of an unknown source: acknowledged as poison"
+            );
+            Ok(report(
+                queue_id,
+                Some(format!("unknown webhook source `{other}`")),
+            ))
         }
     }
 }
 
 /// After a failed attempt: delays the next one (2 s doubling to 30 s from the receive count) and
 /// records why, for `list_dlq`. Neither may fail the batch: a failure here is logged.
-pub async fn retry_later(ctx: &Ctx, queue_id: &str, receipt_handle: Option<&str>, receive_count: u32, source: &str, reason: &str) {
+pub async fn retry_later(
+    ctx: &Ctx,
+    queue_id: &str,
+    receipt_handle: Option<&str>,
+    receive_count: u32,
+    source: &str,
+    reason: &str,
+) {
     let ingress = ctx.ingress();
     let delay = backoff_secs(receive_count);
-    if let Some(handle) = receipt_handle {
-        if let Err(e) = ingress.queue.retry_later(handle, delay).await {
-            warn!(queue_message_id = queue_id, error = %e, "retry delay not set; the queue's visibility timeout applies");
-        }
+    if let Some(handle) = receipt_handle
+        && let Err(e) = ingress.queue.retry_later(handle, delay).await
+    {
+        warn!(queue_message_id = queue_id, error = %e, "retry delay not set; the queue's visibility timeout applies");
     }
     let now = handlers::time::now_iso();
     let last = receive_count >= ingress.settings.max_receives;
@@ -98,6 +123,12 @@ pub async fn retry_later(ctx: &Ctx, queue_id: &str, receipt_handle: Option<&str>
         warn!(queue_message_id = queue_id, error = %e, "failure reason not recorded");
     }
     if last {
-        error!(queue_message_id = queue_id, source, attempts = receive_count, reason, "webhook failed its last attempt: the queue's redrive policy moves it to the DLQ (list_dlq, redrive_dlq)");
+        error!(
+            queue_message_id = queue_id,
+            source,
+            attempts = receive_count,
+            reason,
+            "webhook failed its last attempt: the queue's redrive policy moves it to the DLQ (list_dlq, redrive_dlq)"
+        );
     }
 }

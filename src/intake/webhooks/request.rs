@@ -3,7 +3,8 @@
 
 use aws_lambda_events::encodings::Body;
 use aws_lambda_events::event::apigw::{
-    ApiGatewayProxyRequest, ApiGatewayProxyResponse, ApiGatewayV2httpRequest, ApiGatewayV2httpResponse,
+    ApiGatewayProxyRequest, ApiGatewayProxyResponse, ApiGatewayV2httpRequest,
+    ApiGatewayV2httpResponse,
 };
 use base64::Engine;
 use http::HeaderMap;
@@ -27,7 +28,10 @@ pub struct WebhookRequest {
 }
 
 fn header(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }
 
 fn decode(body: Option<&str>, base64: bool) -> String {
@@ -142,7 +146,11 @@ impl WebhookResponse {
     fn parts(&self) -> (i64, HeaderMap, Option<Body>) {
         let mut headers = HeaderMap::new();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static(self.content_type));
-        (i64::from(self.status), headers, Some(Body::Text(self.body.clone())))
+        (
+            i64::from(self.status),
+            headers,
+            Some(Body::Text(self.body.clone())),
+        )
     }
 
     pub fn v2(&self) -> ApiGatewayV2httpResponse {

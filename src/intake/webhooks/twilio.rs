@@ -17,7 +17,10 @@ pub async fn handle(ctx: &Ctx, request: &WebhookRequest) -> WebhookResponse {
     if settings.twilio_auth_tokens.is_empty() {
         warn!("Twilio webhook refused: TWILIO_AUTH_TOKEN is not configured");
         crate::prom::refused("twilio");
-        return WebhookResponse::text(403, "Twilio webhooks are not configured (TWILIO_AUTH_TOKEN)");
+        return WebhookResponse::text(
+            403,
+            "Twilio webhooks are not configured (TWILIO_AUTH_TOKEN)",
+        );
     }
     let params = parse_form(&request.body);
     let url = request.public_url(settings.public_base_url.as_deref(), "twilio");
@@ -25,7 +28,10 @@ pub async fn handle(ctx: &Ctx, request: &WebhookRequest) -> WebhookResponse {
     if !verify(&settings.twilio_auth_tokens, &url, &params, &signature) {
         crate::prom::refused("twilio");
         warn!(%url, signed = !signature.is_empty(), "Twilio webhook refused: X-Twilio-Signature does not match (check WEBHOOK_BASE_URL: Twilio signs the exact URL it called)");
-        return WebhookResponse::text(403, "X-Twilio-Signature is missing or does not match this URL and body");
+        return WebhookResponse::text(
+            403,
+            "X-Twilio-Signature is missing or does not match this URL and body",
+        );
     }
     let received = chrono::Utc::now();
     let converted = match convert(&params, received.timestamp()) {
@@ -33,7 +39,12 @@ pub async fn handle(ctx: &Ctx, request: &WebhookRequest) -> WebhookResponse {
         Err(e) => return WebhookResponse::text(400, &e.to_string()),
     };
     if settings.fast_ack {
-        let webhook = QueuedWebhook::new("twilio", request.body.clone(), Default::default(), handlers::time::iso(received));
+        let webhook = QueuedWebhook::new(
+            "twilio",
+            request.body.clone(),
+            Default::default(),
+            handlers::time::iso(received),
+        );
         return match fastack::enqueue(ctx, &webhook).await {
             Ok(()) => WebhookResponse::twiml(),
             Err(answer) => answer,
@@ -54,8 +65,13 @@ pub async fn handle(ctx: &Ctx, request: &WebhookRequest) -> WebhookResponse {
 ///
 /// # Errors
 /// The store's error when it is not the payload's fault (the message is retried).
-pub async fn consume(ctx: &Ctx, webhook: &QueuedWebhook, queue_id: &str) -> Result<RecordReport, handlers::StoreError> {
-    let received = handlers::time::parse_iso(&webhook.received_at).map_or_else(|| chrono::Utc::now().timestamp(), |t| t.timestamp());
+pub async fn consume(
+    ctx: &Ctx,
+    webhook: &QueuedWebhook,
+    queue_id: &str,
+) -> Result<RecordReport, handlers::StoreError> {
+    let received = handlers::time::parse_iso(&webhook.received_at)
+        .map_or_else(|| chrono::Utc::now().timestamp(), |t| t.timestamp());
     match convert(&parse_form(&webhook.body), received) {
         Ok(converted) => {
             let delivery = Delivery {

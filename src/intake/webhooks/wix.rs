@@ -55,11 +55,16 @@ pub fn claims(token: &str) -> Result<Value, JwtError> {
 pub fn verify(token: &str, keys: &[String], now: i64) -> Result<Value, JwtError> {
     let token = token.trim();
     let mut parts = token.split('.');
-    let (Some(header), Some(_), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some(header), Some(_), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(JwtError::Malformed);
     };
     let header: Value = serde_json::from_slice(&part(header)?).map_err(|_| JwtError::Malformed)?;
-    let alg = header.get("alg").and_then(Value::as_str).unwrap_or_default();
+    let alg = header
+        .get("alg")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if alg != "RS256" {
         return Err(JwtError::Algorithm(alg.to_string()));
     }
@@ -76,10 +81,10 @@ pub fn verify(token: &str, keys: &[String], now: i64) -> Result<Value, JwtError>
         return Err(JwtError::Signature);
     }
     let claims = claims(token)?;
-    if let Some(exp) = claims.get("exp").and_then(Value::as_i64) {
-        if exp + 60 < now {
-            return Err(JwtError::Expired(exp));
-        }
+    if let Some(exp) = claims.get("exp").and_then(Value::as_i64)
+        && exp + 60 < now
+    {
+        return Err(JwtError::Expired(exp));
     }
     Ok(claims)
 }
@@ -91,7 +96,11 @@ pub async fn handle(ctx: &Ctx, request: &WebhookRequest) -> WebhookResponse {
         warn!("Wix webhook refused: WIX_PUBLIC_KEY is not configured");
         return WebhookResponse::text(403, "Wix webhooks are not configured (WIX_PUBLIC_KEY)");
     }
-    let claims = match verify(&request.body, &settings.wix_public_keys, chrono::Utc::now().timestamp()) {
+    let claims = match verify(
+        &request.body,
+        &settings.wix_public_keys,
+        chrono::Utc::now().timestamp(),
+    ) {
         Ok(claims) => claims,
         Err(e) => {
             crate::prom::refused("wix");
@@ -105,14 +114,23 @@ pub async fn handle(ctx: &Ctx, request: &WebhookRequest) -> WebhookResponse {
         Err(e) => return WebhookResponse::text(400, &e.to_string()),
     };
     if settings.fast_ack {
-        let webhook = QueuedWebhook::new("wix", request.body.clone(), Default::default(), handlers::time::now_iso());
+        let webhook = QueuedWebhook::new(
+            "wix",
+            request.body.clone(),
+            Default::default(),
+            handlers::time::now_iso(),
+        );
         return match fastack::enqueue(ctx, &webhook).await {
-            Ok(()) => WebhookResponse::json(200, &json!({"queued": true, "orderId": order.order_id})),
+            Ok(()) => {
+                WebhookResponse::json(200, &json!({"queued": true, "orderId": order.order_id}))
+            }
             Err(answer) => answer,
         };
     }
     match record_order(ctx, &Wix, &order).await {
-        Ok(recorded) => WebhookResponse::json(200, &serde_json::to_value(recorded).unwrap_or_default()),
+        Ok(recorded) => {
+            WebhookResponse::json(200, &serde_json::to_value(recorded).unwrap_or_default())
+        }
         Err(e) => WebhookResponse::text(e.status(), &e.public_message()),
     }
 }
@@ -121,7 +139,11 @@ pub async fn handle(ctx: &Ctx, request: &WebhookRequest) -> WebhookResponse {
 ///
 /// # Errors
 /// The store's error (the message is retried).
-pub async fn consume(ctx: &Ctx, webhook: &QueuedWebhook, queue_id: &str) -> Result<RecordReport, handlers::StoreError> {
+pub async fn consume(
+    ctx: &Ctx,
+    webhook: &QueuedWebhook,
+    queue_id: &str,
+) -> Result<RecordReport, handlers::StoreError> {
     let order = claims(&webhook.body)
         .map_err(|e| e.to_string())
         .and_then(|claims| Wix.order(&claims).map_err(|e| e.to_string()));
@@ -148,7 +170,10 @@ mod tests {
     /// A key pair, its public key as WIX_PUBLIC_KEY holds it, and a signer.
     pub fn key() -> (KeyPair, String) {
         let pair = KeyPair::generate(KeySize::Rsa2048).unwrap();
-        let der = aws_lc_rs::encoding::AsDer::<aws_lc_rs::encoding::PublicKeyX509Der>::as_der(pair.public_key()).unwrap();
+        let der = aws_lc_rs::encoding::AsDer::<aws_lc_rs::encoding::PublicKeyX509Der>::as_der(
+            pair.public_key(),
+        )
+        .unwrap();
         (pair, STANDARD.encode(der.as_ref()))
     }
 
@@ -159,7 +184,13 @@ mod tests {
             URL_SAFE_NO_PAD.encode(claims.to_string())
         );
         let mut signature = vec![0; pair.public_modulus_len()];
-        pair.sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), signed.as_bytes(), &mut signature).unwrap();
+        pair.sign(
+            &RSA_PKCS1_SHA256,
+            &SystemRandom::new(),
+            signed.as_bytes(),
+            &mut signature,
+        )
+        .unwrap();
         format!("{signed}.{}", URL_SAFE_NO_PAD.encode(signature))
     }
 
@@ -167,22 +198,40 @@ mod tests {
     fn rs256_tokens_verify_and_forgeries_do_not() {
         let (pair, public) = key();
         let (other, other_public) = key();
+        let keys = vec![public.clone()];
         let rs256 = json!({"alg": "RS256", "typ": "JWT"});
         let claims = json!({"data": "{}", "iat": 1_000, "exp": 2_000});
         let token = sign(&pair, &rs256, &claims);
-        assert_eq!(verify(&token, &[public.clone()], 1_500), Ok(claims.clone()));
+        assert_eq!(verify(&token, &keys, 1_500), Ok(claims.clone()));
         // rotation: any configured key
         assert!(verify(&token, &[other_public.clone(), public.clone()], 1_500).is_ok());
-        assert_eq!(verify(&token, &[other_public], 1_500), Err(JwtError::Signature));
-        assert_eq!(verify(&sign(&other, &rs256, &claims), &[public.clone()], 1_500), Err(JwtError::Signature));
-        assert_eq!(verify(&token, &[public.clone()], 2_100), Err(JwtError::Expired(2_000)));
+        assert_eq!(
+            verify(&token, &[other_public], 1_500),
+            Err(JwtError::Signature)
+        );
+        assert_eq!(
+            verify(&sign(&other, &rs256, &claims), &keys, 1_500),
+            Err(JwtError::Signature)
+        );
+        assert_eq!(verify(&token, &keys, 2_100), Err(JwtError::Expired(2_000)));
         // a changed payload with the old signature
         let mut forged: Vec<&str> = token.split('.').collect();
-        let changed = URL_SAFE_NO_PAD.encode(json!({"data": "{\"x\":1}", "exp": 2_000}).to_string());
+        let changed =
+            URL_SAFE_NO_PAD.encode(json!({"data": "{\"x\":1}", "exp": 2_000}).to_string());
         forged[1] = &changed;
-        assert_eq!(verify(&forged.join("."), &[public.clone()], 1_500), Err(JwtError::Signature));
-        let none = format!("{}.{}.", URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#), URL_SAFE_NO_PAD.encode("{}"));
-        assert_eq!(verify(&none, &[public.clone()], 0), Err(JwtError::Algorithm("none".into())));
+        assert_eq!(
+            verify(&forged.join("."), &keys, 1_500),
+            Err(JwtError::Signature)
+        );
+        let none = format!(
+            "{}.{}.",
+            URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#),
+            URL_SAFE_NO_PAD.encode("{}")
+        );
+        assert_eq!(
+            verify(&none, &keys, 0),
+            Err(JwtError::Algorithm("none".into()))
+        );
         assert_eq!(verify("not a jwt", &[public], 0), Err(JwtError::Malformed));
     }
 }

@@ -23,7 +23,10 @@ fn a_text_message_becomes_a_meta_message_with_its_contact() {
     assert_eq!(event["whatsAppWebhookEntry"]["id"], "AC1");
     let value = change(&event);
     assert_eq!(value["metadata"]["phone_number_id"], "14155238886");
-    assert_eq!(value["contacts"], json!([{"wa_id": "16505551234", "profile": {"name": "Ana María"}}]));
+    assert_eq!(
+        value["contacts"],
+        json!([{"wa_id": "16505551234", "profile": {"name": "Ana María"}}])
+    );
     assert_eq!(
         value["messages"],
         json!([{"from": "16505551234", "id": "SM1", "timestamp": "1763632800", "type": "text", "text": {"body": "Hola 👋"}}])
@@ -40,7 +43,10 @@ fn media_location_button_and_reply_are_mapped() {
     );
     let messages = &change(&media)["messages"];
     assert_eq!(messages[0]["id"], "MM1");
-    assert_eq!(messages[0]["image"], json!({"mime_type": "image/jpeg", "url": "https://api.twilio.com/m0", "caption": "look"}));
+    assert_eq!(
+        messages[0]["image"],
+        json!({"mime_type": "image/jpeg", "url": "https://api.twilio.com/m0", "caption": "look"})
+    );
     assert_eq!(messages[0]["context"], json!({"id": "SM0", "from": "1415"}));
     assert_eq!(messages[1]["id"], "MM1#1");
     assert_eq!(messages[1]["type"], "document");
@@ -57,7 +63,10 @@ fn media_location_button_and_reply_are_mapped() {
     let (_, button) = event(
         "MessageSid=SM3&From=whatsapp%3A%2B1650&To=whatsapp%3A%2B1415&Body=Yes&ButtonText=Yes&ButtonPayload=confirm-123",
     );
-    assert_eq!(change(&button)["messages"][0]["button"], json!({"payload": "confirm-123", "text": "Yes"}));
+    assert_eq!(
+        change(&button)["messages"][0]["button"],
+        json!({"payload": "confirm-123", "text": "Yes"})
+    );
 }
 
 #[test]
@@ -74,7 +83,14 @@ fn status_callbacks_map_to_ranked_statuses() {
     assert_eq!(status["status"], "failed");
     assert_eq!(status["recipient_id"], "16505551234");
     assert_eq!(status["errors"][0]["code"], 63016);
-    for (twilio, ours) in [("queued", "accepted"), ("sending", "accepted"), ("sent", "sent"), ("delivered", "delivered"), ("read", "read"), ("failed", "failed")] {
+    for (twilio, ours) in [
+        ("queued", "accepted"),
+        ("sending", "accepted"),
+        ("sent", "sent"),
+        ("delivered", "delivered"),
+        ("read", "read"),
+        ("failed", "failed"),
+    ] {
         assert_eq!(status_of(twilio), ours);
     }
 }
@@ -86,7 +102,11 @@ fn missing_or_non_whatsapp_addresses_are_refused() {
         TwilioError::Missing("MessageSid")
     );
     assert_eq!(
-        convert(&parse_form("MessageSid=SM1&From=%2B15551234&To=whatsapp%3A%2B2"), 0).unwrap_err(),
+        convert(
+            &parse_form("MessageSid=SM1&From=%2B15551234&To=whatsapp%3A%2B2"),
+            0
+        )
+        .unwrap_err(),
         TwilioError::NotWhatsApp("From", "+15551234".into())
     );
 }
