@@ -33,4 +33,5 @@ mod standin;
 mod store_conformance;
 mod template_cache;
 mod templates;
+mod twilio_sender;
 mod webdriver;
