@@ -12,6 +12,7 @@
 //! | `EUM_ATTEMPT_TIMEOUT_MS` / `EUM_TIMEOUT_MS` | 20000 / 25000 | EUM Social (a media copy can take seconds) |
 //! | `SNS_ATTEMPT_TIMEOUT_MS` / `SNS_TIMEOUT_MS` | 2000 / 4000 | SNS notifications |
 //! | `LIVE_ATTEMPT_TIMEOUT_MS` / `LIVE_TIMEOUT_MS` | 1000 / 1500 | live-update pushes (one attempt) |
+//! | `SQS_ATTEMPT_TIMEOUT_MS` / `SQS_TIMEOUT_MS` | 2000 / 5000 | the fast-ack queue |
 //!
 //! A value that is not a whole number above 0 is ignored with a warning (the default is used).
 
@@ -31,6 +32,8 @@ pub enum Service {
     Sns,
     /// API Gateway's connection management (live updates): shorter still.
     Live,
+    /// The fast-ack queue: a webhook is answered only after its enqueue.
+    Sqs,
 }
 
 /// How long a client may wait, and how often it tries.
@@ -50,6 +53,7 @@ impl Service {
             Service::Eum => "EUM",
             Service::Sns => "SNS",
             Service::Live => "LIVE",
+            Service::Sqs => "SQS",
         }
     }
 
@@ -61,6 +65,7 @@ impl Service {
             Service::Eum => (20_000, 25_000),
             Service::Sns => (2_000, 4_000),
             Service::Live => (1_000, 1_500),
+            Service::Sqs => (2_000, 5_000),
         }
     }
 
@@ -168,6 +173,14 @@ pub fn live(shared: &SdkConfig, endpoint: &str) -> aws_sdk_apigatewaymanagement:
         .endpoint_url(endpoint)
         .timeout_config(bounds.timeout_config())
         .retry_config(RetryConfig::standard().with_max_attempts(1))
+}
+
+/// An SQS client configuration with the SQS bounds.
+pub fn sqs(shared: &SdkConfig) -> aws_sdk_sqs::config::Builder {
+    let bounds = Service::Sqs.bounds();
+    aws_sdk_sqs::config::Builder::from(shared)
+        .timeout_config(bounds.timeout_config())
+        .retry_config(bounds.retry_config())
 }
 
 #[cfg(test)]

@@ -25,6 +25,8 @@ pub enum SenderConfig {
     Eum,
     /// The local sandbox: generated wamids, statuses played back on request.
     Sandbox,
+    /// Twilio's REST Messages API (`SENDER=twilio`, `TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN`).
+    Twilio,
 }
 
 /// Where media bytes are kept.
@@ -47,6 +49,8 @@ pub struct Config {
     /// Notifications and account defaults (`NOTIFY_TOPIC_ARN`, `NOTIFY_INBOUND_MESSAGES`,
     /// `DEFAULT_WABA_ID`).
     pub platform: PlatformConfig,
+    /// The webhook routes, the Twilio sender and the fast-ack queue (`src/ingress.rs`).
+    pub ingress: crate::ingress::IngressConfig,
 }
 
 /// Notifications and account defaults.
@@ -154,11 +158,12 @@ impl Config {
         let sender = match non_empty("SENDER").as_deref() {
             Some("eum") => SenderConfig::Eum,
             Some("sandbox") => SenderConfig::Sandbox,
+            Some("twilio") => SenderConfig::Twilio,
             Some(other) => {
                 return Err(ConfigError {
                     name: "SENDER",
                     value: other.into(),
-                    reason: "must be eum or sandbox",
+                    reason: "must be eum, sandbox or twilio",
                 });
             }
             None if get("AWS_LAMBDA_RUNTIME_API").is_some() || origination.is_some() => {
@@ -219,7 +224,16 @@ impl Config {
             live_socket_url: read_socket_url(non_empty("LIVE_SOCKET_URL"))?,
             live_management_url: non_empty("LIVE_MANAGEMENT_URL"),
         };
+        let ingress = crate::ingress::IngressConfig::from_lookup(&non_empty)?;
+        if sender == SenderConfig::Twilio && ingress.twilio.is_none() {
+            return Err(ConfigError {
+                name: "SENDER",
+                value: "twilio".into(),
+                reason: "needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN",
+            });
+        }
         Ok(Config {
+            ingress,
             access,
             serve,
             platform,

@@ -15,13 +15,17 @@
 pub mod aws;
 pub mod config;
 pub mod eum;
+pub mod ingress;
 pub mod intake;
 pub mod live;
 pub mod media;
 pub mod metrics;
 pub mod notify;
+pub mod prom;
 pub mod serve;
+pub mod sqs;
 pub mod store;
+pub mod twilio;
 
 pub use config::Config;
 
@@ -87,10 +91,16 @@ pub async fn build_ctx(
                 bucket,
             ))
         }
+        (SenderConfig::Twilio, _) => match &config.ingress.twilio {
+            Some(account) => Arc::new(twilio::TwilioSender::new(account.clone())),
+            None => unreachable!("Config refuses SENDER=twilio without a Twilio account"),
+        },
         _ => Arc::new(handlers::sandbox::SandboxSender::new(media.clone())),
     };
     let ctx =
         handlers::Ctx::with(store, sender, media, config.settings.clone()).with_platform(platform);
+    // The webhook routes' settings and the fast-ack queue (SQS when FAST_ACK_QUEUE_URL is set).
+    let ctx = ctx.with_ingress(ingress(config).await);
     // Without EUM Social, templates and flows live in memory (handlers::sandbox_templates).
     let ctx = match templates {
         Some(templates) => ctx.with_templates(templates),
@@ -112,4 +122,27 @@ pub async fn build_ctx(
         }
         _ => ctx,
     })
+}
+
+/// The webhook routes' settings and queue: SQS when `FAST_ACK_QUEUE_URL` is set, else the local
+/// in-memory one.
+async fn ingress(config: &Config) -> handlers::ingress::Ingress {
+    let settings = std::sync::Arc::new(config.ingress.settings.clone());
+    match (
+        &config.ingress.fast_ack_queue_url,
+        &config.ingress.fast_ack_dlq_url,
+    ) {
+        (Some(queue), Some(dlq)) => {
+            let shared = aws::shared_config().await;
+            let client = aws_sdk_sqs::Client::from_conf(aws::sqs(&shared).build());
+            handlers::ingress::Ingress {
+                queue: std::sync::Arc::new(sqs::SqsQueue::new(client, queue.clone(), dlq.clone())),
+                settings,
+            }
+        }
+        _ => handlers::ingress::Ingress {
+            settings,
+            ..Default::default()
+        },
+    }
 }

@@ -1,5 +1,7 @@
 //! The `whatsapp-lambda` binary: the Lambda `bootstrap` under Lambda, a command-line tool
 //! elsewhere (`invoke`, `serve`, `create-table`, `schema`).
+// The Lambda handler future nests every intake path (records, webhooks, actions, live).
+#![recursion_limit = "256"]
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -19,7 +21,7 @@ Environment:
   DEFAULT_PHONE_NUMBER_ID      business phone used when a request names none
   ORIGINATION_PHONE_NUMBER_ID  EUM Social phone-number-id-... sends go from (selects SENDER=eum)
   PHONE_NUMBERS                several numbers: metaPhoneNumberId=phone-number-id-...,...
-  SENDER                       eum or sandbox (default: eum under Lambda or with an origination)
+  SENDER                       eum, sandbox or twilio (default: eum under Lambda or with an origination)
   MEDIA_BUCKET                 S3 bucket for media; unset = files under DATA_DIR/media
   META_API_VERSION             Meta Cloud API version for sends
   AUTO_DOWNLOAD_MEDIA          copy inbound media on arrival (default true)
@@ -37,6 +39,11 @@ Environment:
   SERVE_MAX_BODY_BYTES         serve: body limit (default 1048576)
   SERVE_HEADER_TIMEOUT_SECS    serve: time to send the request headers (default 10)
   SERVE_BODY_TIMEOUT_SECS      serve: time to send the body (default 30)
+  TWILIO_AUTH_TOKEN            Twilio webhooks' signature (and the sender's auth); TWILIO_ACCOUNT_SID
+  WEBHOOK_BASE_URL             public URL of the webhook routes when the request cannot tell it
+  WIX_PUBLIC_KEY               Wix app public key (PEM) verifying Wix webhooks
+  ORDER_CONFIRMATION_TEMPLATE  template sent to a new shop order's buyer (see docs/ingress.md)
+  FAST_ACK_QUEUE_URL           queue webhooks and answer at once (with FAST_ACK_DLQ_URL)
   AWS_ENDPOINT_URL_DYNAMODB    DynamoDB endpoint override (DynamoDB Local)
   RUST_LOG                     log level (logs go to stderr outside Lambda)";
 

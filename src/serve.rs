@@ -13,6 +13,9 @@
 //! - `GET /` (without a query string) and `GET /inbox/*`: the inbox page ([`page`],
 //!   docs/inbox.md), embedded in the binary. Its files hold no data, so they need no token.
 //! - `GET /live`: Server-Sent Events telling open pages that something changed ([`live`]).
+//! - `GET /metrics`: Prometheus metrics ([`crate::prom`]).
+//! - `POST /webhooks/twilio`, `POST /webhooks/wix`: webhooks, verified by their signature
+//!   instead of the bearer token (docs/ingress.md).
 //!
 //! Before a request reaches any path ([`Guard`]; the page's files pass the Host and Origin
 //! checks only):
@@ -314,6 +317,19 @@ async fn route(
                 None => file,
             });
         }
+        if parts.uri.path() == "/metrics" {
+            return Ok(match guard.check(&parts) {
+                Some(refusal) => refusal.map(BodyExt::boxed),
+                None => Response::builder()
+                    .header(
+                        "content-type",
+                        "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                    )
+                    .body(Full::new(Bytes::from(crate::prom::render(&ctx).await)))
+                    .expect("static response parts")
+                    .map(BodyExt::boxed),
+            });
+        }
         if parts.uri.path() == "/live" {
             return Ok(match guard.check(&parts) {
                 Some(refusal) => refusal.map(BodyExt::boxed),
@@ -333,7 +349,16 @@ async fn answer(
     body: Incoming,
     peer: SocketAddr,
 ) -> Response<Full<Bytes>> {
-    if let Some(refusal) = guard.check(&parts) {
+    // Webhooks are verified by their signature (Twilio, Wix), not by the bearer token: their
+    // senders cannot send one. The address checks still apply (SERVE_PUBLIC_HOST).
+    let webhook =
+        parts.method == hyper::Method::POST && intake::webhooks::route(parts.uri.path()).is_some();
+    let refusal = if webhook {
+        guard.check_address(&parts)
+    } else {
+        guard.check(&parts)
+    };
+    if let Some(refusal) = refusal {
         return refusal;
     }
     let collected = tokio::time::timeout(

@@ -13,6 +13,7 @@ use crate::store::Store;
 #[derive(Clone)]
 pub struct Ctx(Arc<App>);
 
+#[derive(Clone)]
 struct App {
     store: Arc<dyn Store>,
     sender: Arc<dyn Sender>,
@@ -21,6 +22,8 @@ struct App {
     /// Templates and flows through EUM Social (the in-memory sandbox unless set).
     templates: Arc<dyn TemplatesApi>,
     platform: Platform,
+    /// The webhook routes' settings and the fast-ack queue (`with_ingress`).
+    ingress: crate::ingress::Ingress,
     /// Live updates to deployed pages (`LIVE_SOCKET_URL`); none locally and when not configured.
     live: Option<Arc<dyn crate::ports::live::LiveFeed>>,
 }
@@ -140,6 +143,7 @@ impl Ctx {
             settings,
             templates: Arc::new(crate::sandbox_templates::SandboxTemplates::default()),
             platform: Platform::default(),
+            ingress: crate::ingress::Ingress::default(),
             live: None,
         }))
     }
@@ -147,51 +151,42 @@ impl Ctx {
     /// The same context with `templates` as its templates and flows port.
     #[must_use]
     pub fn with_templates(self, templates: Arc<dyn TemplatesApi>) -> Self {
-        let app = &self.0;
-        Ctx(Arc::new(App {
-            store: app.store.clone(),
-            sender: app.sender.clone(),
-            media: app.media.clone(),
-            settings: app.settings.clone(),
-            templates,
-            platform: app.platform.clone(),
-            live: app.live.clone(),
-        }))
+        self.changed(|app| app.templates = templates)
     }
 
     /// The same context with the account port and notifier given.
     #[must_use]
     pub fn with_platform(self, platform: Platform) -> Self {
-        let app = &self.0;
-        Ctx(Arc::new(App {
-            store: app.store.clone(),
-            sender: app.sender.clone(),
-            media: app.media.clone(),
-            settings: app.settings.clone(),
-            templates: app.templates.clone(),
-            platform,
-            live: app.live.clone(),
-        }))
+        self.changed(|app| app.platform = platform)
+    }
+
+    /// The same context with the webhook routes' settings and queue given.
+    #[must_use]
+    pub fn with_ingress(self, ingress: crate::ingress::Ingress) -> Self {
+        self.changed(|app| app.ingress = ingress)
     }
 
     /// The same context with `live` telling deployed pages what changed.
     #[must_use]
     pub fn with_live(self, live: Arc<dyn crate::ports::live::LiveFeed>) -> Self {
-        let app = &self.0;
-        Ctx(Arc::new(App {
-            store: app.store.clone(),
-            sender: app.sender.clone(),
-            media: app.media.clone(),
-            settings: app.settings.clone(),
-            templates: app.templates.clone(),
-            platform: app.platform.clone(),
-            live: Some(live),
-        }))
+        self.changed(|app| app.live = Some(live))
     }
 
     /// The live-updates port, when the WebSocket API is configured.
     pub fn live(&self) -> Option<&dyn crate::ports::live::LiveFeed> {
         self.0.live.as_deref()
+    }
+
+    /// A copy of this context with one part changed (the `with_*` methods).
+    fn changed(self, change: impl FnOnce(&mut App)) -> Self {
+        let mut app = (*self.0).clone();
+        change(&mut app);
+        Ctx(Arc::new(app))
+    }
+
+    /// The webhook routes' settings and the fast-ack queue.
+    pub fn ingress(&self) -> &crate::ingress::Ingress {
+        &self.0.ingress
     }
 
     /// EUM Social's template and flow operations.

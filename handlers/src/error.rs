@@ -43,6 +43,9 @@ pub enum HandlerError {
     Send(#[from] crate::ports::SendError),
     #[error(transparent)]
     Media(#[from] crate::ports::MediaError),
+    /// The fast-ack queue (SQS) failed: 503 when a retry may pass, 403 when access is denied.
+    #[error(transparent)]
+    Queue(#[from] crate::ports::queue::QueueError),
     /// A free-form message outside the 24-hour customer-service window.
     #[error("{0}")]
     WindowClosed(String),
@@ -140,6 +143,9 @@ impl HandlerError {
             },
             HandlerError::Media(e) if e.not_found => 404,
             HandlerError::Media(_) => 502,
+            HandlerError::Queue(e) if e.retryable => 503,
+            HandlerError::Queue(e) if e.access_denied => 403,
+            HandlerError::Queue(_) => 502,
             HandlerError::WindowClosed(_) => 400,
             HandlerError::Conflict(_) => 409,
             HandlerError::KeyReused(_) => 422,
@@ -156,6 +162,7 @@ impl HandlerError {
             HandlerError::Store(_)
             | HandlerError::Send(_)
             | HandlerError::Media(_)
+            | HandlerError::Queue(_)
             | HandlerError::Internal(_)
             | HandlerError::Json(_) => scrub(&self.to_string()),
             _ => self.to_string(),

@@ -315,6 +315,10 @@ pub mod item_type {
 
     /// Automation rules (few: one partition).
     pub const AUTOMATION: &str = "AUTOMATION";
+    /// Orders of one shop (`WIX_ORDER`), newest event first.
+    pub fn shop_orders(shop_prefix: &str) -> String {
+        format!("{shop_prefix}_ORDER")
+    }
 
     /// Linked WABAs and phones cached by `get_config`.
     pub const LINKED_WABA: &str = "WABA";
@@ -374,6 +378,17 @@ pub mod item_type {
     pub fn webhook_field(field: &str) -> String {
         format!("WEBHOOK_EVENT#{field}")
     }
+}
+
+/// `QUEUE_FAILURE#{queue message id}`: why the fast-ack consumer failed a queued webhook (its
+/// last attempt's error), read by `list_dlq`. Kept for 14 days (SQS's longest retention).
+pub fn queue_failure(message_id: &str) -> String {
+    format!("QUEUE_FAILURE#{message_id}")
+}
+
+/// `{SHOP}_ORDER#{orderId}`: an order a shop's webhook told us about (`WIX_ORDER#…`).
+pub fn shop_order(shop_prefix: &str, order_id: &str) -> String {
+    format!("{shop_prefix}_ORDER#{order_id}")
 }
 
 #[cfg(test)]

@@ -29,6 +29,7 @@ pub mod automations;
 pub mod ctx;
 pub mod error;
 pub mod inbound;
+pub mod ingress;
 pub mod keys;
 pub mod live;
 pub mod media;
@@ -42,11 +43,13 @@ pub mod registry;
 pub mod rules;
 pub mod sandbox;
 pub mod sandbox_templates;
+pub mod shops;
 pub mod store;
 pub mod templates;
 #[cfg(test)]
 mod testing;
 pub mod time;
+pub mod twilio;
 
 pub use ctx::{Ctx, Settings};
 pub use error::HandlerError;

@@ -34,6 +34,14 @@ pub(super) async fn handle(ctx: &Ctx, access: &ApiAccess, event: Value, v2: bool
     } else {
         let response = match serde_json::from_value::<ApiGatewayProxyRequest>(event) {
             Ok(request) => {
+                // Webhooks (POST /webhooks/{source}) are verified by signature, not scopes.
+                if let Some(source) = webhook_route(&request.http_method, request.path.as_deref()) {
+                    let webhook = super::webhooks::WebhookRequest::from_v1(&request);
+                    return serde_json::to_value(
+                        super::webhooks::handle(ctx, source, &webhook).await.v1(),
+                    )
+                    .unwrap_or_else(|e| json!({"statusCode": 500, "error": e.to_string()}));
+                }
                 let caller = access.caller_v1(&request.request_context);
                 rest_api_response(
                     answer(
@@ -64,6 +72,15 @@ pub async fn handle_http_api(
     access: &ApiAccess,
     request: &ApiGatewayV2httpRequest,
 ) -> ApiGatewayV2httpResponse {
+    // Webhooks (POST /webhooks/{source}) are verified by signature, not scopes.
+    let path = request
+        .raw_path
+        .as_deref()
+        .or(request.request_context.http.path.as_deref());
+    if let Some(source) = webhook_route(&request.request_context.http.method, path) {
+        let webhook = super::webhooks::WebhookRequest::from_v2(request);
+        return super::webhooks::handle(ctx, source, &webhook).await.v2();
+    }
     let caller = access.caller_v2(&request.request_context);
     http_api_response(
         answer(
@@ -146,6 +163,13 @@ async fn answer(
             .await;
     }
     answer
+}
+
+/// The webhook source of a `POST /webhooks/{source}` request.
+fn webhook_route(method: &Method, path: Option<&str>) -> Option<&'static str> {
+    (method == Method::POST)
+        .then(|| super::webhooks::route(path?))
+        .flatten()
 }
 
 fn not_a_proxy_event(kind: &str, error: &serde_json::Error) -> Value {

@@ -13,6 +13,7 @@
 pub mod access;
 mod apigw;
 mod records;
+pub mod webhooks;
 
 pub use access::{ApiAccess, Scopes};
 pub use apigw::handle_http_api;

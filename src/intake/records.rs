@@ -122,8 +122,11 @@ pub async fn handle_sns(ctx: &Ctx, mut event: Value) -> Result<Value, RetryableF
 }
 
 pub async fn handle_sqs(ctx: &Ctx, mut event: Value) -> Value {
-    // (SQS messageId, delivery id, body) of each record.
+    // (SQS messageId, delivery id, body) of each record, and for the fast-ack queue's retries its
+    // receipt handle and receive count.
+    let mut retry_info: Vec<(Option<String>, u32)> = Vec::new();
     let records = take_records(&mut event, |record, index| {
+        retry_info.push(super::webhooks::fastack_retry_info(record));
         let (sqs_id, body) = sqs_parts(record, index);
         match unwrap_sns_notification(&body) {
             Some((id, message)) => (sqs_id, id, message),
@@ -141,17 +144,37 @@ pub async fn handle_sqs(ctx: &Ctx, mut event: Value) -> Value {
         .collect();
     let mut failed: Vec<usize> = Vec::new();
     let mut phones: Vec<String> = Vec::new();
+    let mut reasons: Vec<(usize, String)> = Vec::new();
     process_batch_with(
         ctx,
         &deliveries,
         |_, delivery| process(ctx, delivery),
         |index, result| match result {
             Ok(report) => phones.extend(changed_phones(&report)),
-            Err(_) => failed.push(index),
+            Err(e) => {
+                failed.push(index);
+                reasons.push((index, e.to_string()));
+            }
         },
     )
     .await;
     push_live(ctx, phones).await;
+    // Fast-ack webhooks that failed: a growing delay before their next attempt (fastack.rs).
+    for (index, reason) in reasons {
+        if let Some(webhook) = handlers::ports::queue::QueuedWebhook::parse(deliveries[index].body)
+        {
+            let (handle, receive_count) = &retry_info[index];
+            super::webhooks::fastack::retry_later(
+                ctx,
+                &records[index].0,
+                handle.as_deref(),
+                *receive_count,
+                &webhook.source,
+                &reason,
+            )
+            .await;
+        }
+    }
     // Exactly the records that were not fully stored (failed, or not attempted because an
     // earlier record of their conversation failed), by their SQS messageId, in batch order.
     failed.sort_unstable();
@@ -208,13 +231,26 @@ fn unwrap_sns_notification(body: &str) -> Option<(String, String)> {
     Some((id, message))
 }
 
-async fn process(ctx: &Ctx, delivery: &Delivery<'_>) -> Result<RecordReport, handlers::StoreError> {
+pub(super) async fn process(
+    ctx: &Ctx,
+    delivery: &Delivery<'_>,
+) -> Result<RecordReport, handlers::StoreError> {
     let (source, id) = (delivery.source, delivery.id);
     let span = info_span!("record", source, delivery_id = id);
     let started = std::time::Instant::now();
-    let result = process_delivery(ctx, delivery).instrument(span).await;
+    // A webhook put on the fast-ack queue is processed by its source (webhooks/fastack.rs).
+    let result = match handlers::ports::queue::QueuedWebhook::parse(delivery.body) {
+        Some(webhook) => {
+            super::webhooks::fastack::consume(ctx, &webhook, id)
+                .instrument(span)
+                .await
+        }
+        None => process_delivery(ctx, delivery).instrument(span).await,
+    };
     if let Ok(report) = &result {
-        crate::metrics::record(report, started.elapsed().as_secs_f64() * 1000.0);
+        let elapsed = started.elapsed().as_secs_f64();
+        crate::metrics::record(report, elapsed * 1000.0);
+        crate::prom::processed(report, elapsed);
     }
     match &result {
         Err(e @ handlers::StoreError::Fault { .. }) => {
@@ -223,6 +259,7 @@ async fn process(ctx: &Ctx, delivery: &Delivery<'_>) -> Result<RecordReport, han
         }
         Err(e) => {
             crate::metrics::failure(e);
+            crate::prom::failed();
             error!(source, delivery_id = id, error = %e, "transient fault: record will be retried");
         }
         Ok(_) => {}

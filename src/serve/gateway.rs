@@ -57,6 +57,12 @@ pub(super) fn api_gateway_request(
     request.raw_path = Some(path);
     request.raw_query_string = Some(query.to_string());
     request.headers = parts.headers.clone();
+    // The local server speaks plain HTTP: a signed webhook URL is http://host/path.
+    if !request.headers.contains_key("x-forwarded-proto") {
+        request
+            .headers
+            .insert("x-forwarded-proto", http::HeaderValue::from_static("http"));
+    }
     request.query_string_parameters = query_parameters(query);
     request.request_context = context;
     (request.body, request.is_base64_encoded) = match std::str::from_utf8(body) {

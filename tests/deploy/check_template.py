@@ -182,11 +182,32 @@ def resolve_conditions(template: dict[str, Any], params: dict[str, Any]) -> Call
     return resolve
 
 
+# Webhook routes: verified by their signature in the function (X-Twilio-Signature, Wix's JWT),
+# so they have no authorizer; each must be throttled by a RouteSettings entry of its stage.
+WEBHOOK_ROUTES = {"POST /webhooks/twilio", "POST /webhooks/wix"}
+
+
+def throttled_routes(template: dict[str, Any], params: dict[str, Any]) -> set[str]:
+    """Route keys with both throttling limits in an AWS::ApiGatewayV2::Stage's RouteSettings."""
+    resolve = resolve_conditions(template, params)
+    out = set()
+    for resource in template["Resources"].values():
+        if resource.get("Type") != "AWS::ApiGatewayV2::Stage":
+            continue
+        settings = resolve(resource.get("Properties", {})).get("RouteSettings", {})
+        for key, limits in settings.items():
+            if "ThrottlingBurstLimit" in limits and "ThrottlingRateLimit" in limits:
+                out.add(key)
+    return out
+
+
 def unauthorised_routes(template: dict[str, Any], params: dict[str, Any]) -> tuple[int, list[str]]:
     """(routes seen, routes without an authorizer) of a transformed template: every
     AWS::ApiGatewayV2::Route and AWS::ApiGateway::Method resource, and every operation of an
-    OpenAPI body (AWS::ApiGatewayV2::Api, AWS::ApiGateway::RestApi)."""
+    OpenAPI body (AWS::ApiGatewayV2::Api, AWS::ApiGateway::RestApi). Exactly the
+    WEBHOOK_ROUTES may go without one, when throttled."""
     resolve = resolve_conditions(template, params)
+    throttled = throttled_routes(template, params)
     seen, bad = 0, []
     for name, resource in template["Resources"].items():
         kind, props = resource.get("Type"), resolve(resource.get("Properties", {}))
@@ -209,6 +230,11 @@ def unauthorised_routes(template: dict[str, Any], params: dict[str, Any]) -> tup
                 seen += 1
                 where = f"{name} {method.upper()} {path}"
                 security = op.get("security", body.get("security"))
+                route = f"{method.upper()} {path}"
+                if not security and route in WEBHOOK_ROUTES:
+                    if route not in throttled:
+                        bad.append(f"{where}: a webhook route without throttling (RouteSettings)")
+                    continue
                 if not security:
                     bad.append(f"{where}: no security")
                     continue
@@ -275,6 +301,20 @@ def main() -> int:
         _, bad = unauthorised_routes(sam_transform(broken, params), params)
         assert len(bad) == 3, f"expected 3 findings, got {bad}"
         return f"{len(bad)} findings"
+
+    @check("webhook routes: exactly /webhooks/twilio and /webhooks/wix have no authorizer, and they are throttled")
+    def _() -> str:
+        params = next(iter(VARIANTS.values()))
+        out = sam_transform(state["template"], params)
+        assert WEBHOOK_ROUTES <= throttled_routes(out, params), "a webhook route has no throttling"
+        # self-test: without its throttling, or under another path, the route is reported
+        broken = json.loads(json.dumps(state["template"]))
+        api = next(r for r in broken["Resources"].values() if r["Type"] == "AWS::Serverless::HttpApi")
+        del api["Properties"]["RouteSettings"]["POST /webhooks/wix"]
+        api["Properties"]["DefinitionBody"]["paths"]["/hooks/other"] = {"post": {"responses": {}}}
+        _, bad = unauthorised_routes(sam_transform(broken, params), params)
+        assert len(bad) == 2, f"expected 2 findings, got {bad}"
+        return f"{len(WEBHOOK_ROUTES)} webhook routes throttled; self-test finds {len(bad)}"
 
     @check("the function is told how API callers get scopes (IAM_SCOPES, API_SCOPE_PREFIX)")
     def _() -> str:

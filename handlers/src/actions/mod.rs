@@ -29,6 +29,7 @@ pub mod get_message;
 pub mod get_messages;
 pub mod get_phone_number;
 pub mod get_quality;
+pub mod get_queue_stats;
 pub mod get_stats;
 pub mod get_template;
 pub mod get_templates;
@@ -37,6 +38,7 @@ pub mod help;
 mod interactive;
 pub mod list_actions;
 pub mod list_automations;
+pub mod list_dlq;
 pub mod list_flow_assets;
 pub mod list_flows;
 pub mod list_inbox_phones;
@@ -45,6 +47,8 @@ pub mod mark_conversation_read;
 pub mod mark_read;
 pub mod ping;
 pub mod publish_flow;
+pub mod purge_dlq;
+pub mod redrive_dlq;
 pub mod register_webhook;
 pub mod replay_webhook_events;
 pub mod request_call_permission;
@@ -174,4 +178,8 @@ pub static ALL: &[ActionSpec] = &[
     delete_automation::SPEC,
     test_automation::SPEC,
     get_analytics::SPEC,
+    get_queue_stats::SPEC,
+    list_dlq::SPEC,
+    redrive_dlq::SPEC,
+    purge_dlq::SPEC,
 ];

@@ -131,6 +131,7 @@ pub fn parse_inbound(
                 filename: str_field(&b, "filename"),
                 voice: b.get("voice").and_then(Value::as_bool),
                 animated: b.get("animated").and_then(Value::as_bool),
+                url: str_field(&b, "url"),
                 ..Default::default()
             });
         }

@@ -23,6 +23,9 @@ pub struct MediaPart {
     pub s3_key: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
+    /// Where the provider serves the file (Twilio's `MediaUrlN`, or Meta's `url` when sent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

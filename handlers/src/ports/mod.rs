@@ -4,6 +4,7 @@
 pub mod account;
 pub mod live;
 pub mod notify;
+pub mod queue;
 pub mod templates;
 
 use async_trait::async_trait;
