@@ -222,6 +222,8 @@ impl Config {
                     keep_deleted_content,
                 },
                 default_waba_id: non_empty("DEFAULT_WABA_ID"),
+                // Resolved by `build_ctx` from `secrets` (they may name Secrets Manager / SSM).
+                meta_webhooks: handlers::webhooks::MetaWebhookKeys::default(),
             },
         })
     }

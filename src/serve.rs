@@ -13,6 +13,8 @@
 //! - `GET /` (without a query string) and `GET /inbox/*`: the inbox page ([`page`],
 //!   docs/inbox.md), embedded in the binary. Its files hold no data, so they need no token.
 //! - `GET /live`: Server-Sent Events telling open pages that something changed ([`live`]).
+//! - `GET|POST /webhooks/meta`: Meta's webhooks, as behind API Gateway; they need no token
+//!   (their signature is verified), only the address checks.
 //!
 //! Before a request reaches any path ([`Guard`]; the page's files pass the Host and Origin
 //! checks only):
@@ -265,6 +267,20 @@ impl Guard {
         None
     }
 
+    /// [`Guard::check`] for a webhook route: the address checks and the declared body size,
+    /// without the token (the route verifies the sender's signature instead).
+    fn check_webhook(&self, parts: &Parts) -> Option<Response<Full<Bytes>>> {
+        if let Some(refusal) = self.check_address(parts) {
+            return Some(refusal);
+        }
+        let declared = (parts.headers.get(CONTENT_LENGTH))
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        declared
+            .filter(|n| *n > self.max_body_bytes as u64)
+            .map(|_| too_large(self.max_body_bytes))
+    }
+
     /// `None` when the request may go on, else the answer refusing it: the address checks, the
     /// token, the declared body size.
     fn check(&self, parts: &Parts) -> Option<Response<Full<Bytes>>> {
@@ -333,7 +349,14 @@ async fn answer(
     body: Incoming,
     peer: SocketAddr,
 ) -> Response<Full<Bytes>> {
-    if let Some(refusal) = guard.check(&parts) {
+    // Webhook routes are verified by their signature (Meta cannot send the bearer token); the
+    // address checks and the body limit still apply.
+    let refusal = if intake::webhooks::source_of(parts.uri.path()).is_some() {
+        guard.check_webhook(&parts)
+    } else {
+        guard.check(&parts)
+    };
+    if let Some(refusal) = refusal {
         return refusal;
     }
     let collected = tokio::time::timeout(

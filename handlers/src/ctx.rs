@@ -64,6 +64,9 @@ pub struct Settings {
     /// `DEFAULT_WABA_ID`: the WhatsApp Business Account (Meta's id or EUM's `waba-…`) template
     /// and flow actions use when a request names none.
     pub default_waba_id: Option<String>,
+    /// The secrets of direct Meta webhooks (`META_VERIFY_TOKEN`, `META_APP_SECRET`,
+    /// `META_REPLAY_WINDOW_SECS`), resolved at init; see [`crate::webhooks`].
+    pub meta_webhooks: crate::webhooks::MetaWebhookKeys,
 }
 
 /// How the inbound path treats records.
@@ -113,6 +116,7 @@ impl Default for Settings {
             auto_download_media: true,
             inbound: InboundSettings::default(),
             default_waba_id: None,
+            meta_webhooks: crate::webhooks::MetaWebhookKeys::default(),
         }
     }
 }

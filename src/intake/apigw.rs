@@ -34,6 +34,13 @@ pub(super) async fn handle(ctx: &Ctx, access: &ApiAccess, event: Value, v2: bool
     } else {
         let response = match serde_json::from_value::<ApiGatewayProxyRequest>(event) {
             Ok(request) => {
+                // Webhook routes (issue 10): verified by signature, not by API scopes.
+                if let Some(source) = request.path.as_deref().and_then(super::webhooks::source_of)
+                {
+                    let answer = super::webhooks::handle(ctx, source, &webhook_v1(&request)).await;
+                    return serde_json::to_value(rest_webhook_response(answer))
+                        .unwrap_or_else(|e| json!({"statusCode": 500, "error": e.to_string()}));
+                }
                 let caller = access.caller_v1(&request.request_context);
                 rest_api_response(
                     answer(
@@ -64,6 +71,24 @@ pub async fn handle_http_api(
     access: &ApiAccess,
     request: &ApiGatewayV2httpRequest,
 ) -> ApiGatewayV2httpResponse {
+    // Webhook routes (issue 10): verified by signature, not by API scopes.
+    let path = (request.raw_path.as_deref()).or(request.request_context.http.path.as_deref());
+    if let Some(source) = path.and_then(super::webhooks::source_of) {
+        let webhook = super::webhooks::WebhookRequest {
+            method: &request.request_context.http.method,
+            headers: &request.headers,
+            query: &request.query_string_parameters,
+            body: request.body.as_deref(),
+            is_base64_encoded: request.is_base64_encoded,
+        };
+        let answer = super::webhooks::handle(ctx, source, &webhook).await;
+        let (status, headers, body) = webhook_parts(answer);
+        let mut response = ApiGatewayV2httpResponse::default();
+        response.status_code = status;
+        response.headers = headers;
+        response.body = body;
+        return response;
+    }
     let caller = access.caller_v2(&request.request_context);
     http_api_response(
         answer(
@@ -163,6 +188,32 @@ fn http_api_response(answer: Value) -> ApiGatewayV2httpResponse {
 
 fn rest_api_response(answer: Value) -> ApiGatewayProxyResponse {
     let (status, headers, body) = response_parts(&answer);
+    let mut response = ApiGatewayProxyResponse::default();
+    response.status_code = status;
+    response.headers = headers;
+    response.body = body;
+    response
+}
+
+fn webhook_v1(request: &ApiGatewayProxyRequest) -> super::webhooks::WebhookRequest<'_> {
+    super::webhooks::WebhookRequest {
+        method: &request.http_method,
+        headers: &request.headers,
+        query: &request.query_string_parameters,
+        body: request.body.as_deref(),
+        is_base64_encoded: request.is_base64_encoded,
+    }
+}
+
+/// The status, content type and body of a webhook route's answer.
+fn webhook_parts(answer: super::webhooks::WebhookResponse) -> (i64, HeaderMap, Option<Body>) {
+    let mut headers = HeaderMap::new();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(answer.content_type));
+    (answer.status, headers, Some(Body::Text(answer.body)))
+}
+
+fn rest_webhook_response(answer: super::webhooks::WebhookResponse) -> ApiGatewayProxyResponse {
+    let (status, headers, body) = webhook_parts(answer);
     let mut response = ApiGatewayProxyResponse::default();
     response.status_code = status;
     response.headers = headers;

@@ -9,10 +9,13 @@
 //!   within the caller's API scopes ([`access`]; [`handle_http_api`] is also what `serve`
 //!   calls for each local HTTP request).
 //! - Direct invocation `{"action": ...}` (Lambda console test events).
+//! - Webhook routes of API Gateway (`…/webhooks/meta`), verified by signature instead of
+//!   scopes ([`webhooks`]).
 
 pub mod access;
 mod apigw;
 mod records;
+pub mod webhooks;
 
 pub use access::{ApiAccess, Scopes};
 pub use apigw::handle_http_api;
