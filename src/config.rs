@@ -25,6 +25,9 @@ pub enum SenderConfig {
     Eum,
     /// The local sandbox: generated wamids, statuses played back on request.
     Sandbox,
+    /// Meta's Graph API over HTTPS (`SENDER=graph`): WhatsApp Cloud API, Messenger and
+    /// Instagram sends without EUM Social ([`crate::graph`]).
+    Graph,
 }
 
 /// Where media bytes are kept.
@@ -47,6 +50,49 @@ pub struct Config {
     /// Notifications and account defaults (`NOTIFY_TOPIC_ARN`, `NOTIFY_INBOUND_MESSAGES`,
     /// `DEFAULT_WABA_ID`).
     pub platform: PlatformConfig,
+    /// Direct Meta webhooks and the Graph API sender (`META_*`, `GRAPH_*`).
+    pub meta: MetaConfig,
+}
+
+/// Direct Meta webhooks and the Graph API sender. The secret values are as configured: a
+/// value, or the ARN of a Secrets Manager secret or SSM parameter that `build_ctx` reads once
+/// ([`crate::secrets`]).
+#[derive(Clone, Default, PartialEq)]
+pub struct MetaConfig {
+    /// `META_VERIFY_TOKEN`.
+    pub verify_token: Option<String>,
+    /// `META_APP_SECRET`: one secret, or several separated by commas (rotation).
+    pub app_secret: Option<String>,
+    /// `META_REPLAY_WINDOW_SECS`: off when absent.
+    pub replay_window_secs: Option<u64>,
+    /// `GRAPH_API_TOKEN`: the access token of the Graph API sender.
+    pub graph_token: Option<String>,
+    /// `GRAPH_API_URL` (default `https://graph.facebook.com`).
+    pub graph_api_url: String,
+    /// `GRAPH_API_VERSION` (default `META_API_VERSION`).
+    pub graph_api_version: String,
+}
+
+/// The Graph API's address unless `GRAPH_API_URL` names another (tests, a proxy).
+pub const DEFAULT_GRAPH_API_URL: &str = "https://graph.facebook.com";
+
+impl std::fmt::Debug for MetaConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A value that is an ARN is shown (it is not secret); a secret value is not.
+        let shown = |v: &Option<String>| match v.as_deref() {
+            None => "none".to_string(),
+            Some(arn) if arn.starts_with("arn:") => arn.to_string(),
+            Some(_) => "<set>".to_string(),
+        };
+        f.debug_struct("MetaConfig")
+            .field("verify_token", &shown(&self.verify_token))
+            .field("app_secret", &shown(&self.app_secret))
+            .field("replay_window_secs", &self.replay_window_secs)
+            .field("graph_token", &shown(&self.graph_token))
+            .field("graph_api_url", &self.graph_api_url)
+            .field("graph_api_version", &self.graph_api_version)
+            .finish()
+    }
 }
 
 /// Notifications and account defaults.
@@ -78,6 +124,8 @@ impl Config {
     /// `AUDIT_TTL_DAYS`, `ALLOWED_WABA_IDS`, `ALLOWED_PHONE_NUMBER_IDS` (comma-separated),
     /// `INBOUND_CONCURRENCY`, `AUDIT_PROCESSED_RECORDS`, `KEEP_DELETED_CONTENT`, `NOTIFY_TOPIC_ARN`,
     /// `NOTIFY_INBOUND_MESSAGES`, `DEFAULT_WABA_ID`,
+    /// `META_VERIFY_TOKEN`, `META_APP_SECRET`, `META_REPLAY_WINDOW_SECS`, `GRAPH_API_TOKEN`,
+    /// `GRAPH_API_URL`, `GRAPH_API_VERSION`,
     /// `IAM_SCOPES`, `API_SCOPE_PREFIX`, `SERVE_TOKEN`, `SERVE_SCOPES`, `SERVE_PUBLIC_HOST`,
     /// `SERVE_MAX_BODY_BYTES`, `SERVE_HEADER_TIMEOUT_SECS`, `SERVE_BODY_TIMEOUT_SECS`.
     ///
@@ -136,11 +184,12 @@ impl Config {
         let sender = match non_empty("SENDER").as_deref() {
             Some("eum") => SenderConfig::Eum,
             Some("sandbox") => SenderConfig::Sandbox,
+            Some("graph") => SenderConfig::Graph,
             Some(other) => {
                 return Err(ConfigError {
                     name: "SENDER",
                     value: other.into(),
-                    reason: "must be eum or sandbox",
+                    reason: "must be eum, sandbox or graph",
                 });
             }
             None if get("AWS_LAMBDA_RUNTIME_API").is_some() || origination.is_some() => {
@@ -199,7 +248,35 @@ impl Config {
             notify_inbound: read_bool(&non_empty, "NOTIFY_INBOUND_MESSAGES", false)?,
             default_waba_id: non_empty("DEFAULT_WABA_ID"),
         };
+        let replay_window_secs = match non_empty("META_REPLAY_WINDOW_SECS") {
+            None => None,
+            Some(v) => match v.parse::<u64>() {
+                Ok(n) if n > 0 => Some(n),
+                _ => {
+                    return Err(ConfigError {
+                        name: "META_REPLAY_WINDOW_SECS",
+                        value: v,
+                        reason: "must be a whole number of seconds above 0",
+                    });
+                }
+            },
+        };
+        let meta_api_version = non_empty("META_API_VERSION")
+            .unwrap_or_else(|| handlers::ctx::DEFAULT_META_API_VERSION.into());
+        let meta = MetaConfig {
+            verify_token: non_empty("META_VERIFY_TOKEN"),
+            app_secret: non_empty("META_APP_SECRET"),
+            replay_window_secs,
+            graph_token: non_empty("GRAPH_API_TOKEN"),
+            graph_api_url: non_empty("GRAPH_API_URL")
+                .unwrap_or_else(|| DEFAULT_GRAPH_API_URL.into())
+                .trim_end_matches('/')
+                .to_string(),
+            graph_api_version: non_empty("GRAPH_API_VERSION")
+                .unwrap_or_else(|| meta_api_version.clone()),
+        };
         Ok(Config {
+            meta,
             access,
             serve,
             platform,

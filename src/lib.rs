@@ -10,6 +10,8 @@
 //! - [`media`]: the S3 and local-directory media stores.
 //! - [`metrics`]: CloudWatch Embedded Metric Format lines.
 //! - [`notify`]: notifications through SNS (`NOTIFY_TOPIC_ARN`).
+//! - [`secrets`]: secrets from the environment, Secrets Manager or SSM, read once at init.
+//! - [`graph`]: the Graph API sender (WhatsApp Cloud API, Messenger, Instagram).
 //! - [`serve`]: the local HTTP server that turns requests into API Gateway events.
 
 pub mod aws;
@@ -18,7 +20,9 @@ pub mod eum;
 pub mod intake;
 pub mod media;
 pub mod metrics;
+pub mod graph;
 pub mod notify;
+pub mod secrets;
 pub mod serve;
 pub mod store;
 
@@ -40,7 +44,8 @@ pub async fn build_ctx(
     let store = store::from_config(config).await?;
     let needs_aws = matches!(config.sender, SenderConfig::Eum)
         || matches!(config.media, MediaConfig::S3 { .. })
-        || config.platform.notify_topic_arn.is_some();
+        || config.platform.notify_topic_arn.is_some()
+        || secrets::needs_aws(&config.meta);
     let shared = if needs_aws {
         Some(aws::shared_config().await)
     } else {
@@ -56,6 +61,11 @@ pub async fn build_ctx(
             unreachable!("the AWS configuration is loaded for S3 media")
         }
     };
+    // Secrets named by ARN are read once, here.
+    let secret_clients = shared.as_ref().map(secrets::SecretClients::new);
+    let resolved = secrets::resolve(&config.meta, secret_clients.as_ref()).await?;
+    let mut settings = config.settings.clone();
+    settings.meta_webhooks = resolved.meta_webhooks.clone();
     let mut templates: Option<Arc<dyn handlers::ports::templates::TemplatesApi>> = None;
     let mut platform = handlers::ctx::Platform {
         notify_inbound: config.platform.notify_inbound,
@@ -84,10 +94,15 @@ pub async fn build_ctx(
                 bucket,
             ))
         }
+        (SenderConfig::Graph, _) => Arc::new(graph::GraphSender::new(
+            &config.meta.graph_api_url,
+            &config.meta.graph_api_version,
+            resolved.graph_token.clone(),
+            media.clone(),
+        )?),
         _ => Arc::new(handlers::sandbox::SandboxSender::new(media.clone())),
     };
-    let ctx =
-        handlers::Ctx::with(store, sender, media, config.settings.clone()).with_platform(platform);
+    let ctx = handlers::Ctx::with(store, sender, media, settings).with_platform(platform);
     // Without EUM Social, templates and flows live in memory (handlers::sandbox_templates).
     Ok(match templates {
         Some(templates) => ctx.with_templates(templates),

@@ -211,6 +211,12 @@ impl Ctx {
             .and_then(|p| settings.phone_numbers.iter().find(|(meta, _)| meta == p))
             .map(|(_, origination)| origination.clone())
             .or_else(|| settings.origination_phone_number_id.clone())
+            // The Graph API sender sends from the Meta phone number id itself.
+            .or_else(|| {
+                meta_phone
+                    .filter(|_| self.0.sender.addresses_meta_ids())
+                    .map(str::to_string)
+            })
             .or_else(|| self.0.sender.is_sandbox().then(|| "sandbox".to_string()))
     }
 
