@@ -17,10 +17,10 @@
 pub mod aws;
 pub mod config;
 pub mod eum;
+pub mod graph;
 pub mod intake;
 pub mod media;
 pub mod metrics;
-pub mod graph;
 pub mod notify;
 pub mod secrets;
 pub mod serve;

@@ -182,7 +182,10 @@ mod tests {
             SecretRef::parse(" arn:aws:ssm:us-east-1:123456789012:parameter/meta/token "),
             SecretRef::Ssm("arn:aws:ssm:us-east-1:123456789012:parameter/meta/token".into())
         );
-        assert_eq!(SecretRef::parse("s3cret"), SecretRef::Value("s3cret".into()));
+        assert_eq!(
+            SecretRef::parse("s3cret"),
+            SecretRef::Value("s3cret".into())
+        );
     }
 
     #[tokio::test]
@@ -205,6 +208,9 @@ mod tests {
         };
         assert!(needs_aws(&arn));
         let err = resolve(&arn, None).await.err().unwrap();
-        assert!(err.to_string().starts_with("META_APP_SECRET: arn:aws:ssm"), "{err}");
+        assert!(
+            err.to_string().starts_with("META_APP_SECRET: arn:aws:ssm"),
+            "{err}"
+        );
     }
 }

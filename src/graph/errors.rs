@@ -73,7 +73,10 @@ mod tests {
         assert_eq!(kind_of(400, Some(130_429), None), SendFailure::Throttled);
         assert_eq!(kind_of(400, Some(131_056), None), SendFailure::Throttled);
         assert_eq!(kind_of(429, None, None), SendFailure::Throttled);
-        assert_eq!(kind_of(401, Some(190), Some(463)), SendFailure::AccessDenied);
+        assert_eq!(
+            kind_of(401, Some(190), Some(463)),
+            SendFailure::AccessDenied
+        );
         assert_eq!(kind_of(400, Some(131_047), None), SendFailure::Invalid);
         assert_eq!(kind_of(400, Some(131_026), None), SendFailure::Invalid);
         assert_eq!(kind_of(400, Some(100), Some(33)), SendFailure::NotFound);
@@ -90,6 +93,9 @@ mod tests {
             e.message,
             "Graph API error 131047: (#131047) Re-engagement message (Message failed to send because more than 24 hours have passed)"
         );
-        assert_eq!(from_response(502, "<html>").message, "Graph API answered HTTP 502: no message");
+        assert_eq!(
+            from_response(502, "<html>").message,
+            "Graph API answered HTTP 502: no message"
+        );
     }
 }

@@ -59,7 +59,10 @@ impl GraphSender {
         format!("{}/{}/{path}", self.base, self.version)
     }
 
-    fn authorized(&self, request: reqwest::RequestBuilder) -> Result<reqwest::RequestBuilder, SendError> {
+    fn authorized(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::RequestBuilder, SendError> {
         let token = self.token.as_deref().ok_or_else(|| {
             SendError::new(
                 SendFailure::AccessDenied,
@@ -120,9 +123,14 @@ impl Sender for GraphSender {
             SendError::new(SendFailure::Failed, e.to_string()).with_source(e)
         };
         let head = self.media.head(key).await.map_err(store_error)?;
-        let bytes = self.media.get(key).await.map_err(store_error)?.ok_or_else(|| {
-            SendError::new(SendFailure::NotFound, format!("no media object `{key}`"))
-        })?;
+        let bytes = self
+            .media
+            .get(key)
+            .await
+            .map_err(store_error)?
+            .ok_or_else(|| {
+                SendError::new(SendFailure::NotFound, format!("no media object `{key}`"))
+            })?;
         let mime = head
             .and_then(|h| h.content_type)
             .unwrap_or_else(|| "application/octet-stream".into());
@@ -132,14 +140,22 @@ impl Sender for GraphSender {
         let request = self
             .http
             .post(url)
-            .header(CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+            .header(
+                CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
             .body(body);
         let answer = self.call(request).await?;
         answer
             .get("id")
             .and_then(Value::as_str)
             .map(str::to_string)
-            .ok_or_else(|| SendError::new(SendFailure::Failed, "the Graph API answered without a media id"))
+            .ok_or_else(|| {
+                SendError::new(
+                    SendFailure::Failed,
+                    "the Graph API answered without a media id",
+                )
+            })
     }
 
     async fn fetch_media(
@@ -152,7 +168,10 @@ impl Sender for GraphSender {
             .call(self.http.get(self.url(segment(media_id)?)))
             .await?;
         let url = info.get("url").and_then(Value::as_str).ok_or_else(|| {
-            SendError::new(SendFailure::Failed, "the Graph API gave no URL for the media")
+            SendError::new(
+                SendFailure::Failed,
+                "the Graph API gave no URL for the media",
+            )
         })?;
         let mime = info
             .get("mime_type")
@@ -169,7 +188,11 @@ impl Sender for GraphSender {
             let body = response.text().await.unwrap_or_default();
             return Err(errors::from_response(status.as_u16(), &body));
         }
-        let bytes = response.bytes().await.map_err(errors::unreachable)?.to_vec();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(errors::unreachable)?
+            .to_vec();
         let size = bytes.len() as u64;
         let key = format!("{key_prefix}{media_id}.{}", extension(&mime));
         self.media
@@ -200,10 +223,16 @@ impl Sender for GraphSender {
 /// An id used as a path segment: refused when it could change the path.
 fn segment(id: &str) -> Result<&str, SendError> {
     let id = id.trim();
-    if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+    if id.is_empty()
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
         return Err(SendError::new(
             SendFailure::Invalid,
-            format!("`{id}` is not a Meta id (the Graph API sender needs the Meta phone number id as origination)"),
+            format!(
+                "`{id}` is not a Meta id (the Graph API sender needs the Meta phone number id as origination)"
+            ),
         ));
     }
     Ok(id)
@@ -211,7 +240,13 @@ fn segment(id: &str) -> Result<&str, SendError> {
 
 /// A file extension for a MIME type (the part after `/`, without parameters).
 fn extension(mime: &str) -> String {
-    let sub = mime.split(';').next().unwrap_or("").rsplit('/').next().unwrap_or("bin");
+    let sub = mime
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .rsplit('/')
+        .next()
+        .unwrap_or("bin");
     match sub.trim() {
         "jpeg" => "jpg".into(),
         "mpeg" => "mp3".into(),
@@ -233,7 +268,10 @@ fn multipart(mime: &str, filename: &str, bytes: &[u8]) -> (String, Vec<u8>) {
     let mut body = Vec::with_capacity(bytes.len() + 512);
     for (name, value) in [("messaging_product", "whatsapp"), ("type", mime)] {
         body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
         );
     }
     body.extend_from_slice(

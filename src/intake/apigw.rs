@@ -35,8 +35,7 @@ pub(super) async fn handle(ctx: &Ctx, access: &ApiAccess, event: Value, v2: bool
         let response = match serde_json::from_value::<ApiGatewayProxyRequest>(event) {
             Ok(request) => {
                 // Webhook routes (issue 10): verified by signature, not by API scopes.
-                if let Some(source) = request.path.as_deref().and_then(super::webhooks::source_of)
-                {
+                if let Some(source) = request.path.as_deref().and_then(super::webhooks::source_of) {
                     let answer = super::webhooks::handle(ctx, source, &webhook_v1(&request)).await;
                     return serde_json::to_value(rest_webhook_response(answer))
                         .unwrap_or_else(|e| json!({"statusCode": 500, "error": e.to_string()}));

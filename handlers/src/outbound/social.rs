@@ -135,13 +135,8 @@ mod tests {
             buttons["message"],
             json!({"text": "Pick", "quick_replies": [{"content_type": "text", "title": "Yes", "payload": "yes"}]})
         );
-        let refused = message(
-            "instagram",
-            "1",
-            &out("image", json!({"id": "123"})),
-            None,
-        )
-        .unwrap_err();
+        let refused =
+            message("instagram", "1", &out("image", json!({"id": "123"})), None).unwrap_err();
         assert_eq!(refused.status(), 400);
         assert!(message("instagram", "1", &out("template", json!({})), None).is_err());
     }

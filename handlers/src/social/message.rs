@@ -8,7 +8,9 @@ use super::{Event, mark_channel};
 use crate::ctx::Ctx;
 use crate::inbound::{RecordReport, tolerate};
 use crate::keys;
-use crate::model::{self, ButtonPart, ContextPart, Direction, ItemType, MessageItem, MessageStatus};
+use crate::model::{
+    self, ButtonPart, ContextPart, Direction, ItemType, MessageItem, MessageStatus,
+};
 use crate::redact::mask;
 use crate::rules::lifecycle::{Annotation, Change};
 use crate::store::{ConversationTouch, Recorded, StoreError};
@@ -25,10 +27,9 @@ pub(super) async fn record(
     }
     let Some(item) = item_of(event) else {
         report.counts.poison += 1;
-        report.errors.push(format!(
-            "{} message without mid",
-            event.channel.as_str()
-        ));
+        report
+            .errors
+            .push(format!("{} message without mid", event.channel.as_str()));
         return Ok(());
     };
     let touch = ConversationTouch {
@@ -69,11 +70,7 @@ pub(super) async fn record(
 }
 
 /// Instagram's unsend (`is_deleted`): the message is deleted for everyone by the person.
-async fn unsend(
-    ctx: &Ctx,
-    event: &Event<'_>,
-    report: &mut RecordReport,
-) -> Result<(), StoreError> {
+async fn unsend(ctx: &Ctx, event: &Event<'_>, report: &mut RecordReport) -> Result<(), StoreError> {
     let Some(mid) = event.raw.pointer("/message/mid").and_then(Value::as_str) else {
         report.counts.poison += 1;
         report.errors.push("deleted message without mid".into());
@@ -161,7 +158,10 @@ pub(super) fn item_of(event: &Event<'_>) -> Option<MessageItem> {
         item.raw = Some(postback.clone());
         // Postbacks carry a mid since Graph API v11; an older one gets an id from who and when.
         let id = text(postback, "mid").unwrap_or_else(|| {
-            let at = raw.get("timestamp").map(Value::to_string).unwrap_or_default();
+            let at = raw
+                .get("timestamp")
+                .map(Value::to_string)
+                .unwrap_or_default();
             format!("postback.{}.{}.{at}", event.account, event.customer)
         });
         set_id(&mut item, id);

@@ -163,7 +163,11 @@ async fn process_event(
             .as_object()
             .map(|m| m.keys().map(String::as_str).collect())
             .unwrap_or_default();
-        debug!(channel = channel.as_str(), ?keys, "messaging event without a message, reaction or receipt: not stored");
+        debug!(
+            channel = channel.as_str(),
+            ?keys,
+            "messaging event without a message, reaction or receipt: not stored"
+        );
         Ok(())
     }
 }

@@ -21,7 +21,10 @@ fn a_valid_signature_verifies_and_sign_agrees_with_openssl() {
     assert_eq!(sign("app-secret-1", BODY.as_bytes()), BODY_SIG);
     // upper-case hex and prefix, surrounding spaces: still the same signature
     let shouting = format!(" SHA256={} ", BODY_SIG[7..].to_uppercase());
-    assert_eq!(verify_signature(&s, Some(&shouting), BODY.as_bytes()), Ok(0));
+    assert_eq!(
+        verify_signature(&s, Some(&shouting), BODY.as_bytes()),
+        Ok(0)
+    );
 }
 
 #[test]
@@ -46,8 +49,9 @@ fn non_ascii_and_emoji_bodies_are_signed_over_their_utf8_bytes() {
 #[test]
 fn a_re_serialised_body_no_longer_verifies() {
     let s = secrets(&["app-secret-1"]);
-    let pretty = serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(BODY).unwrap())
-        .unwrap();
+    let pretty =
+        serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(BODY).unwrap())
+            .unwrap();
     assert_ne!(pretty, BODY);
     assert_eq!(
         verify_signature(&s, Some(BODY_SIG), pretty.as_bytes()),
@@ -121,7 +125,12 @@ fn the_handshake_echoes_the_challenge_only_for_the_right_token() {
         Err(HandshakeError::WrongToken)
     );
     assert_eq!(
-        handshake(&keys, Some("unsubscribe"), Some("my-verify-token"), Some("1")),
+        handshake(
+            &keys,
+            Some("unsubscribe"),
+            Some("my-verify-token"),
+            Some("1")
+        ),
         Err(HandshakeError::NotSubscribe)
     );
     assert_eq!(
@@ -142,12 +151,14 @@ fn the_handshake_echoes_the_challenge_only_for_the_right_token() {
 #[test]
 fn the_replay_window_reads_seconds_and_milliseconds() {
     let now = 1_763_632_800; // 2025-11-20T10:00:00Z
-    let whatsapp = json!({"entry": [{"changes": [{"value": {"messages": [{"timestamp": "1763632790"}]}}]}]});
+    let whatsapp =
+        json!({"entry": [{"changes": [{"value": {"messages": [{"timestamp": "1763632790"}]}}]}]});
     assert_eq!(check_replay(&whatsapp, 300, now), Ok(()));
     let instagram = json!({"entry": [{"time": 1_763_632_700_000_i64, "messaging": [{"timestamp": 1_763_632_795_123_i64}]}]});
     assert_eq!(check_replay(&instagram, 300, now), Ok(()));
     // an hour old: refused
-    let old = json!({"entry": [{"changes": [{"value": {"statuses": [{"timestamp": "1763629200"}]}}]}]});
+    let old =
+        json!({"entry": [{"changes": [{"value": {"statuses": [{"timestamp": "1763629200"}]}}]}]});
     assert!(matches!(
         check_replay(&old, 300, now),
         Err(Refusal::Replay(why)) if why.contains("3600 s")

@@ -12,8 +12,8 @@ use handlers::webhooks::{
 };
 use http::Method;
 use serde_json::{Value, json};
-use tracing::{error, info_span, warn};
 use tracing::Instrument;
+use tracing::{error, info_span, warn};
 
 use super::{WebhookRequest, WebhookResponse};
 
@@ -25,7 +25,12 @@ pub(super) async fn handle(ctx: &Ctx, request: &WebhookRequest<'_>) -> WebhookRe
     match *request.method {
         Method::GET => {
             let q = |k| request.query.first(k);
-            match handshake(keys, q("hub.mode"), q("hub.verify_token"), q("hub.challenge")) {
+            match handshake(
+                keys,
+                q("hub.mode"),
+                q("hub.verify_token"),
+                q("hub.challenge"),
+            ) {
                 Ok(challenge) => WebhookResponse::text(200, challenge),
                 Err(e @ (HandshakeError::NotSubscribe | HandshakeError::NoChallenge)) => {
                     WebhookResponse::json(400, &json!({"statusCode": 400, "error": e.to_string()}))
