@@ -354,3 +354,55 @@ async fn a_message_via_sns_and_via_the_webhook_is_stored_the_same() {
         .unwrap();
     assert_eq!(outcome.reports[0].counts.duplicates, 1);
 }
+
+/// `serve` answers the webhook routes as API Gateway does, without its bearer token (the
+/// signature is the check), and still with its address checks.
+#[tokio::test]
+async fn serve_takes_meta_webhooks_without_its_token() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let store = embedded_store();
+    let ctx = webhook_ctx(store.clone(), keys(&[SECRET], None));
+    let options = whatsapp_lambda::serve::ServeOptions {
+        token: Some("t0ken-t0ken-t0ken-t0ken".into()),
+        ..Default::default()
+    };
+    let server = tokio::spawn(async move {
+        whatsapp_lambda::serve::serve_with(ctx, listener, options)
+            .await
+            .unwrap();
+    });
+    let send = |request: String| async move {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut raw = String::new();
+        stream.read_to_string(&mut raw).await.unwrap();
+        raw
+    };
+    let host = format!("Host: localhost:{}", addr.port());
+    let get = send(format!("GET /webhooks/meta?hub.mode=subscribe&hub.verify_token={TOKEN}&hub.challenge=42 HTTP/1.1\r\n{host}\r\nConnection: close\r\n\r\n")).await;
+    assert!(get.starts_with("HTTP/1.1 200"), "{get}");
+    assert!(get.ends_with("\r\n\r\n42"), "{get}");
+    let raw = whatsapp_body("wamid.SERVE1", now_secs());
+    let post = |signature: String| {
+        format!(
+            "POST /webhooks/meta HTTP/1.1\r\n{host}\r\nContent-Type: application/json\r\nX-Hub-Signature-256: {signature}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{raw}",
+            raw.len()
+        )
+    };
+    let refused = send(post(sign("wrong", raw.as_bytes()))).await;
+    assert!(refused.starts_with("HTTP/1.1 401"), "{refused}");
+    let answered = send(post(sign(SECRET, raw.as_bytes()))).await;
+    assert!(answered.starts_with("HTTP/1.1 200"), "{answered}");
+    assert!(store.get_message("wamid.SERVE1").await.unwrap().is_some());
+    // the token is still needed everywhere else
+    let action = r#"{"action":"ping"}"#;
+    let other = send(format!(
+        "POST / HTTP/1.1\r\n{host}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{action}",
+        action.len()
+    ))
+    .await;
+    assert!(other.starts_with("HTTP/1.1 401"), "{other}");
+    server.abort();
+}
