@@ -53,6 +53,10 @@ VARIANTS = {
     },
 }
 
+# Routes that are verified by the function (a webhook signature) instead of an authorizer:
+# exactly these may have no security requirement.
+SIGNED_ROUTES = {("GET", "/webhooks/meta"), ("POST", "/webhooks/meta")}
+
 results: list[tuple[bool, str]] = []
 
 
@@ -209,6 +213,8 @@ def unauthorised_routes(template: dict[str, Any], params: dict[str, Any]) -> tup
                 seen += 1
                 where = f"{name} {method.upper()} {path}"
                 security = op.get("security", body.get("security"))
+                if not security and (method.upper(), path) in SIGNED_ROUTES:
+                    continue
                 if not security:
                     bad.append(f"{where}: no security")
                     continue
@@ -275,6 +281,23 @@ def main() -> int:
         _, bad = unauthorised_routes(sam_transform(broken, params), params)
         assert len(bad) == 3, f"expected 3 findings, got {bad}"
         return f"{len(bad)} findings"
+
+    @check("the webhook routes without an authorizer are exactly the signed ones, and the function has their secrets")
+    def _() -> str:
+        api = only_resource(state["template"], "AWS::Serverless::HttpApi")
+        paths = api["Properties"]["DefinitionBody"]["paths"]
+        open_routes = {
+            (method.upper(), path)
+            for path, item in paths.items()
+            for method, op in item.items()
+            if method.lower() in HTTP_METHODS and not op.get("security")
+        }
+        assert open_routes == SIGNED_ROUTES, f"routes without security: {sorted(open_routes)}"
+        fn = only_resource(state["template"], "AWS::Serverless::Function")
+        variables = fn["Properties"]["Environment"]["Variables"]
+        missing = [n for n in ("META_APP_SECRET", "META_VERIFY_TOKEN") if n not in variables]
+        assert not missing, f"the function's environment lacks {missing}: webhooks could not be verified"
+        return ", ".join(f"{m} {p}" for m, p in sorted(open_routes))
 
     @check("the function is told how API callers get scopes (IAM_SCOPES, API_SCOPE_PREFIX)")
     def _() -> str:
