@@ -481,6 +481,28 @@ mod tests {
     }
 
     #[test]
+    fn meta_webhook_and_graph_settings_are_read_and_checked() {
+        let c = Config::from_lookup(|k| match k {
+            "SENDER" => Some("graph".into()),
+            "META_APP_SECRET" => Some("new,old".into()),
+            "META_REPLAY_WINDOW_SECS" => Some("300".into()),
+            "META_API_VERSION" => Some("v23.0".into()),
+            "GRAPH_API_URL" => Some("http://127.0.0.1:9/".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(c.sender, SenderConfig::Graph);
+        assert_eq!(c.meta.app_secret.as_deref(), Some("new,old"));
+        assert_eq!(c.meta.replay_window_secs, Some(300));
+        assert_eq!(c.meta.graph_api_url, "http://127.0.0.1:9");
+        assert_eq!(c.meta.graph_api_version, "v23.0");
+        assert!(!format!("{:?}", c.meta).contains("new,old"));
+        let err = Config::from_lookup(|k| (k == "META_REPLAY_WINDOW_SECS").then(|| "0".into()))
+            .unwrap_err();
+        assert!(err.to_string().contains("META_REPLAY_WINDOW_SECS"));
+    }
+
+    #[test]
     fn bad_ttl_is_named() {
         let err = Config::from_lookup(|k| (k == "AUDIT_TTL_DAYS").then(|| "soon".to_string()))
             .unwrap_err();
