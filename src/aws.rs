@@ -158,6 +158,22 @@ pub fn eum(shared: &SdkConfig) -> aws_sdk_socialmessaging::config::Builder {
 }
 
 /// An SNS client configuration with the SNS bounds.
+/// Secrets Manager, to read secrets once at init (`crate::secrets`).
+pub fn secretsmanager(shared: &SdkConfig) -> aws_sdk_secretsmanager::config::Builder {
+    let bounds = Service::Sns.bounds();
+    aws_sdk_secretsmanager::config::Builder::from(shared)
+        .timeout_config(bounds.timeout_config())
+        .retry_config(bounds.retry_config())
+}
+
+/// SSM Parameter Store, to read secrets once at init (`crate::secrets`).
+pub fn ssm(shared: &SdkConfig) -> aws_sdk_ssm::config::Builder {
+    let bounds = Service::Sns.bounds();
+    aws_sdk_ssm::config::Builder::from(shared)
+        .timeout_config(bounds.timeout_config())
+        .retry_config(bounds.retry_config())
+}
+
 pub fn sns(shared: &SdkConfig) -> aws_sdk_sns::config::Builder {
     let bounds = Service::Sns.bounds();
     aws_sdk_sns::config::Builder::from(shared)

@@ -27,6 +27,9 @@ pub enum SenderConfig {
     Sandbox,
     /// Twilio's REST Messages API (`SENDER=twilio`, `TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN`).
     Twilio,
+    /// Meta's Graph API over HTTPS (`SENDER=graph`): WhatsApp Cloud API, Messenger and
+    /// Instagram sends without EUM Social ([`crate::graph`]).
+    Graph,
 }
 
 /// Where media bytes are kept.
@@ -51,6 +54,49 @@ pub struct Config {
     pub platform: PlatformConfig,
     /// The webhook routes, the Twilio sender and the fast-ack queue (`src/ingress.rs`).
     pub ingress: crate::ingress::IngressConfig,
+    /// Direct Meta webhooks and the Graph API sender (`META_*`, `GRAPH_*`).
+    pub meta: MetaConfig,
+}
+
+/// Direct Meta webhooks and the Graph API sender. The secret values are as configured: a
+/// value, or the ARN of a Secrets Manager secret or SSM parameter that `build_ctx` reads once
+/// ([`crate::secrets`]).
+#[derive(Clone, Default, PartialEq)]
+pub struct MetaConfig {
+    /// `META_VERIFY_TOKEN`.
+    pub verify_token: Option<String>,
+    /// `META_APP_SECRET`: one secret, or several separated by commas (rotation).
+    pub app_secret: Option<String>,
+    /// `META_REPLAY_WINDOW_SECS`: off when absent.
+    pub replay_window_secs: Option<u64>,
+    /// `GRAPH_API_TOKEN`: the access token of the Graph API sender.
+    pub graph_token: Option<String>,
+    /// `GRAPH_API_URL` (default `https://graph.facebook.com`).
+    pub graph_api_url: String,
+    /// `GRAPH_API_VERSION` (default `META_API_VERSION`).
+    pub graph_api_version: String,
+}
+
+/// The Graph API's address unless `GRAPH_API_URL` names another (tests, a proxy).
+pub const DEFAULT_GRAPH_API_URL: &str = "https://graph.facebook.com";
+
+impl std::fmt::Debug for MetaConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A value that is an ARN is shown (it is not secret); a secret value is not.
+        let shown = |v: &Option<String>| match v.as_deref() {
+            None => "none".to_string(),
+            Some(arn) if arn.starts_with("arn:") => arn.to_string(),
+            Some(_) => "<set>".to_string(),
+        };
+        f.debug_struct("MetaConfig")
+            .field("verify_token", &shown(&self.verify_token))
+            .field("app_secret", &shown(&self.app_secret))
+            .field("replay_window_secs", &self.replay_window_secs)
+            .field("graph_token", &shown(&self.graph_token))
+            .field("graph_api_url", &self.graph_api_url)
+            .field("graph_api_version", &self.graph_api_version)
+            .finish()
+    }
 }
 
 /// Notifications and account defaults.
@@ -100,6 +146,8 @@ impl Config {
     /// `AUDIT_TTL_DAYS`, `ALLOWED_WABA_IDS`, `ALLOWED_PHONE_NUMBER_IDS` (comma-separated),
     /// `INBOUND_CONCURRENCY`, `AUDIT_PROCESSED_RECORDS`, `KEEP_DELETED_CONTENT`, `NOTIFY_TOPIC_ARN`,
     /// `NOTIFY_INBOUND_MESSAGES`, `DEFAULT_WABA_ID`,
+    /// `META_VERIFY_TOKEN`, `META_APP_SECRET`, `META_REPLAY_WINDOW_SECS`, `GRAPH_API_TOKEN`,
+    /// `GRAPH_API_URL`, `GRAPH_API_VERSION`,
     /// `IAM_SCOPES`, `API_SCOPE_PREFIX`, `SERVE_TOKEN`, `SERVE_SCOPES`, `SERVE_PUBLIC_HOST`,
     /// `SERVE_MAX_BODY_BYTES`, `SERVE_HEADER_TIMEOUT_SECS`, `SERVE_BODY_TIMEOUT_SECS`.
     ///
@@ -159,11 +207,12 @@ impl Config {
             Some("eum") => SenderConfig::Eum,
             Some("sandbox") => SenderConfig::Sandbox,
             Some("twilio") => SenderConfig::Twilio,
+            Some("graph") => SenderConfig::Graph,
             Some(other) => {
                 return Err(ConfigError {
                     name: "SENDER",
                     value: other.into(),
-                    reason: "must be eum, sandbox or twilio",
+                    reason: "must be eum, sandbox, twilio or graph",
                 });
             }
             None if get("AWS_LAMBDA_RUNTIME_API").is_some() || origination.is_some() => {
@@ -232,7 +281,35 @@ impl Config {
                 reason: "needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN",
             });
         }
+        let replay_window_secs = match non_empty("META_REPLAY_WINDOW_SECS") {
+            None => None,
+            Some(v) => match v.parse::<u64>() {
+                Ok(n) if n > 0 => Some(n),
+                _ => {
+                    return Err(ConfigError {
+                        name: "META_REPLAY_WINDOW_SECS",
+                        value: v,
+                        reason: "must be a whole number of seconds above 0",
+                    });
+                }
+            },
+        };
+        let meta_api_version = non_empty("META_API_VERSION")
+            .unwrap_or_else(|| handlers::ctx::DEFAULT_META_API_VERSION.into());
+        let meta = MetaConfig {
+            verify_token: non_empty("META_VERIFY_TOKEN"),
+            app_secret: non_empty("META_APP_SECRET"),
+            replay_window_secs,
+            graph_token: non_empty("GRAPH_API_TOKEN"),
+            graph_api_url: non_empty("GRAPH_API_URL")
+                .unwrap_or_else(|| DEFAULT_GRAPH_API_URL.into())
+                .trim_end_matches('/')
+                .to_string(),
+            graph_api_version: non_empty("GRAPH_API_VERSION")
+                .unwrap_or_else(|| meta_api_version.clone()),
+        };
         Ok(Config {
+            meta,
             ingress,
             access,
             serve,
@@ -256,6 +333,8 @@ impl Config {
                     keep_deleted_content,
                 },
                 default_waba_id: non_empty("DEFAULT_WABA_ID"),
+                // Resolved by `build_ctx` from `secrets` (they may name Secrets Manager / SSM).
+                meta_webhooks: handlers::webhooks::MetaWebhookKeys::default(),
             },
         })
     }
@@ -433,6 +512,28 @@ mod tests {
         let err = Config::from_lookup(|k| (k == "AUDIT_PROCESSED_RECORDS").then(|| "maybe".into()))
             .unwrap_err();
         assert_eq!(err.name, "AUDIT_PROCESSED_RECORDS");
+    }
+
+    #[test]
+    fn meta_webhook_and_graph_settings_are_read_and_checked() {
+        let c = Config::from_lookup(|k| match k {
+            "SENDER" => Some("graph".into()),
+            "META_APP_SECRET" => Some("new,old".into()),
+            "META_REPLAY_WINDOW_SECS" => Some("300".into()),
+            "META_API_VERSION" => Some("v23.0".into()),
+            "GRAPH_API_URL" => Some("http://127.0.0.1:9/".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(c.sender, SenderConfig::Graph);
+        assert_eq!(c.meta.app_secret.as_deref(), Some("new,old"));
+        assert_eq!(c.meta.replay_window_secs, Some(300));
+        assert_eq!(c.meta.graph_api_url, "http://127.0.0.1:9");
+        assert_eq!(c.meta.graph_api_version, "v23.0");
+        assert!(!format!("{:?}", c.meta).contains("new,old"));
+        let err = Config::from_lookup(|k| (k == "META_REPLAY_WINDOW_SECS").then(|| "0".into()))
+            .unwrap_err();
+        assert!(err.to_string().contains("META_REPLAY_WINDOW_SECS"));
     }
 
     #[test]

@@ -10,18 +10,22 @@
 //! - [`media`]: the S3 and local-directory media stores.
 //! - [`metrics`]: CloudWatch Embedded Metric Format lines.
 //! - [`notify`]: notifications through SNS (`NOTIFY_TOPIC_ARN`).
+//! - [`secrets`]: secrets from the environment, Secrets Manager or SSM, read once at init.
+//! - [`graph`]: the Graph API sender (WhatsApp Cloud API, Messenger, Instagram).
 //! - [`serve`]: the local HTTP server that turns requests into API Gateway events.
 
 pub mod aws;
 pub mod config;
 pub mod eum;
 pub mod ingress;
+pub mod graph;
 pub mod intake;
 pub mod live;
 pub mod media;
 pub mod metrics;
 pub mod notify;
 pub mod prom;
+pub mod secrets;
 pub mod serve;
 pub mod sqs;
 pub mod store;
@@ -47,7 +51,8 @@ pub async fn build_ctx(
     let needs_aws = matches!(config.sender, SenderConfig::Eum)
         || matches!(config.media, MediaConfig::S3 { .. })
         || config.platform.notify_topic_arn.is_some()
-        || config.platform.live_socket_url.is_some();
+        || config.platform.live_socket_url.is_some()
+        || secrets::needs_aws(&config.meta);
     let shared = if needs_aws {
         Some(aws::shared_config().await)
     } else {
@@ -63,6 +68,11 @@ pub async fn build_ctx(
             unreachable!("the AWS configuration is loaded for S3 media")
         }
     };
+    // Secrets named by ARN are read once, here.
+    let secret_clients = shared.as_ref().map(secrets::SecretClients::new);
+    let resolved = secrets::resolve(&config.meta, secret_clients.as_ref()).await?;
+    let mut settings = config.settings.clone();
+    settings.meta_webhooks = resolved.meta_webhooks.clone();
     let mut templates: Option<Arc<dyn handlers::ports::templates::TemplatesApi>> = None;
     let mut platform = handlers::ctx::Platform {
         notify_inbound: config.platform.notify_inbound,
@@ -95,10 +105,15 @@ pub async fn build_ctx(
             Some(account) => Arc::new(twilio::TwilioSender::new(account.clone())),
             None => unreachable!("Config refuses SENDER=twilio without a Twilio account"),
         },
+        (SenderConfig::Graph, _) => Arc::new(graph::GraphSender::new(
+            &config.meta.graph_api_url,
+            &config.meta.graph_api_version,
+            resolved.graph_token.clone(),
+            media.clone(),
+        )?),
         _ => Arc::new(handlers::sandbox::SandboxSender::new(media.clone())),
     };
-    let ctx =
-        handlers::Ctx::with(store, sender, media, config.settings.clone()).with_platform(platform);
+    let ctx = handlers::Ctx::with(store, sender, media, settings).with_platform(platform);
     // The webhook routes' settings and the fast-ack queue (SQS when FAST_ACK_QUEUE_URL is set).
     let ctx = ctx.with_ingress(ingress(config).await);
     // Without EUM Social, templates and flows live in memory (handlers::sandbox_templates).

@@ -21,7 +21,13 @@ Environment:
   DEFAULT_PHONE_NUMBER_ID      business phone used when a request names none
   ORIGINATION_PHONE_NUMBER_ID  EUM Social phone-number-id-... sends go from (selects SENDER=eum)
   PHONE_NUMBERS                several numbers: metaPhoneNumberId=phone-number-id-...,...
-  SENDER                       eum, sandbox or twilio (default: eum under Lambda or with an origination)
+  SENDER                       eum, sandbox, twilio or graph (default: eum under Lambda or with an origination)
+  META_VERIFY_TOKEN            Meta webhook handshake token (a value or a Secrets Manager/SSM ARN)
+  META_APP_SECRET              Meta app secret(s) signing webhooks, comma-separated (value or ARN)
+  META_REPLAY_WINDOW_SECS      refuse webhooks whose newest timestamp is further from now (off)
+  GRAPH_API_TOKEN              Graph API token of SENDER=graph (value or ARN)
+  GRAPH_API_URL                Graph API address (default https://graph.facebook.com)
+  GRAPH_API_VERSION            Graph API version (default META_API_VERSION)
   MEDIA_BUCKET                 S3 bucket for media; unset = files under DATA_DIR/media
   META_API_VERSION             Meta Cloud API version for sends
   AUTO_DOWNLOAD_MEDIA          copy inbound media on arrival (default true)

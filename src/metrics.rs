@@ -227,6 +227,20 @@ pub fn live_connection_refused() {
     write(&[line(&[], &[("LiveConnectionsRefused", 1.0, "Count")])]);
 }
 
+/// The EMF line of a webhook request refused before anything was processed
+/// (`WebhooksRefused`, by source and reason: `missing`, `mismatch`, `replay`, ...).
+pub fn webhook_refused_line(source: &str, reason: &str) -> Value {
+    line(
+        &[("Source", source), ("Reason", reason)],
+        &[("WebhooksRefused", 1.0, "Count")],
+    )
+}
+
+/// Emits [`webhook_refused_line`].
+pub fn webhook_refused(source: &str, reason: &str) {
+    write(&[webhook_refused_line(source, reason)]);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

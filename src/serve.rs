@@ -14,7 +14,7 @@
 //!   docs/inbox.md), embedded in the binary. Its files hold no data, so they need no token.
 //! - `GET /live`: Server-Sent Events telling open pages that something changed ([`live`]).
 //! - `GET /metrics`: Prometheus metrics ([`crate::prom`]).
-//! - `POST /webhooks/twilio`, `POST /webhooks/wix`: webhooks, verified by their signature
+//! - `POST /webhooks/twilio`, `POST /webhooks/wix`, `GET|POST /webhooks/meta`: webhooks, verified by their signature
 //!   instead of the bearer token (docs/ingress.md).
 //!
 //! Before a request reaches any path ([`Guard`]; the page's files pass the Host and Origin
@@ -268,6 +268,20 @@ impl Guard {
         None
     }
 
+    /// [`Guard::check`] for a webhook route: the address checks and the declared body size,
+    /// without the token (the route verifies the sender's signature instead).
+    fn check_webhook(&self, parts: &Parts) -> Option<Response<Full<Bytes>>> {
+        if let Some(refusal) = self.check_address(parts) {
+            return Some(refusal);
+        }
+        let declared = (parts.headers.get(CONTENT_LENGTH))
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        declared
+            .filter(|n| *n > self.max_body_bytes as u64)
+            .map(|_| too_large(self.max_body_bytes))
+    }
+
     /// `None` when the request may go on, else the answer refusing it: the address checks, the
     /// token, the declared body size.
     fn check(&self, parts: &Parts) -> Option<Response<Full<Bytes>>> {
@@ -349,12 +363,12 @@ async fn answer(
     body: Incoming,
     peer: SocketAddr,
 ) -> Response<Full<Bytes>> {
-    // Webhooks are verified by their signature (Twilio, Wix), not by the bearer token: their
+    // Webhooks are verified by their signature (Meta, Twilio, Wix), not by the bearer token: their
     // senders cannot send one. The address checks still apply (SERVE_PUBLIC_HOST).
     let webhook =
-        parts.method == hyper::Method::POST && intake::webhooks::route(parts.uri.path()).is_some();
+        intake::webhooks::route(parts.uri.path()).is_some();
     let refusal = if webhook {
-        guard.check_address(&parts)
+        guard.check_webhook(&parts)
     } else {
         guard.check(&parts)
     };

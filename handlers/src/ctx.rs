@@ -69,6 +69,9 @@ pub struct Settings {
     /// `DEFAULT_WABA_ID`: the WhatsApp Business Account (Meta's id or EUM's `waba-…`) template
     /// and flow actions use when a request names none.
     pub default_waba_id: Option<String>,
+    /// The secrets of direct Meta webhooks (`META_VERIFY_TOKEN`, `META_APP_SECRET`,
+    /// `META_REPLAY_WINDOW_SECS`), resolved at init; see [`crate::webhooks`].
+    pub meta_webhooks: crate::webhooks::MetaWebhookKeys,
 }
 
 /// How the inbound path treats records.
@@ -118,6 +121,7 @@ impl Default for Settings {
             auto_download_media: true,
             inbound: InboundSettings::default(),
             default_waba_id: None,
+            meta_webhooks: crate::webhooks::MetaWebhookKeys::default(),
         }
     }
 }
@@ -227,6 +231,12 @@ impl Ctx {
             .and_then(|p| settings.phone_numbers.iter().find(|(meta, _)| meta == p))
             .map(|(_, origination)| origination.clone())
             .or_else(|| settings.origination_phone_number_id.clone())
+            // The Graph API sender sends from the Meta phone number id itself.
+            .or_else(|| {
+                meta_phone
+                    .filter(|_| self.0.sender.addresses_meta_ids())
+                    .map(str::to_string)
+            })
             .or_else(|| self.0.sender.is_sandbox().then(|| "sandbox".to_string()))
     }
 

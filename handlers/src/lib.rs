@@ -21,6 +21,8 @@
 //! - [`sandbox_templates`]: local mode's templates and flows, in memory.
 //! - [`templates`]: the template cache, Meta's template rules, WABA resolution, flow items.
 //! - [`error`]: [`HandlerError`] and the HTTP status of each variant.
+//! - [`webhooks`]: direct Meta webhooks: handshake, signature, replay window, processing.
+//! - [`social`]: Instagram and Messenger `messaging[]` events → MESSAGE and CONVERSATION items.
 
 pub mod actions;
 pub mod commerce;
@@ -44,12 +46,14 @@ pub mod rules;
 pub mod sandbox;
 pub mod sandbox_templates;
 pub mod shops;
+pub mod social;
 pub mod store;
 pub mod templates;
 #[cfg(test)]
 mod testing;
 pub mod time;
 pub mod twilio;
+pub mod webhooks;
 
 pub use ctx::{Ctx, Settings};
 pub use error::HandlerError;

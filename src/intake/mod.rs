@@ -9,6 +9,8 @@
 //!   within the caller's API scopes ([`access`]; [`handle_http_api`] is also what `serve`
 //!   calls for each local HTTP request).
 //! - Direct invocation `{"action": ...}` (Lambda console test events).
+//! - Webhook routes of API Gateway (`…/webhooks/meta`), verified by signature instead of
+//!   scopes ([`webhooks`]).
 
 pub mod access;
 mod apigw;

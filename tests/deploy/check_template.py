@@ -53,6 +53,15 @@ VARIANTS = {
     },
 }
 
+# Routes that are verified by the function (a webhook signature) instead of an authorizer:
+# exactly these may have no security requirement.
+SIGNED_ROUTES = {
+    ("GET", "/webhooks/meta"),
+    ("POST", "/webhooks/meta"),
+    ("POST", "/webhooks/twilio"),
+    ("POST", "/webhooks/wix"),
+}
+
 results: list[tuple[bool, str]] = []
 
 
@@ -184,7 +193,7 @@ def resolve_conditions(template: dict[str, Any], params: dict[str, Any]) -> Call
 
 # Webhook routes: verified by their signature in the function (X-Twilio-Signature, Wix's JWT),
 # so they have no authorizer; each must be throttled by a RouteSettings entry of its stage.
-WEBHOOK_ROUTES = {"POST /webhooks/twilio", "POST /webhooks/wix"}
+WEBHOOK_ROUTES = {f"{method} {path}" for method, path in SIGNED_ROUTES}
 
 
 def throttled_routes(template: dict[str, Any], params: dict[str, Any]) -> set[str]:
@@ -302,7 +311,7 @@ def main() -> int:
         assert len(bad) == 3, f"expected 3 findings, got {bad}"
         return f"{len(bad)} findings"
 
-    @check("webhook routes: exactly /webhooks/twilio and /webhooks/wix have no authorizer, and they are throttled")
+    @check("webhook routes: exactly the /webhooks/* routes have no authorizer, and they are throttled")
     def _() -> str:
         params = next(iter(VARIANTS.values()))
         out = sam_transform(state["template"], params)
@@ -315,6 +324,23 @@ def main() -> int:
         _, bad = unauthorised_routes(sam_transform(broken, params), params)
         assert len(bad) == 2, f"expected 2 findings, got {bad}"
         return f"{len(WEBHOOK_ROUTES)} webhook routes throttled; self-test finds {len(bad)}"
+
+    @check("the webhook routes without an authorizer are exactly the signed ones, and the function has their secrets")
+    def _() -> str:
+        api = only_resource(state["template"], "AWS::Serverless::HttpApi")
+        paths = api["Properties"]["DefinitionBody"]["paths"]
+        open_routes = {
+            (method.upper(), path)
+            for path, item in paths.items()
+            for method, op in item.items()
+            if method.lower() in HTTP_METHODS and not op.get("security")
+        }
+        assert open_routes == SIGNED_ROUTES, f"routes without security: {sorted(open_routes)}"
+        fn = only_resource(state["template"], "AWS::Serverless::Function")
+        variables = fn["Properties"]["Environment"]["Variables"]
+        missing = [n for n in ("META_APP_SECRET", "META_VERIFY_TOKEN") if n not in variables]
+        assert not missing, f"the function's environment lacks {missing}: webhooks could not be verified"
+        return ", ".join(f"{m} {p}" for m, p in sorted(open_routes))
 
     @check("the function is told how API callers get scopes (IAM_SCOPES, API_SCOPE_PREFIX)")
     def _() -> str:

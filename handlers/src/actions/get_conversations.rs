@@ -30,7 +30,36 @@ pub struct Params {
     pub archived: bool,
     #[serde(flatten)]
     pub paging: Paging,
+    /// Only conversations of this channel: `whatsapp`, `instagram` or `messenger`. A page may
+    /// then hold fewer than `limit` conversations while `nextToken` still leads on.
+    #[serde(default)]
+    pub channel: Option<ChannelFilter>,
 }
+
+/// The channels a conversation can be on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ChannelFilter {
+    Whatsapp,
+    Instagram,
+    Messenger,
+}
+
+impl ChannelFilter {
+    /// True when `conversation` is on this channel (no `channel` attribute is WhatsApp).
+    pub fn matches(self, conversation: &ConversationItem) -> bool {
+        let channel = conversation.channel.as_deref().unwrap_or("whatsapp");
+        channel
+            == match self {
+                ChannelFilter::Whatsapp => "whatsapp",
+                ChannelFilter::Instagram => "instagram",
+                ChannelFilter::Messenger => "messenger",
+            }
+    }
+}
+
+/// How many store pages one filtered request reads at most.
+const MAX_FILTERED_READS: usize = 10;
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -49,15 +78,44 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<Output, HandlerError> {
     } else {
         keys::inbox(&phone)
     };
-    let page = ctx
-        .store()
-        .list_conversations(&inbox, &p.paging.request()?)
-        .await?;
+    let request = p.paging.request()?;
+    let Some(channel) = p.channel else {
+        let page = ctx.store().list_conversations(&inbox, &request).await?;
+        return Ok(Output {
+            phone_number_id: phone,
+            archived: p.archived,
+            count: page.items.len(),
+            conversations: page.items,
+            next_token: page.next_cursor,
+        });
+    };
+    // Each store page is read whole (so its cursor is exact), asking only for what is missing,
+    // until the page is full, the inbox ends, or MAX_FILTERED_READS pages were read.
+    let mut conversations = Vec::new();
+    let mut cursor = request.cursor.clone();
+    for _ in 0..MAX_FILTERED_READS {
+        let missing = request.limit - conversations.len() as u32;
+        let page = ctx
+            .store()
+            .list_conversations(
+                &inbox,
+                &crate::store::PageRequest {
+                    limit: missing,
+                    cursor: cursor.take(),
+                },
+            )
+            .await?;
+        conversations.extend(page.items.into_iter().filter(|c| channel.matches(c)));
+        cursor = page.next_cursor;
+        if cursor.is_none() || conversations.len() as u32 >= request.limit {
+            break;
+        }
+    }
     Ok(Output {
         phone_number_id: phone,
         archived: p.archived,
-        count: page.items.len(),
-        conversations: page.items,
-        next_token: page.next_cursor,
+        count: conversations.len(),
+        conversations,
+        next_token: cursor,
     })
 }

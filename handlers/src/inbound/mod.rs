@@ -321,7 +321,7 @@ fn foreign_account(
 /// Keeps going after the store refused one write because of what the payload brought
 /// (recorded as poison for that part); returns any other failure (unavailable, or a fault of
 /// the deployment) so the whole record is redelivered.
-fn tolerate<T>(
+pub(crate) fn tolerate<T>(
     result: Result<T, StoreError>,
     what: &str,
     report: &mut RecordReport,

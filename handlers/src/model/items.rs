@@ -124,6 +124,16 @@ pub struct MessageItem {
     /// the item is still at the revision it was read at (DynamoDB's optimistic concurrency).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub rev: u64,
+    /// `instagram` or `messenger` for a message of those channels (`handlers::social`); absent
+    /// on WhatsApp messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    /// Instagram and Messenger attachments as Meta sent them (`[{type, payload: {url, ...}}]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachments: Option<Value>,
+    /// An Instagram story this message replies to (`{id, url}`) or mentions (`{url, mention: true}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub story: Option<Value>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -189,6 +199,9 @@ pub struct ConversationItem {
     pub number_changed_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// `instagram` or `messenger` (`handlers::social`); absent on WhatsApp conversations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
 }
 
 /// Where a customer id (a later phone number, or a BSUID) of an existing conversation leads:

@@ -5,6 +5,7 @@
 mod common;
 mod idempotency;
 mod media_source;
+mod social;
 
 use chrono::Duration;
 use serde::Serialize;
@@ -149,6 +150,23 @@ pub async fn send(
     message.insert("type".into(), json!(out.kind));
     message.insert(out.kind.into(), out.body.clone());
     let message = Value::Object(message);
+    // Instagram and Messenger conversations (issue 10): the Send API request instead.
+    let channel = social::channel_of(conversation.as_ref()).map(str::to_string);
+    let message = match social::channel_of(conversation.as_ref()) {
+        Some(channel) => {
+            if !ctx.sender().addresses_meta_ids() && !ctx.sender().is_sandbox() {
+                return Err(HandlerError::invalid(
+                    "phoneNumberId",
+                    format!(
+                        "`{phone}` is a {channel} account: replies on {channel} go through the Graph API (SENDER=graph), not {}",
+                        ctx.sender().describe()
+                    ),
+                ));
+            }
+            social::message(channel, &customer_id, &out, reply_to.as_deref())?
+        }
+        None => message,
+    };
     let fingerprint =
         idempotency::fingerprint(&phone, &origination, &message, out.kind, out.media.as_ref());
 
@@ -230,7 +248,8 @@ pub async fn send(
     };
     match sent {
         Ok(id) => {
-            let (item, touch) = message_records(&intent, &id, MessageStatus::Accepted);
+            let (mut item, touch) = message_records(&intent, &id, MessageStatus::Accepted);
+            item.channel = channel;
             let recorded = store.record_message(&item, &touch).await;
             if let Ok(r) = &recorded {
                 // analytics (issue 9)

@@ -131,6 +131,12 @@ pub trait Sender: Send + Sync {
         false
     }
 
+    /// True when the origination is Meta's own phone number id (the Graph API sender): with no
+    /// origination configured, a send goes from the business phone it names.
+    fn addresses_meta_ids(&self) -> bool {
+        false
+    }
+
     fn describe(&self) -> String;
 }
 

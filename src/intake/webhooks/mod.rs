@@ -3,10 +3,12 @@
 //! request at once or, with `FAST_ACK_QUEUE_URL`, puts it on the queue and answers at once
 //! ([`fastack`]); the same binary consumes the queue (`super::records`).
 //!
+//! - `meta`: `GET|POST`: Meta's WhatsApp Cloud API, Instagram and Messenger webhooks ([`meta`]).
 //! - `twilio`: Twilio WhatsApp messages and status callbacks ([`twilio`]).
 //! - `wix`: Wix eCommerce order events ([`wix`]).
 
 pub mod fastack;
+pub mod meta;
 mod request;
 pub mod twilio;
 pub mod wix;
@@ -19,7 +21,7 @@ use handlers::Ctx;
 /// path may come before them).
 pub fn route(path: &str) -> Option<&'static str> {
     let path = path.trim_end_matches('/');
-    ["twilio", "wix"]
+    ["meta", "twilio", "wix"]
         .into_iter()
         .find(|source| path.ends_with(&format!("/webhooks/{source}")))
 }
@@ -42,6 +44,7 @@ pub(super) fn fastack_retry_info(record: &serde_json::Value) -> (Option<String>,
 pub async fn handle(ctx: &Ctx, source: &str, request: &WebhookRequest) -> WebhookResponse {
     crate::prom::received(source);
     match source {
+        "meta" => meta::handle(ctx, request).await,
         "twilio" => twilio::handle(ctx, request).await,
         "wix" => wix::handle(ctx, request).await,
         other => WebhookResponse::text(404, &format!("no webhook route for `{other}`")),

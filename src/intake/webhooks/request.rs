@@ -25,6 +25,10 @@ pub struct WebhookRequest {
     pub headers: HeaderMap,
     /// The body, decoded from base64 when API Gateway encoded it.
     pub body: String,
+    /// The body exactly as API Gateway handed it (for signatures over the raw bytes).
+    pub raw_body: Option<String>,
+    /// API Gateway base64-encoded [`Self::raw_body`].
+    pub is_base64_encoded: bool,
 }
 
 fn header(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -62,6 +66,8 @@ impl WebhookRequest {
             query: request.raw_query_string.clone().unwrap_or_default(),
             headers: request.headers.clone(),
             body: decode(request.body.as_deref(), request.is_base64_encoded),
+            raw_body: request.body.clone(),
+            is_base64_encoded: request.is_base64_encoded,
         }
     }
 
@@ -87,6 +93,8 @@ impl WebhookRequest {
             query: query.finish(),
             headers: request.headers.clone(),
             body: decode(request.body.as_deref(), request.is_base64_encoded),
+            raw_body: request.body.clone(),
+            is_base64_encoded: request.is_base64_encoded,
         }
     }
 
