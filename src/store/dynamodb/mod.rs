@@ -18,6 +18,7 @@
 //! - `cursor`: page tokens;
 //! - `error`: SDK failures sorted into retryable and permanent.
 
+mod batch;
 mod cursor;
 mod error;
 mod lifecycle;
@@ -37,7 +38,7 @@ use handlers::model::{
 };
 use handlers::store::{
     Annotation, ConversationEvent, ConversationTouch, CustomerLink, Forward, Page, PageRequest,
-    Recorded, StatusApplied, StatusUpdate, Store, StoreError,
+    Recorded, StatusApplied, StatusUpdate, Store, StoreError, Transition,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -312,6 +313,14 @@ impl Store for DynamoStore {
         forward: Option<&Forward>,
     ) -> Result<bool, StoreError> {
         self.merge_attrs(pk, set, forward).await
+    }
+
+    async fn transition(&self, t: &Transition) -> Result<bool, StoreError> {
+        self.transition_item(t).await
+    }
+
+    async fn put_records(&self, items: &[Value]) -> Result<(), StoreError> {
+        self.put_many(items).await
     }
 
     async fn get_item(&self, pk: &str) -> Result<Option<Value>, StoreError> {
