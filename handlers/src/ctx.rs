@@ -21,6 +21,8 @@ struct App {
     /// Templates and flows through EUM Social (the in-memory sandbox unless set).
     templates: Arc<dyn TemplatesApi>,
     platform: Platform,
+    /// Campaigns' work queue, clock and settings (issue 9).
+    campaigns: crate::campaigns::Runtime,
 }
 
 /// The account port, the notifier and their settings (`with_platform`).
@@ -138,6 +140,7 @@ impl Ctx {
             settings,
             templates: Arc::new(crate::sandbox_templates::SandboxTemplates::default()),
             platform: Platform::default(),
+            campaigns: crate::campaigns::Runtime::default(),
         }))
     }
 
@@ -152,6 +155,7 @@ impl Ctx {
             settings: app.settings.clone(),
             templates,
             platform: app.platform.clone(),
+            campaigns: app.campaigns.clone(),
         }))
     }
 
@@ -166,7 +170,28 @@ impl Ctx {
             settings: app.settings.clone(),
             templates: app.templates.clone(),
             platform,
+            campaigns: app.campaigns.clone(),
         }))
+    }
+
+    /// The same context with campaigns' work queue, clock and settings.
+    #[must_use]
+    pub fn with_campaigns(self, campaigns: crate::campaigns::Runtime) -> Self {
+        let app = &self.0;
+        Ctx(Arc::new(App {
+            store: app.store.clone(),
+            sender: app.sender.clone(),
+            media: app.media.clone(),
+            settings: app.settings.clone(),
+            templates: app.templates.clone(),
+            platform: app.platform.clone(),
+            campaigns,
+        }))
+    }
+
+    /// Campaigns' work queue, clock and settings.
+    pub fn campaigns(&self) -> &crate::campaigns::Runtime {
+        &self.0.campaigns
     }
 
     /// EUM Social's template and flow operations.

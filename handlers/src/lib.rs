@@ -20,8 +20,10 @@
 //! - [`sandbox_templates`]: local mode's templates and flows, in memory.
 //! - [`templates`]: the template cache, Meta's template rules, WABA resolution, flow items.
 //! - [`error`]: [`HandlerError`] and the HTTP status of each variant.
+//! - [`campaigns`]: campaigns: audience, exactly-once sends, pacing, exact counters.
 
 pub mod actions;
+pub mod campaigns;
 pub mod ctx;
 pub mod error;
 pub mod inbound;

@@ -40,6 +40,8 @@ pub enum Category {
     Conversions,
     /// Customers: preferences and what is known about them.
     Customers,
+    /// Campaigns: one template to an audience, paced and counted.
+    Campaigns,
 }
 
 /// What a caller must be allowed to do to run an action (API scopes). `read` actions have no

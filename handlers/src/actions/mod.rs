@@ -2,6 +2,9 @@
 //! `SPEC` the registry stores. To add an action, add its file and one line to [`ALL`].
 
 pub mod archive_conversation;
+mod campaign_common;
+pub mod cancel_campaign;
+pub mod create_campaign;
 pub mod create_dataset;
 pub mod create_flow;
 pub mod create_template;
@@ -14,12 +17,15 @@ pub mod download_media;
 mod flow_common;
 pub mod get_call_logs;
 pub mod get_call_permission;
+pub mod get_campaign;
+pub mod get_campaign_stats;
 pub mod get_config;
 pub mod get_conversation;
 pub mod get_conversations;
 pub mod get_customer;
 pub mod get_flow;
 pub mod get_flow_preview;
+pub mod get_funnel;
 pub mod get_media_url;
 pub mod get_message;
 pub mod get_messages;
@@ -32,17 +38,21 @@ pub mod health;
 pub mod help;
 mod interactive;
 pub mod list_actions;
+pub mod list_campaign_recipients;
+pub mod list_campaigns;
 pub mod list_flow_assets;
 pub mod list_flows;
 pub mod list_inbox_phones;
 pub mod list_template_library;
 pub mod mark_conversation_read;
 pub mod mark_read;
+pub mod pause_campaign;
 pub mod ping;
 pub mod publish_flow;
 pub mod register_webhook;
 pub mod replay_webhook_events;
 pub mod request_call_permission;
+pub mod resume_campaign;
 pub mod send_audio;
 pub mod send_call_event;
 pub mod send_contacts;
@@ -62,6 +72,7 @@ pub mod send_text;
 pub mod send_video;
 pub mod set_customer_preferences;
 pub mod simulate_status;
+pub mod start_campaign;
 pub mod sync_templates;
 pub mod update_call_settings;
 pub mod update_flow;
@@ -137,4 +148,14 @@ pub static ALL: &[ActionSpec] = &[
     get_customer::SPEC,
     set_customer_preferences::SPEC,
     list_inbox_phones::SPEC,
+    create_campaign::SPEC,
+    start_campaign::SPEC,
+    pause_campaign::SPEC,
+    resume_campaign::SPEC,
+    cancel_campaign::SPEC,
+    get_campaign::SPEC,
+    get_campaign_stats::SPEC,
+    list_campaigns::SPEC,
+    list_campaign_recipients::SPEC,
+    get_funnel::SPEC,
 ];
