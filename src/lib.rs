@@ -11,6 +11,7 @@
 //! - [`metrics`]: CloudWatch Embedded Metric Format lines.
 //! - [`notify`]: notifications through SNS (`NOTIFY_TOPIC_ARN`).
 //! - [`serve`]: the local HTTP server that turns requests into API Gateway events.
+//! - [`work_queue`]: the campaign work queue (SQS or in-process) and the wall clock.
 
 pub mod aws;
 pub mod config;
@@ -21,6 +22,7 @@ pub mod metrics;
 pub mod notify;
 pub mod serve;
 pub mod store;
+pub mod work_queue;
 
 pub use config::Config;
 
@@ -39,6 +41,7 @@ pub async fn build_ctx(
     let _ = &*handlers::REGISTRY;
     let store = store::from_config(config).await?;
     let needs_aws = matches!(config.sender, SenderConfig::Eum)
+        || config.campaigns.queue_url.is_some()
         || matches!(config.media, MediaConfig::S3 { .. })
         || config.platform.notify_topic_arn.is_some();
     let shared = if needs_aws {
@@ -89,8 +92,20 @@ pub async fn build_ctx(
     let ctx =
         handlers::Ctx::with(store, sender, media, config.settings.clone()).with_platform(platform);
     // Without EUM Social, templates and flows live in memory (handlers::sandbox_templates).
-    Ok(match templates {
+    let ctx = match templates {
         Some(templates) => ctx.with_templates(templates),
         None => ctx,
-    })
+    };
+    // Campaigns (issue 9): the SQS work queue, or in-process work in local mode.
+    let (queue, local) =
+        work_queue::from_config(config.campaigns.queue_url.as_deref(), shared.as_ref());
+    let ctx = ctx.with_campaigns(handlers::campaigns::Runtime {
+        queue,
+        clock: Arc::new(work_queue::WallClock),
+        settings: config.campaigns.settings.clone(),
+    });
+    if let Some(local) = local {
+        local.bind(&ctx);
+    }
+    Ok(ctx)
 }
