@@ -4,6 +4,7 @@
 mod batch;
 mod browser;
 mod calling;
+mod campaigns;
 mod cli;
 mod conversation_merge;
 mod customers;
