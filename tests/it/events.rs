@@ -293,6 +293,12 @@ async fn every_action_event_succeeds_on_a_seeded_store() {
             "publish_flow" => 1,
             "deprecate_flow" => 2,
             "archive_conversation" | "simulate_status" => 3,
+            // a campaign's life: created (rank 0, before the reads), started, paused, resumed,
+            // cancelled
+            "start_campaign" => 4,
+            "pause_campaign" => 5,
+            "resume_campaign" => 6,
+            "cancel_campaign" => 7,
             _ => 0,
         };
         (rank, n.clone())

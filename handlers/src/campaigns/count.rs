@@ -288,9 +288,28 @@ pub async fn apply(
     pk: &str,
     event: &Event,
 ) -> Result<Option<RecipientItem>, StoreError> {
+    apply_from(store, pk, None, event).await
+}
+
+/// As [`apply`], starting from `known` (the recipient as last read or written, which saves a
+/// read; a stale one costs a failed condition and a read).
+///
+/// # Errors
+/// The store's.
+pub async fn apply_from(
+    store: &dyn Store,
+    pk: &str,
+    known: Option<RecipientItem>,
+    event: &Event,
+) -> Result<Option<RecipientItem>, StoreError> {
+    let mut known = known;
     for _ in 0..CAS_ATTEMPTS {
-        let Some(r) = get_item_as::<RecipientItem>(store, pk).await? else {
-            return Ok(None);
+        let r = match known.take() {
+            Some(r) => r,
+            None => match get_item_as::<RecipientItem>(store, pk).await? {
+                Some(r) => r,
+                None => return Ok(None),
+            },
         };
         let Some(change) = plan(&r, event) else {
             return Ok(None);

@@ -132,6 +132,11 @@ pub async fn run(
         return Ok(report);
     }
     let pacer = Pacer::new(c.rate);
+    if c.runs > 0 && c.rate > 0 {
+        // The run before may have sent its last messages within the last second: its pacer is
+        // gone, so this one starts after a clear second.
+        clock.sleep_until(clock.now_ms() + 1000).await;
+    }
     let mut throttled_seen = c.throttled_at;
     let concurrency = match c.rate {
         0 => rt.settings.concurrency,
@@ -351,7 +356,7 @@ async fn send_one(
         now_ms: now,
         lease_until: now + RECIPIENT_LEASE_MS,
     };
-    let Some(r) = count::apply(store, &r.pk, &claim).await? else {
+    let Some(r) = count::apply_from(store, &r.pk.clone(), Some(r), &claim).await? else {
         return Ok(None);
     };
     let at = || crate::time::now_iso();
@@ -360,7 +365,7 @@ async fn send_one(
         .await?
         .is_some_and(|item| item["marketingOptOut"] == json!(true));
     if opted_out {
-        count::apply(store, &r.pk, &Event::Skipped { at: at() }).await?;
+        count::apply_from(store, &r.pk.clone(), Some(r), &Event::Skipped { at: at() }).await?;
         return Ok(Some("skipped"));
     }
     let pick = |own: &TemplateField, default: &TemplateField| {
@@ -455,7 +460,7 @@ async fn send_one(
             warn!(campaign = %c.campaign_id, error = %e, "reply marker not written; a reply of this recipient will not be counted");
         }
     }
-    count::apply(store, &r.pk, &event).await?;
+    count::apply_from(store, &r.pk.clone(), Some(r), &event).await?;
     Ok(Some(outcome))
 }
 
