@@ -380,3 +380,203 @@ pub async fn totals(
     }
     Ok(sums.into_iter().map(|(k, v)| (k, json!(v))).collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recipient(state: &str) -> RecipientItem {
+        RecipientItem {
+            pk: "CAMPAIGN#c#R#0000003".into(),
+            campaign_id: "c".into(),
+            seq: 3,
+            state: state.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Applies a change as the stores do (through the transition rule).
+    fn after(r: &RecipientItem, c: &Change) -> RecipientItem {
+        let t = Transition {
+            pk: r.pk.clone(),
+            expect: expectation(r),
+            set: c.set.clone(),
+            remove: c.remove.clone(),
+            ..Default::default()
+        };
+        let v = crate::rules::transition::apply(Some(serde_json::to_value(r).unwrap()), &t)
+            .expect("condition holds on what was read");
+        serde_json::from_value(v).unwrap()
+    }
+
+    fn status(id: &str, rank: i64, code: Option<&str>) -> Event {
+        Event::Status {
+            wa_message_id: id.into(),
+            rank,
+            at: "2026-11-23T10:00:00Z".into(),
+            error_code: code.map(str::to_string),
+            error: None,
+        }
+    }
+
+    fn sent() -> RecipientItem {
+        let r = recipient(rstate::SENDING);
+        after(
+            &r,
+            &plan(
+                &r,
+                &Event::Sent {
+                    wa_message_id: "w1".into(),
+                    at: "2026-11-23T10:00:00Z".into(),
+                },
+            )
+            .unwrap(),
+        )
+    }
+
+    #[test]
+    fn a_claim_is_exclusive_until_its_lease_ends() {
+        let r = recipient(rstate::PENDING);
+        let claimed = after(
+            &r,
+            &plan(
+                &r,
+                &Event::Claim {
+                    now_ms: 0,
+                    lease_until: 100,
+                },
+            )
+            .unwrap(),
+        );
+        assert_eq!(claimed.state, rstate::SENDING);
+        assert_eq!(claimed.item_type_pk, "CAMPAIGN_RECIPIENT#c#sending");
+        assert_eq!(
+            plan(
+                &claimed,
+                &Event::Claim {
+                    now_ms: 50,
+                    lease_until: 150
+                }
+            ),
+            None
+        );
+        assert!(
+            plan(
+                &claimed,
+                &Event::Claim {
+                    now_ms: 101,
+                    lease_until: 200
+                }
+            )
+            .is_some()
+        );
+    }
+
+    #[test]
+    fn each_milestone_counts_once_in_any_order() {
+        let r = sent();
+        assert_eq!(r.counted, vec!["sent"]);
+        // read before delivered counts both; the late delivered and a duplicate read count nothing
+        let c = plan(&r, &status("w1", 4, None)).unwrap();
+        assert_eq!(
+            c.add,
+            vec![("delivered".to_string(), 1), ("read".to_string(), 1)]
+        );
+        let r = after(&r, &c);
+        assert_eq!(plan(&r, &status("w1", 3, None)), None);
+        assert_eq!(plan(&r, &status("w1", 4, None)), None);
+        // a status of another message (an earlier attempt) is not this recipient's
+        assert_eq!(plan(&sent(), &status("w0", 3, None)), None);
+    }
+
+    #[test]
+    fn a_failure_counts_its_code_once() {
+        let c = plan(&sent(), &status("w1", 9, Some("131026"))).unwrap();
+        assert_eq!(
+            c.add,
+            vec![
+                ("failed".to_string(), 1),
+                ("failed_131026".to_string(), 1),
+                ("failedAfterSend".to_string(), 1)
+            ]
+        );
+        let r = after(&sent(), &c);
+        assert_eq!(r.state, rstate::FAILED);
+        assert_eq!(plan(&r, &status("w1", 9, Some("131026"))), None);
+        assert_eq!(plan(&r, &status("w1", 4, None)), None);
+    }
+
+    #[test]
+    fn a_rate_limit_puts_the_recipient_back_with_a_new_attempt() {
+        let c = plan(&sent(), &status("w1", 9, Some(RATE_LIMIT_CODE))).unwrap();
+        assert!(c.add.is_empty(), "{c:?}");
+        let r = after(&sent(), &c);
+        assert_eq!(
+            (r.state.as_str(), r.attempt, r.wa_message_id.as_deref()),
+            (rstate::PENDING, 1, None)
+        );
+        // sent again later: `sent` is not counted a second time
+        let r2 = after(
+            &r,
+            &plan(
+                &r,
+                &Event::Claim {
+                    now_ms: 0,
+                    lease_until: 1,
+                },
+            )
+            .unwrap(),
+        );
+        let c = plan(
+            &r2,
+            &Event::Sent {
+                wa_message_id: "w2".into(),
+                at: "2026-11-23T10:05:00Z".into(),
+            },
+        )
+        .unwrap();
+        assert!(c.add.is_empty());
+    }
+
+    #[test]
+    fn a_crash_before_recording_is_completed_by_the_status() {
+        let r = recipient(rstate::SENDING);
+        let c = plan(&r, &status("w9", 3, None)).unwrap();
+        assert_eq!(
+            c.add,
+            vec![("sent".to_string(), 1), ("delivered".to_string(), 1)]
+        );
+        let r = after(&r, &c);
+        assert_eq!(
+            (r.state.as_str(), r.wa_message_id.as_deref()),
+            (rstate::SENT, Some("w9"))
+        );
+        // a pending recipient (never claimed) is not completed by a stray status
+        assert_eq!(
+            plan(&recipient(rstate::PENDING), &status("w9", 3, None)),
+            None
+        );
+    }
+
+    #[test]
+    fn replies_count_within_the_window_only() {
+        let r = sent();
+        let reply = |at: &str| Event::Replied {
+            at: at.into(),
+            window_hours: 24,
+        };
+        assert_eq!(
+            plan(&r, &reply("2026-11-23T09:59:00Z")),
+            None,
+            "before the send"
+        );
+        assert_eq!(
+            plan(&r, &reply("2026-11-24T10:00:00Z")),
+            None,
+            "after the window"
+        );
+        let c = plan(&r, &reply("2026-11-23T12:00:00Z")).unwrap();
+        assert_eq!(c.add, vec![("replied".to_string(), 1)]);
+        assert_eq!(plan(&after(&r, &c), &reply("2026-11-23T13:00:00Z")), None);
+    }
+}
