@@ -293,12 +293,15 @@ async fn every_action_event_succeeds_on_a_seeded_store() {
             "publish_flow" => 1,
             "deprecate_flow" => 2,
             "archive_conversation" | "simulate_status" => 3,
-            // a campaign's life: created (rank 0, before the reads), started, paused, resumed,
-            // cancelled
-            "start_campaign" => 4,
-            "pause_campaign" => 5,
-            "resume_campaign" => 6,
-            "cancel_campaign" => 7,
+            // a campaign's life, after create_template made its template: created, read,
+            // started, paused, resumed, cancelled
+            "create_campaign" => 4,
+            "get_campaign" | "get_campaign_stats" | "get_funnel" | "list_campaigns"
+            | "list_campaign_recipients" => 5,
+            "start_campaign" => 6,
+            "pause_campaign" => 7,
+            "resume_campaign" => 8,
+            "cancel_campaign" => 9,
             _ => 0,
         };
         (rank, n.clone())
