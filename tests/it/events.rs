@@ -296,7 +296,10 @@ async fn every_action_event_succeeds_on_a_seeded_store() {
             // a campaign's life, after create_template made its template: created, read,
             // started, paused, resumed, cancelled
             "create_campaign" => 4,
-            "get_campaign" | "get_campaign_stats" | "get_funnel" | "list_campaigns"
+            "get_campaign"
+            | "get_campaign_stats"
+            | "get_funnel"
+            | "list_campaigns"
             | "list_campaign_recipients" => 5,
             "start_campaign" => 6,
             "pause_campaign" => 7,

@@ -960,7 +960,10 @@ async fn transitions_apply_with_their_counters_or_not_at_all(store: Arc<dyn Stor
         add: vec![("sent".into(), 1), ("failed_131026".into(), 2)],
     };
     // concurrent writers that read the same item: one wins, the counters move once
-    let attempt = change(json!({"state": "pending", "attempt": 0, "lease": null}), "sending");
+    let attempt = change(
+        json!({"state": "pending", "attempt": 0, "lease": null}),
+        "sending",
+    );
     let tries = (0..8).map(|_| store.transition(&attempt));
     let won = futures_util::future::join_all(tries)
         .await
