@@ -56,6 +56,9 @@ pub struct Config {
     pub ingress: crate::ingress::IngressConfig,
     /// Direct Meta webhooks and the Graph API sender (`META_*`, `GRAPH_*`).
     pub meta: MetaConfig,
+    /// Campaigns (`CAMPAIGN_QUEUE_URL`, `CAMPAIGN_RATE`, `CAMPAIGN_CONCURRENCY`,
+    /// `CAMPAIGN_TIME_BUDGET_SECS`).
+    pub campaigns: CampaignConfig,
 }
 
 /// Direct Meta webhooks and the Graph API sender. The secret values are as configured: a
@@ -97,6 +100,15 @@ impl std::fmt::Debug for MetaConfig {
             .field("graph_api_version", &self.graph_api_version)
             .finish()
     }
+}
+
+/// How campaigns run.
+#[derive(Debug, Clone)]
+pub struct CampaignConfig {
+    /// `CAMPAIGN_QUEUE_URL`: the SQS work queue the function consumes; without it, work runs in
+    /// the process (local mode).
+    pub queue_url: Option<String>,
+    pub settings: handlers::campaigns::CampaignSettings,
 }
 
 /// Notifications and account defaults.
@@ -308,9 +320,11 @@ impl Config {
             graph_api_version: non_empty("GRAPH_API_VERSION")
                 .unwrap_or_else(|| meta_api_version.clone()),
         };
+        let campaigns = read_campaigns(&non_empty)?;
         Ok(Config {
             meta,
             ingress,
+            campaigns,
             access,
             serve,
             platform,
@@ -338,6 +352,44 @@ impl Config {
             },
         })
     }
+}
+
+/// `CAMPAIGN_*`.
+fn read_campaigns(
+    non_empty: &impl Fn(&str) -> Option<String>,
+) -> Result<CampaignConfig, ConfigError> {
+    let number =
+        |name: &'static str, max: u64, reason: &'static str| -> Result<Option<u64>, ConfigError> {
+            match non_empty(name) {
+                None => Ok(None),
+                Some(v) => match v.parse::<u64>() {
+                    Ok(n) if n <= max => Ok(Some(n)),
+                    _ => Err(ConfigError {
+                        name,
+                        value: v,
+                        reason,
+                    }),
+                },
+            }
+        };
+    let mut settings = handlers::campaigns::CampaignSettings::default();
+    if let Some(rate) = number(
+        "CAMPAIGN_RATE",
+        1000,
+        "must be 0 (no pacing) to 1000 messages per second",
+    )? {
+        settings.rate = rate as u32;
+    }
+    if let Some(n) = number("CAMPAIGN_CONCURRENCY", 256, "must be 1 to 256")? {
+        settings.concurrency = (n as usize).max(1);
+    }
+    if let Some(secs) = number("CAMPAIGN_TIME_BUDGET_SECS", 840, "must be 1 to 840 seconds")? {
+        settings.time_budget_ms = (secs.max(1) * 1000) as i64;
+    }
+    Ok(CampaignConfig {
+        queue_url: non_empty("CAMPAIGN_QUEUE_URL"),
+        settings,
+    })
 }
 
 /// A true/false setting (`true`/`1`/`yes`, `false`/`0`/`no`); `default` when absent.

@@ -13,12 +13,13 @@
 //! - [`secrets`]: secrets from the environment, Secrets Manager or SSM, read once at init.
 //! - [`graph`]: the Graph API sender (WhatsApp Cloud API, Messenger, Instagram).
 //! - [`serve`]: the local HTTP server that turns requests into API Gateway events.
+//! - [`work_queue`]: the campaign work queue (SQS or in-process) and the wall clock.
 
 pub mod aws;
 pub mod config;
 pub mod eum;
-pub mod ingress;
 pub mod graph;
+pub mod ingress;
 pub mod intake;
 pub mod live;
 pub mod media;
@@ -30,6 +31,7 @@ pub mod serve;
 pub mod sqs;
 pub mod store;
 pub mod twilio;
+pub mod work_queue;
 
 pub use config::Config;
 
@@ -49,6 +51,7 @@ pub async fn build_ctx(
     let store = store::from_config(config).await?;
     let live_store = store.clone();
     let needs_aws = matches!(config.sender, SenderConfig::Eum)
+        || config.campaigns.queue_url.is_some()
         || matches!(config.media, MediaConfig::S3 { .. })
         || config.platform.notify_topic_arn.is_some()
         || config.platform.live_socket_url.is_some()
@@ -121,7 +124,7 @@ pub async fn build_ctx(
         Some(templates) => ctx.with_templates(templates),
         None => ctx,
     };
-    Ok(match (&config.platform.live_socket_url, &shared) {
+    let ctx = match (&config.platform.live_socket_url, &shared) {
         (Some(url), Some(shared)) => {
             let endpoint = config
                 .platform
@@ -136,7 +139,19 @@ pub async fn build_ctx(
             ctx.with_live(Arc::new(pusher))
         }
         _ => ctx,
-    })
+    };
+    // Campaigns (issue 9): the SQS work queue, or in-process work in local mode.
+    let (queue, local) =
+        work_queue::from_config(config.campaigns.queue_url.as_deref(), shared.as_ref());
+    let ctx = ctx.with_campaigns(handlers::campaigns::Runtime {
+        queue,
+        clock: Arc::new(work_queue::WallClock),
+        settings: config.campaigns.settings.clone(),
+    });
+    if let Some(local) = local {
+        local.bind(&ctx);
+    }
+    Ok(ctx)
 }
 
 /// The webhook routes' settings and queue: SQS when `FAST_ACK_QUEUE_URL` is set, else the local

@@ -155,7 +155,13 @@ async fn run_lambda() -> Result<(), BoxError> {
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let ctx = ctx.clone();
         let access = access.clone();
-        async move { intake::handle_with(&ctx, &access, event.payload).await }
+        // Campaign runs stop well before the invocation's deadline (issue 9).
+        let deadline = i64::try_from(event.context.deadline).unwrap_or(i64::MAX);
+        async move {
+            whatsapp_lambda::work_queue::DEADLINE_MS
+                .scope(deadline, intake::handle_with(&ctx, &access, event.payload))
+                .await
+        }
     }))
     .await
 }

@@ -151,6 +151,11 @@ impl MediaStore for S3Media {
         }
     }
 
+    async fn get_from(&self, bucket: &str, key: &str) -> Result<Option<Vec<u8>>, MediaError> {
+        let other = S3Media::new(self.client.clone(), bucket.to_string());
+        other.get(key).await
+    }
+
     async fn presign_get(&self, key: &str, expires_secs: u64) -> Result<String, MediaError> {
         let config = PresigningConfig::expires_in(Duration::from_secs(expires_secs))
             .map_err(|e| MediaError::new("presign", e.to_string()).with_source(e))?;

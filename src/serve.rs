@@ -365,8 +365,7 @@ async fn answer(
 ) -> Response<Full<Bytes>> {
     // Webhooks are verified by their signature (Meta, Twilio, Wix), not by the bearer token: their
     // senders cannot send one. The address checks still apply (SERVE_PUBLIC_HOST).
-    let webhook =
-        intake::webhooks::route(parts.uri.path()).is_some();
+    let webhook = intake::webhooks::route(parts.uri.path()).is_some();
     let refusal = if webhook {
         guard.check_webhook(&parts)
     } else {

@@ -26,6 +26,8 @@ struct App {
     ingress: crate::ingress::Ingress,
     /// Live updates to deployed pages (`LIVE_SOCKET_URL`); none locally and when not configured.
     live: Option<Arc<dyn crate::ports::live::LiveFeed>>,
+    /// Campaigns' work queue, clock and settings (issue 9).
+    campaigns: crate::campaigns::Runtime,
 }
 
 /// The account port, the notifier and their settings (`with_platform`).
@@ -149,6 +151,7 @@ impl Ctx {
             platform: Platform::default(),
             ingress: crate::ingress::Ingress::default(),
             live: None,
+            campaigns: crate::campaigns::Runtime::default(),
         }))
     }
 
@@ -191,6 +194,17 @@ impl Ctx {
     /// The webhook routes' settings and the fast-ack queue.
     pub fn ingress(&self) -> &crate::ingress::Ingress {
         &self.0.ingress
+    }
+
+    /// The same context with campaigns' work queue, clock and settings.
+    #[must_use]
+    pub fn with_campaigns(self, campaigns: crate::campaigns::Runtime) -> Self {
+        self.changed(|app| app.campaigns = campaigns)
+    }
+
+    /// Campaigns' work queue, clock and settings.
+    pub fn campaigns(&self) -> &crate::campaigns::Runtime {
+        &self.0.campaigns
     }
 
     /// EUM Social's template and flow operations.

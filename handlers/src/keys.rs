@@ -304,6 +304,27 @@ pub fn reply_wait(conversation_pk: &str) -> String {
     format!("REPLY_WAIT#{conversation_pk}")
 }
 
+/// `CAMPAIGN#{campaignId}`: a campaign (issue 9).
+pub fn campaign(campaign_id: &str) -> String {
+    format!("CAMPAIGN#{campaign_id}")
+}
+
+/// `CAMPAIGN#{campaignId}#R#{seq}`: one recipient of a campaign, by its place in the audience.
+pub fn campaign_recipient(campaign_id: &str, seq: u64) -> String {
+    format!("CAMPAIGN#{campaign_id}#R#{seq:07}")
+}
+
+/// `CAMPAIGN#{campaignId}#COUNT#{shard}`: one shard of a campaign's counters.
+pub fn campaign_counter(campaign_id: &str, shard: u64) -> String {
+    format!("CAMPAIGN#{campaign_id}#COUNT#{shard:02}")
+}
+
+/// `CAMPAIGN_TOUCH#{phoneNumberId}#{customerId}`: the last campaign message a customer got from
+/// a business phone, so that their reply is counted for it.
+pub fn campaign_touch(phone_number_id: &str, customer_id: &str) -> String {
+    format!("CAMPAIGN_TOUCH#{phone_number_id}#{customer_id}")
+}
+
 /// `gsi-itemType` partition values. Only low-volume item types get one (the index is sparse).
 pub mod item_type {
     pub const TEMPLATE: &str = "TEMPLATE";
@@ -372,6 +393,15 @@ pub mod item_type {
     /// Payments of one business phone, by the time they were first recorded (commerce).
     pub fn payments_of_phone(phone_number_id: &str) -> String {
         format!("PAYMENT#{phone_number_id}")
+    }
+
+    /// Every campaign, newest first.
+    pub const CAMPAIGNS: &str = "CAMPAIGN";
+
+    /// The recipients of a campaign in one state (`pending`, `sending`, `sent`, `failed`,
+    /// `skipped`): the worker reads the pending ones, `list_campaign_recipients` any.
+    pub fn campaign_recipients(campaign_id: &str, state: &str) -> String {
+        format!("CAMPAIGN_RECIPIENT#{campaign_id}#{state}")
     }
 
     /// Kept webhook fields (account_update, ...) by field name.

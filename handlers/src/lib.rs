@@ -23,11 +23,13 @@
 //! - [`error`]: [`HandlerError`] and the HTTP status of each variant.
 //! - [`webhooks`]: direct Meta webhooks: handshake, signature, replay window, processing.
 //! - [`social`]: Instagram and Messenger `messaging[]` events → MESSAGE and CONVERSATION items.
+//! - [`campaigns`]: campaigns: audience, exactly-once sends, pacing, exact counters.
 
 pub mod actions;
-pub mod commerce;
 pub mod analytics;
 pub mod automations;
+pub mod campaigns;
+pub mod commerce;
 pub mod ctx;
 pub mod error;
 pub mod inbound;

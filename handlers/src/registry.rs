@@ -44,6 +44,8 @@ pub enum Category {
     Commerce,
     /// Automations (welcome, keyword, away and opt-out replies) and analytics.
     Automations,
+    /// Campaigns: one template to an audience, paced and counted.
+    Campaigns,
 }
 
 /// What a caller must be allowed to do to run an action (API scopes). `read` actions have no

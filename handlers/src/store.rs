@@ -166,6 +166,24 @@ pub struct Forward {
     pub attrs: Value,
 }
 
+/// One conditional change of an existing item and, when it applies, counters added on another
+/// item, in one transaction ([`Store::transition`]). Campaign recipients move through their states
+/// with it, so a counter moves exactly when its recipient's state does.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Transition {
+    pub pk: String,
+    /// Each attribute must hold exactly this value; a `null` value: the attribute must be absent.
+    pub expect: serde_json::Map<String, Value>,
+    /// Attributes written when the condition holds.
+    pub set: serde_json::Map<String, Value>,
+    /// Attributes removed when the condition holds.
+    pub remove: Vec<String>,
+    /// The item whose numeric attributes `add` are added to (created when absent), in the same
+    /// transaction; nothing when `None` or `add` is empty.
+    pub counter_pk: Option<String>,
+    pub add: Vec<(String, i64)>,
+}
+
 /// A page request: at most `limit` items after the position `cursor` names.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PageRequest {
@@ -328,6 +346,21 @@ pub trait Store: Send + Sync {
     /// distinct, sorted, at most `limit` of them. For the inbox's phone picker, which needs
     /// nothing configured to show what has arrived.
     async fn list_inbox_phones(&self, limit: usize) -> Result<Vec<String>, StoreError>;
+
+    /// Applies `t` when its item exists and holds every expected value: the change and the
+    /// counter additions together or neither (one transaction). False when the condition failed
+    /// (a concurrent writer moved the item first; re-read and decide again).
+    async fn transition(&self, t: &Transition) -> Result<bool, StoreError>;
+
+    /// Writes (or overwrites) many items, each given as JSON with its `pk`, in as few requests
+    /// as the store allows (DynamoDB: `BatchWriteItem` of 25). Not atomic: a failure may leave
+    /// some written; writing them again is harmless.
+    async fn put_records(&self, items: &[Value]) -> Result<(), StoreError> {
+        for item in items {
+            self.put_record(item).await?;
+        }
+        Ok(())
+    }
 
     /// Cheap check that the store answers.
     async fn ping(&self) -> Result<(), StoreError>;

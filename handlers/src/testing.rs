@@ -64,6 +64,9 @@ impl Store for NullStore {
     ) -> Result<bool, StoreError> {
         Ok(forward.is_some())
     }
+    async fn transition(&self, _: &crate::store::Transition) -> Result<bool, StoreError> {
+        Ok(false)
+    }
     async fn get_message(&self, _: &str) -> Result<Option<MessageItem>, StoreError> {
         Ok(None)
     }

@@ -122,6 +122,10 @@ pub async fn handle_sns(ctx: &Ctx, mut event: Value) -> Result<Value, RetryableF
 }
 
 pub async fn handle_sqs(ctx: &Ctx, mut event: Value) -> Value {
+    // Campaigns (issue 9): a batch of the campaign work queue runs its work items.
+    if let Some(answer) = crate::work_queue::handle_work(ctx, &event).await {
+        return answer;
+    }
     // (SQS messageId, delivery id, body) of each record, and for the fast-ack queue's retries its
     // receipt handle and receive count.
     let mut retry_info: Vec<(Option<String>, u32)> = Vec::new();

@@ -159,6 +159,17 @@ impl<H: Hooks> Store for HookedStore<H> {
     ) -> Result<Page<Value>, StoreError> {
         self.inner.list_by_item_type(pk, page).await
     }
+    async fn transition(&self, t: &handlers::store::Transition) -> Result<bool, StoreError> {
+        let mut pks = vec![t.pk.as_str()];
+        pks.extend(t.counter_pk.as_deref());
+        self.hooks.write("transition", &pks)?;
+        self.inner.transition(t).await
+    }
+    async fn put_records(&self, items: &[Value]) -> Result<(), StoreError> {
+        let pks: Vec<&str> = items.iter().map(pk_of).collect();
+        self.hooks.write("put_records", &pks)?;
+        self.inner.put_records(items).await
+    }
     async fn ping(&self) -> Result<(), StoreError> {
         self.inner.ping().await
     }

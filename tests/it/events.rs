@@ -311,6 +311,18 @@ async fn every_action_event_succeeds_on_a_seeded_store() {
             // the automation events change and delete the rule create_automation made
             "update_automation" => 1,
             "delete_automation" => 2,
+            // a campaign's life, after create_template made its template: created, read,
+            // started, paused, resumed, cancelled
+            "create_campaign" => 4,
+            "get_campaign"
+            | "get_campaign_stats"
+            | "get_funnel"
+            | "list_campaigns"
+            | "list_campaign_recipients" => 5,
+            "start_campaign" => 6,
+            "pause_campaign" => 7,
+            "resume_campaign" => 8,
+            "cancel_campaign" => 9,
             _ => 0,
         };
         (rank, n.clone())

@@ -6,6 +6,7 @@ mod automations;
 mod batch;
 mod browser;
 mod calling;
+mod campaigns;
 mod cli;
 mod commerce;
 mod commerce_store;

@@ -23,6 +23,9 @@ pub struct Seen {
     pub path: String,
     pub query: String,
     pub body: Value,
+    /// When it arrived, in ms on the stand-in's clock (the wall clock unless a test gave one
+    /// with [`StandIn::use_clock`]).
+    pub at_ms: i64,
 }
 
 impl Seen {
@@ -77,6 +80,8 @@ struct State {
     next: u32,
     /// Answers queued for one operation ("METHOD /path"), used before the defaults.
     answers: std::collections::HashMap<String, VecDeque<Value>>,
+    /// The clock requests are stamped with.
+    clock: Option<Arc<dyn Fn() -> i64 + Send + Sync>>,
 }
 
 #[derive(Clone)]
@@ -131,6 +136,11 @@ impl StandIn {
             .push_back(body);
     }
 
+    /// Stamps requests with `clock` (a test's driven clock) instead of the wall clock.
+    pub fn use_clock(&self, clock: Arc<dyn Fn() -> i64 + Send + Sync>) {
+        self.state.lock().unwrap().clock = Some(clock);
+    }
+
     pub fn seen(&self) -> Vec<Seen> {
         self.state.lock().unwrap().seen.clone()
     }
@@ -173,14 +183,19 @@ async fn answer(
         .map(|b| b.to_bytes())
         .unwrap_or_default();
     let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    let seen = Seen {
+    let mut seen = Seen {
         method: parts.method.to_string(),
         path: parts.uri.path().to_string(),
         query: parts.uri.query().unwrap_or("").to_string(),
         body: body.clone(),
+        at_ms: 0,
     };
     let (failure, n, queued) = {
         let mut state = state.lock().unwrap();
+        seen.at_ms = match &state.clock {
+            Some(clock) => clock(),
+            None => chrono::Utc::now().timestamp_millis(),
+        };
         state.seen.push(seen.clone());
         state.next += 1;
         let queued = state

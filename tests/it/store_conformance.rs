@@ -41,6 +41,8 @@ conformance!(
     one_batch_with_a_repeated_message_stores_it_once,
     one_batch_with_a_status_before_its_message_keeps_the_status,
     one_batch_with_interleaved_conversations_keeps_each_in_order,
+    transitions_apply_with_their_counters_or_not_at_all,
+    many_records_are_written_in_batches,
 );
 
 const CONV: &str = "CONV#106540352242922#16505551234";
@@ -938,4 +940,96 @@ async fn join_all<T: Send + 'static>(handles: Vec<tokio::task::JoinHandle<T>>) -
         out.push(handle.await.unwrap());
     }
     out
+}
+
+/// `Store::transition` (campaigns): the change and its counters together, only when every
+/// expected value holds; concurrent transitions from one read: exactly one wins.
+async fn transitions_apply_with_their_counters_or_not_at_all(store: Arc<dyn Store>) {
+    use handlers::store::Transition;
+    let obj = |v: serde_json::Value| v.as_object().cloned().unwrap();
+    store
+        .put_record(&json!({"pk": "T#1", "state": "pending", "attempt": 0}))
+        .await
+        .unwrap();
+    let change = |expect: serde_json::Value, to: &str| Transition {
+        pk: "T#1".into(),
+        expect: obj(expect),
+        set: obj(json!({"state": to, "lease": 5})),
+        remove: vec!["attempt".into()],
+        counter_pk: Some("T#COUNT#00".into()),
+        add: vec![("sent".into(), 1), ("failed_131026".into(), 2)],
+    };
+    // concurrent writers that read the same item: one wins, the counters move once
+    let attempt = change(
+        json!({"state": "pending", "attempt": 0, "lease": null}),
+        "sending",
+    );
+    let tries = (0..8).map(|_| store.transition(&attempt));
+    let won = futures_util::future::join_all(tries)
+        .await
+        .into_iter()
+        .filter(|r| *r.as_ref().unwrap())
+        .count();
+    assert_eq!(won, 1);
+    let item = store.get_item("T#1").await.unwrap().unwrap();
+    assert_eq!(
+        (
+            item["state"].clone(),
+            item["lease"].clone(),
+            item.get("attempt")
+        ),
+        (json!("sending"), json!(5), None)
+    );
+    let counters = store.get_item("T#COUNT#00").await.unwrap().unwrap();
+    assert_eq!(
+        (counters["sent"].clone(), counters["failed_131026"].clone()),
+        (json!(1), json!(2))
+    );
+    // a condition that does not hold, or an item that does not exist: nothing at all
+    assert!(
+        !store
+            .transition(&change(json!({"state": "pending"}), "sent"))
+            .await
+            .unwrap()
+    );
+    let mut absent = change(json!({}), "sent");
+    absent.pk = "T#none".into();
+    assert!(!store.transition(&absent).await.unwrap());
+    assert!(store.get_item("T#none").await.unwrap().is_none());
+    assert_eq!(
+        store.get_item("T#COUNT#00").await.unwrap().unwrap()["sent"],
+        1
+    );
+    // without counters: a plain conditional change
+    let plain = Transition {
+        counter_pk: None,
+        add: vec![],
+        ..change(json!({"state": "sending", "lease": 5}), "sent")
+    };
+    assert!(store.transition(&plain).await.unwrap());
+    assert_eq!(
+        store.get_item("T#1").await.unwrap().unwrap()["state"],
+        "sent"
+    );
+}
+
+/// `Store::put_records`: more items than one DynamoDB batch holds, all written, overwriting.
+async fn many_records_are_written_in_batches(store: Arc<dyn Store>) {
+    let items: Vec<_> = (0..60)
+        .map(|i| json!({"pk": format!("B#{i}"), "n": i}))
+        .collect();
+    store.put_records(&items).await.unwrap();
+    store
+        .put_records(
+            &items[..3]
+                .iter()
+                .map(|v| json!({"pk": v["pk"], "n": 100}))
+                .collect::<Vec<_>>(),
+        )
+        .await
+        .unwrap();
+    for i in [0, 2, 3, 59] {
+        let item = store.get_item(&format!("B#{i}")).await.unwrap().unwrap();
+        assert_eq!(item["n"], if i < 3 { 100 } else { i }, "{item}");
+    }
 }

@@ -2,7 +2,10 @@
 //! `SPEC` the registry stores. To add an action, add its file and one line to [`ALL`].
 
 pub mod archive_conversation;
+mod campaign_common;
+pub mod cancel_campaign;
 pub mod create_automation;
+pub mod create_campaign;
 pub mod create_dataset;
 pub mod create_flow;
 pub mod create_live_ticket;
@@ -18,12 +21,15 @@ mod flow_common;
 pub mod get_analytics;
 pub mod get_call_logs;
 pub mod get_call_permission;
+pub mod get_campaign;
+pub mod get_campaign_stats;
 pub mod get_config;
 pub mod get_conversation;
 pub mod get_conversations;
 pub mod get_customer;
 pub mod get_flow;
 pub mod get_flow_preview;
+pub mod get_funnel;
 pub mod get_media_url;
 pub mod get_message;
 pub mod get_messages;
@@ -38,6 +44,8 @@ pub mod help;
 mod interactive;
 pub mod list_actions;
 pub mod list_automations;
+pub mod list_campaign_recipients;
+pub mod list_campaigns;
 pub mod list_dlq;
 pub mod list_flow_assets;
 pub mod list_flows;
@@ -45,6 +53,7 @@ pub mod list_inbox_phones;
 pub mod list_template_library;
 pub mod mark_conversation_read;
 pub mod mark_read;
+pub mod pause_campaign;
 pub mod ping;
 pub mod publish_flow;
 pub mod purge_dlq;
@@ -52,6 +61,7 @@ pub mod redrive_dlq;
 pub mod register_webhook;
 pub mod replay_webhook_events;
 pub mod request_call_permission;
+pub mod resume_campaign;
 pub mod send_audio;
 pub mod send_call_event;
 pub mod send_contacts;
@@ -71,6 +81,7 @@ pub mod send_text;
 pub mod send_video;
 pub mod set_customer_preferences;
 pub mod simulate_status;
+pub mod start_campaign;
 pub mod sync_templates;
 pub mod test_automation;
 pub mod update_automation;
@@ -182,4 +193,14 @@ pub static ALL: &[ActionSpec] = &[
     list_dlq::SPEC,
     redrive_dlq::SPEC,
     purge_dlq::SPEC,
+    create_campaign::SPEC,
+    start_campaign::SPEC,
+    pause_campaign::SPEC,
+    resume_campaign::SPEC,
+    cancel_campaign::SPEC,
+    get_campaign::SPEC,
+    get_campaign_stats::SPEC,
+    list_campaigns::SPEC,
+    list_campaign_recipients::SPEC,
+    get_funnel::SPEC,
 ];

@@ -110,6 +110,18 @@ pub(super) async fn process_messages(
             "click-to-WhatsApp referral",
             report,
         )?;
+        // Campaigns (issue 9): a reply to the last campaign message this customer got.
+        tolerate(
+            crate::campaigns::hooks::on_inbound(
+                ctx,
+                &phone_number_id,
+                &customer_id,
+                &item.received_at,
+            )
+            .await,
+            "campaign reply",
+            report,
+        )?;
         let wants_media = ctx.settings().auto_download_media
             && item.media.as_ref().is_some_and(|m| m.id.is_some());
         match outcome {
@@ -145,7 +157,14 @@ pub(super) async fn process_messages(
         now,
         report,
     )
-    .await
+    .await?;
+    // Campaigns (issue 9): the statuses of campaign messages move their recipients and counters.
+    tolerate(
+        crate::campaigns::hooks::on_statuses(ctx, &value.statuses, now).await,
+        "campaign statuses",
+        report,
+    )?;
+    Ok(())
 }
 
 /// True when the stored message has WhatsApp media that was never copied into the media store.

@@ -6,6 +6,7 @@ pub mod live;
 pub mod notify;
 pub mod queue;
 pub mod templates;
+pub mod work_queue;
 
 use async_trait::async_trait;
 use serde::Serialize;
@@ -206,6 +207,18 @@ pub trait MediaStore: Send + Sync {
 
     /// The bytes of an object, `None` when it does not exist.
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, MediaError>;
+
+    /// The bytes of an object of another bucket (`s3://bucket/key`, a campaign's CSV), `None`
+    /// when it does not exist. Only S3 media stores can.
+    async fn get_from(&self, bucket: &str, key: &str) -> Result<Option<Vec<u8>>, MediaError> {
+        let _ = key;
+        Err(MediaError::new(
+            "get_from",
+            format!(
+                "this media store reads no other bucket (`{bucket}`); give a key of the media store"
+            ),
+        ))
+    }
 
     /// A URL that fetches the object for `expires_secs` seconds.
     async fn presign_get(&self, key: &str, expires_secs: u64) -> Result<String, MediaError>;

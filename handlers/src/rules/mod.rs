@@ -8,6 +8,7 @@ use crate::store::{ConversationTouch, StatusUpdate};
 
 pub mod counts;
 pub mod lifecycle;
+pub mod transition;
 
 /// The message item after recording `new`, or `None` when the message is already stored (a
 /// duplicate). An item that a status created first keeps its status and status times.

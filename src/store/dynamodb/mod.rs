@@ -18,6 +18,7 @@
 //! - `cursor`: page tokens;
 //! - `error`: SDK failures sorted into retryable and permanent.
 
+mod batch;
 mod counts;
 mod cursor;
 mod error;
@@ -38,7 +39,7 @@ use handlers::model::{
 };
 use handlers::store::{
     Annotation, ConversationEvent, ConversationTouch, CustomerLink, Forward, Page, PageRequest,
-    Recorded, StatusApplied, StatusUpdate, Store, StoreError,
+    Recorded, StatusApplied, StatusUpdate, Store, StoreError, Transition,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -315,10 +316,17 @@ impl Store for DynamoStore {
         self.merge_attrs(pk, set, forward).await
     }
 
+    async fn transition(&self, t: &Transition) -> Result<bool, StoreError> {
+        self.transition_item(t).await
+    }
+
+    async fn put_records(&self, items: &[Value]) -> Result<(), StoreError> {
+        self.put_many(items).await
+    }
+
     async fn get_item(&self, pk: &str) -> Result<Option<Value>, StoreError> {
         self.get_typed(pk).await
     }
-
 
     async fn list_by_item_type(
         &self,

@@ -9,7 +9,7 @@ use handlers::model::{
 use handlers::rules;
 use handlers::store::{
     Annotation, ConversationEvent, ConversationTouch, CustomerLink, Forward, Page, PageRequest,
-    Recorded, StatusApplied, StatusUpdate, Store, StoreError,
+    Recorded, StatusApplied, StatusUpdate, Store, StoreError, Transition,
 };
 use serde_json::Value;
 
@@ -284,6 +284,39 @@ impl Store for EmbeddedStore {
             let (merged, applied) = handlers::rules::merge_record(old, &pk, &set, forward.as_ref());
             w.put(&pk, &merged)?;
             Ok(applied)
+        })
+        .await
+    }
+
+    async fn transition(&self, t: &Transition) -> Result<bool, StoreError> {
+        let t = t.clone();
+        self.write("transition", move |w| {
+            let Some(changed) = rules::transition::apply(w.get::<Value>(&t.pk)?, &t) else {
+                return Ok(false);
+            };
+            w.put(&t.pk, &changed)?;
+            if let Some(counter) = t.counter_pk.as_deref().filter(|_| !t.add.is_empty()) {
+                let old = w.get::<Value>(counter)?;
+                w.put(
+                    counter,
+                    &rules::transition::add_counters(old, counter, &t.add),
+                )?;
+            }
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn put_records(&self, items: &[Value]) -> Result<(), StoreError> {
+        let items: Vec<(String, Value)> = items
+            .iter()
+            .map(|item| Ok((pk_of(item)?, item.clone())))
+            .collect::<Result<_, StoreError>>()?;
+        self.write("put_records", move |w| {
+            for (pk, item) in &items {
+                w.put(pk, item)?;
+            }
+            Ok(())
         })
         .await
     }

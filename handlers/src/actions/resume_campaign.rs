@@ -1,0 +1,49 @@
+//! `resume_campaign`: Resumes a paused campaign where it stopped: no recipient is sent twice.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::campaigns::model::{CampaignItem, state};
+use crate::ctx::Ctx;
+use crate::error::HandlerError;
+use crate::registry::ActionSpec;
+
+pub const NAME: &str = "resume_campaign";
+
+pub const SPEC: ActionSpec = crate::action_spec!(
+    Campaigns,
+    Manage,
+    "Resumes a paused campaign where it stopped: no recipient is sent twice."
+);
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Params {
+    #[serde(flatten)]
+    pub campaign: super::campaign_common::CampaignRef,
+}
+
+pub async fn run(ctx: &Ctx, p: Params) -> Result<CampaignItem, HandlerError> {
+    let id = &p.campaign.campaign_id;
+    for _ in 0..5 {
+        let c = crate::campaigns::load(ctx, id).await?;
+        if c.state == state::RUNNING {
+            return Ok(c);
+        }
+        if c.state != state::PAUSED {
+            return Err(HandlerError::Conflict(format!(
+                "campaign `{id}` is {}: only a paused campaign resumes",
+                c.state
+            )));
+        }
+        if crate::campaigns::start_chain(ctx, &c, state::RUNNING, 0)
+            .await?
+            .is_some()
+        {
+            return crate::campaigns::load(ctx, id).await;
+        }
+    }
+    Err(HandlerError::Conflict(format!(
+        "campaign `{id}` kept changing; try again"
+    )))
+}
