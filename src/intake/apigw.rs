@@ -152,7 +152,7 @@ async fn answer(
         .and_then(Value::as_str)
         .map(str::to_string)
         .or_else(|| ctx.default_phone().map(str::to_string));
-    let answer = super::dispatch(ctx, request).await;
+    let answer = Box::pin(super::dispatch(ctx, request)).await;
     // Deployed pages see what another page (or any client) changed.
     let succeeded = answer["statusCode"]
         .as_i64()

@@ -172,11 +172,12 @@ pub async fn handle_with(
     event: Value,
 ) -> Result<Value, RetryableFailure> {
     match detect(&event) {
-        Ok(Source::Sns) => records::handle_sns(ctx, event).await,
-        Ok(Source::Sqs) => Ok(records::handle_sqs(ctx, event).await),
-        Ok(Source::ApiGatewayV1) => Ok(apigw::handle(ctx, access, event, false).await),
-        Ok(Source::ApiGatewayV2) => Ok(apigw::handle(ctx, access, event, true).await),
-        Ok(Source::Direct) => Ok(dispatch(ctx, event).await),
+        // Each path is boxed: their futures are large, and one invocation takes only one.
+        Ok(Source::Sns) => Box::pin(records::handle_sns(ctx, event)).await,
+        Ok(Source::Sqs) => Ok(Box::pin(records::handle_sqs(ctx, event)).await),
+        Ok(Source::ApiGatewayV1) => Ok(Box::pin(apigw::handle(ctx, access, event, false)).await),
+        Ok(Source::ApiGatewayV2) => Ok(Box::pin(apigw::handle(ctx, access, event, true)).await),
+        Ok(Source::Direct) => Ok(Box::pin(dispatch(ctx, event)).await),
         Ok(Source::LiveAuthorizer) => Ok(crate::live::socket::authorize(ctx, &event).await),
         Ok(Source::LiveSocket) => Ok(crate::live::socket::route(ctx, &event).await),
         Err(seen) => {

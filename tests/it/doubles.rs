@@ -230,3 +230,15 @@ impl Recorder {
             .collect()
     }
 }
+
+/// A live-updates port that pushes nothing (`LIVE_SOCKET_URL` as deployed, no connections).
+pub struct NoPush;
+
+#[async_trait::async_trait]
+impl handlers::ports::live::LiveFeed for NoPush {
+    fn socket_url(&self) -> &str {
+        "wss://abc123.execute-api.us-east-1.amazonaws.com/live"
+    }
+
+    async fn changed(&self, _: &[String], _: &serde_json::Value) {}
+}

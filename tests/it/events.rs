@@ -266,6 +266,8 @@ async fn every_inbound_event_is_stored_on_dynamodb() {
 async fn every_action_event_succeeds_on_a_seeded_store() {
     // the account actions reach EUM Social's stand-in; sends go through the sandbox
     let (ctx, _standin) = crate::platform::platform_ctx(embedded_store(), 1).await;
+    // a deployment with the WebSocket API, for create_live_ticket (pushes go nowhere)
+    let ctx = ctx.with_live(std::sync::Arc::new(crate::doubles::NoPush));
     // the customer of the events wrote just now (the 24-hour window is open), and sent an image
     intake::handle(&ctx, load("events/inbound/text.json"))
         .await
