@@ -61,12 +61,62 @@ export async function call(action, params = {}) {
 }
 
 /**
- * Follows GET /live (Server-Sent Events, read with fetch so that it can carry the token).
+ * Follows live updates: the WebSocket API when deployed, else GET /live (Server-Sent Events,
+ * read with fetch so that it can carry the token).
  * `onChange(note)` for each change; `onState('live' | 'offline' | 'auth')`. Reconnects with
  * a growing delay; after a reconnection `onChange({source: 'reconnected'})`, since changes may
  * have been missed meanwhile.
  */
 export function follow(onChange, onState) {
+  // Deployed, live updates come over the WebSocket API, opened with a one-time ticket from
+  // create_live_ticket; locally (`serve`, no LIVE_SOCKET_URL) that action answers 404 and the
+  // page reads GET /live instead.
+  call('create_live_ticket')
+    .then((ticket) => followSocket(ticket.url, onChange, onState))
+    .catch((e) => {
+      if (e.status === 401 || e.status === 403) onState('auth');
+      else followEvents(onChange, onState);
+    });
+}
+
+/** Follows the WebSocket API; each message is a change note. Reconnects with a new ticket. */
+function followSocket(url, onChange, onState) {
+  let delay = 500;
+  let connectedBefore = false;
+  function open(url) {
+    const socket = new WebSocket(url);
+    socket.onopen = () => {
+      onState('live');
+      delay = 500;
+      if (connectedBefore) onChange({ source: 'reconnected' });
+      connectedBefore = true;
+    };
+    socket.onmessage = (event) => {
+      let note = {};
+      try {
+        note = JSON.parse(event.data);
+      } catch {
+        /* a note is only a hint: refresh anyway */
+      }
+      onChange(note);
+    };
+    socket.onclose = () => {
+      onState('offline');
+      setTimeout(async () => {
+        try {
+          open((await call('create_live_ticket')).url);
+        } catch {
+          socket.onclose();
+        }
+      }, delay);
+      delay = Math.min(delay * 2, 10000);
+    };
+  }
+  open(url);
+}
+
+/** Follows GET /live (Server-Sent Events). */
+function followEvents(onChange, onState) {
   let delay = 500;
   let connectedBefore = false;
   async function connect() {

@@ -223,6 +223,9 @@ def unauthorised_routes(template: dict[str, Any], params: dict[str, Any]) -> tup
         if kind in ("AWS::ApiGatewayV2::Route", "AWS::ApiGateway::Method"):
             seen += 1
             auth = props.get("AuthorizationType", "NONE")
+            # A WebSocket API takes an authorizer on $connect only: $disconnect cannot have one.
+            if props.get("RouteKey") == "$disconnect":
+                continue
             if auth in ("NONE", None, ""):
                 bad.append(f"{name} ({props.get('RouteKey') or props.get('HttpMethod')}) AuthorizationType {auth}")
         if kind == "AWS::ApiGatewayV2::Api" and ("Target" in props or "RouteKey" in props):
