@@ -327,3 +327,52 @@ async fn a_failing_message_reaches_the_dlq_and_a_redrive_processes_it_once() {
     );
     let _ = dlq;
 }
+
+/// A direct Meta webhook with fast acknowledgement: verified and queued at the door (nothing
+/// stored yet), then processed once by the queue's consumer, a redelivery storing nothing more.
+#[tokio::test]
+async fn a_meta_webhook_is_queued_then_processed_once() {
+    let (client, queue, _dlq, queued_ctx, _failing, store) = rig(5).await;
+    let ctx = crate::webhooks::webhook_ctx(
+        store.clone(),
+        crate::webhooks::keys(&[crate::webhooks::SECRET], None),
+    )
+    .with_ingress(queued_ctx.ingress().clone());
+    let customer = "15550007777";
+    let body = json!({
+        "object": "whatsapp_business_account",
+        "entry": [{"id": WABA, "changes": messages_change(customer, json!([text_message("wamid.FASTMETA", customer, now_secs(), "queued")]), json!([]))}]
+    })
+    .to_string();
+    let signature = handlers::webhooks::sign(crate::webhooks::SECRET, body.as_bytes());
+    let response = intake::handle(&ctx, crate::webhooks::post(&body, Some(&signature)))
+        .await
+        .unwrap();
+    assert_eq!(response["statusCode"], 200, "{response}");
+    assert!(
+        response["body"]
+            .as_str()
+            .unwrap()
+            .contains("\"queued\":true")
+    );
+    assert!(store.get_message("wamid.FASTMETA").await.unwrap().is_none());
+
+    let event = receive(&client, &queue).await;
+    assert_eq!(ids(&event).len(), 1);
+    let answer = intake::handle(&ctx, event.clone()).await.unwrap();
+    assert!(batch_item_failures(&answer).is_empty(), "{answer}");
+    let stored = store.get_message("wamid.FASTMETA").await.unwrap().unwrap();
+    assert_eq!(stored.text.as_deref(), Some("queued"));
+    // delivered again (SQS is at least once): nothing more is stored
+    let again = intake::handle(&ctx, event).await.unwrap();
+    assert!(batch_item_failures(&again).is_empty(), "{again}");
+    let conversation = store
+        .get_conversation(stored.conversation_pk.as_deref().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        conversation.unread_count, 1,
+        "stored once: {conversation:?}"
+    );
+}

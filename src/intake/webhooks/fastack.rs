@@ -73,7 +73,7 @@ pub async fn consume(
     match webhook.source.as_str() {
         "twilio" => super::twilio::consume(ctx, webhook, queue_id).await,
         "wix" => super::wix::consume(ctx, webhook, queue_id).await,
-        // meta: one arm here once its route enqueues
+        "meta" => super::meta::consume(ctx, webhook, queue_id).await,
         other => {
             warn!(
                 source = other,

@@ -92,6 +92,20 @@ async fn post(ctx: &Ctx, request: &WebhookRequest) -> WebhookResponse {
             return refuse(&refusal);
         }
     }
+    // Fast acknowledgement (FAST_ACK_QUEUE_URL): verified, queued as it arrived, answered now;
+    // the queue's consumer processes it (`consume`), with retries and the DLQ.
+    if ctx.ingress().settings.fast_ack {
+        let webhook = handlers::ports::queue::QueuedWebhook::new(
+            SOURCE,
+            text,
+            Default::default(),
+            handlers::time::now_iso(),
+        );
+        return match super::fastack::enqueue(ctx, &webhook).await {
+            Ok(()) => WebhookResponse::json(200, &json!({"statusCode": 200, "queued": true})),
+            Err(answer) => answer,
+        };
+    }
     let span = info_span!("webhook", source = SOURCE);
     let started = std::time::Instant::now();
     match process_meta_payload(ctx, &text).instrument(span).await {
@@ -115,4 +129,31 @@ async fn post(ctx: &Ctx, request: &WebhookRequest) -> WebhookResponse {
             )
         }
     }
+}
+
+/// Processes a Meta webhook taken from the fast-ack queue (verified when it arrived): the
+/// reports of its entries as one.
+///
+/// # Errors
+/// The store's error when it is not the payload's fault (the message is retried).
+pub async fn consume(
+    ctx: &Ctx,
+    webhook: &handlers::ports::queue::QueuedWebhook,
+    queue_id: &str,
+) -> Result<handlers::inbound::RecordReport, handlers::StoreError> {
+    let outcome = process_meta_payload(ctx, &webhook.body).await?;
+    let poison = outcome.poison();
+    let mut report = super::fastack::report(
+        queue_id,
+        (poison > 0).then(|| format!("{poison} part(s) of the Meta webhook were poison")),
+    );
+    for part in &outcome.reports {
+        report.message_ids.extend(part.message_ids.iter().cloned());
+        report.phones.extend(part.phones.iter().cloned());
+        report.counts.messages += part.counts.messages;
+        report.counts.duplicates += part.counts.duplicates;
+        report.counts.statuses += part.counts.statuses;
+        report.counts.changes += part.counts.changes;
+    }
+    Ok(report)
 }
