@@ -166,10 +166,11 @@ async fn answer(
 }
 
 /// The webhook source of a `POST /webhooks/{source}` request.
+/// The webhook source of a request: every source takes POST; Meta also takes GET (its
+/// subscription handshake).
 fn webhook_route(method: &Method, path: Option<&str>) -> Option<&'static str> {
-    (method == Method::POST)
-        .then(|| super::webhooks::route(path?))
-        .flatten()
+    let source = super::webhooks::route(path?)?;
+    (method == Method::POST || (method == Method::GET && source == "meta")).then_some(source)
 }
 
 fn not_a_proxy_event(kind: &str, error: &serde_json::Error) -> Value {

@@ -210,6 +210,8 @@ async fn every_webhook_console_event_is_answered_200() {
         .unwrap()
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
         .filter(|n| n.ends_with(".json"))
+        // Meta, Instagram and Messenger events are signed with Meta's secret: tests/it/webhooks.rs
+        .filter(|n| n.starts_with("twilio-") || n.starts_with("wix-"))
         .collect();
     names.sort();
     assert!(names.len() >= 8, "{names:?}");

@@ -110,7 +110,8 @@ async fn every_event_is_stored(store: Arc<dyn Store>) {
             assert_eq!(answer["statusCode"], 200, "{name}: {answer}");
             if *name == "meta-handshake" {
                 assert_eq!(answer["body"], "1158201444");
-                assert_eq!(answer["headers"]["content-type"], "text/plain");
+                let content_type = answer["headers"]["content-type"].as_str().unwrap();
+                assert!(content_type.starts_with("text/plain"), "{content_type}");
                 continue;
             }
             let data = &body(&answer)["data"];
@@ -291,6 +292,8 @@ async fn refused_requests_store_nothing() {
     // the handshake with a wrong token
     let mut get = load("events/webhooks/meta-handshake.json");
     get["queryStringParameters"]["hub.verify_token"] = json!("guess");
+    get["rawQueryString"] =
+        json!("hub.mode=subscribe&hub.verify_token=guess&hub.challenge=1158201444");
     assert_eq!(handle(&ctx, get).await["statusCode"], 403);
 }
 

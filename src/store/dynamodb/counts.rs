@@ -106,18 +106,31 @@ impl DynamoStore {
         Ok(())
     }
 
-    /// `DeleteItem` returning the item it deleted.
+    /// `DeleteItem` returning the item it deleted, conditioned on the item existing: of two
+    /// concurrent takes exactly one deletes it (the other's condition fails: nothing taken).
     pub(super) async fn take(&self, pk: &str) -> Result<Option<Value>, StoreError> {
-        let out = self
+        let result = self
             .client
             .delete_item()
             .table_name(&self.table)
             .set_key(Some(Self::key(pk)))
+            .condition_expression("attribute_exists(#pk)")
+            .expression_attribute_names("#pk", keys::PK)
             .return_values(ReturnValue::AllOld)
             .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
             .send()
-            .await
-            .map_err(|e| classify("DeleteItem", e))?;
+            .await;
+        let out = match result {
+            Ok(out) => out,
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                self.count_condition_failure();
+                return Ok(None);
+            }
+            Err(e) => return Err(classify("DeleteItem", e)),
+        };
         self.count_write(1, out.consumed_capacity());
         match out.attributes {
             Some(item) if !item.is_empty() => Ok(Some(from_item(pk, item)?)),
