@@ -9,6 +9,12 @@ use handlers::inbound::InboundSettings;
 use crate::intake::{ApiAccess, Scopes};
 use crate::serve::ServeOptions;
 
+mod campaigns;
+mod meta;
+
+pub use campaigns::CampaignConfig;
+pub use meta::{DEFAULT_GRAPH_API_URL, MetaConfig};
+
 /// Where the single table lives.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StoreConfig {
@@ -59,56 +65,6 @@ pub struct Config {
     /// Campaigns (`CAMPAIGN_QUEUE_URL`, `CAMPAIGN_RATE`, `CAMPAIGN_CONCURRENCY`,
     /// `CAMPAIGN_TIME_BUDGET_SECS`).
     pub campaigns: CampaignConfig,
-}
-
-/// Direct Meta webhooks and the Graph API sender. The secret values are as configured: a
-/// value, or the ARN of a Secrets Manager secret or SSM parameter that `build_ctx` reads once
-/// ([`crate::secrets`]).
-#[derive(Clone, Default, PartialEq)]
-pub struct MetaConfig {
-    /// `META_VERIFY_TOKEN`.
-    pub verify_token: Option<String>,
-    /// `META_APP_SECRET`: one secret, or several separated by commas (rotation).
-    pub app_secret: Option<String>,
-    /// `META_REPLAY_WINDOW_SECS`: off when absent.
-    pub replay_window_secs: Option<u64>,
-    /// `GRAPH_API_TOKEN`: the access token of the Graph API sender.
-    pub graph_token: Option<String>,
-    /// `GRAPH_API_URL` (default `https://graph.facebook.com`).
-    pub graph_api_url: String,
-    /// `GRAPH_API_VERSION` (default `META_API_VERSION`).
-    pub graph_api_version: String,
-}
-
-/// The Graph API's address unless `GRAPH_API_URL` names another (tests, a proxy).
-pub const DEFAULT_GRAPH_API_URL: &str = "https://graph.facebook.com";
-
-impl std::fmt::Debug for MetaConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // A value that is an ARN is shown (it is not secret); a secret value is not.
-        let shown = |v: &Option<String>| match v.as_deref() {
-            None => "none".to_string(),
-            Some(arn) if arn.starts_with("arn:") => arn.to_string(),
-            Some(_) => "<set>".to_string(),
-        };
-        f.debug_struct("MetaConfig")
-            .field("verify_token", &shown(&self.verify_token))
-            .field("app_secret", &shown(&self.app_secret))
-            .field("replay_window_secs", &self.replay_window_secs)
-            .field("graph_token", &shown(&self.graph_token))
-            .field("graph_api_url", &self.graph_api_url)
-            .field("graph_api_version", &self.graph_api_version)
-            .finish()
-    }
-}
-
-/// How campaigns run.
-#[derive(Debug, Clone)]
-pub struct CampaignConfig {
-    /// `CAMPAIGN_QUEUE_URL`: the SQS work queue the function consumes; without it, work runs in
-    /// the process (local mode).
-    pub queue_url: Option<String>,
-    pub settings: handlers::campaigns::CampaignSettings,
 }
 
 /// Notifications and account defaults.
@@ -293,34 +249,8 @@ impl Config {
                 reason: "needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN",
             });
         }
-        let replay_window_secs = match non_empty("META_REPLAY_WINDOW_SECS") {
-            None => None,
-            Some(v) => match v.parse::<u64>() {
-                Ok(n) if n > 0 => Some(n),
-                _ => {
-                    return Err(ConfigError {
-                        name: "META_REPLAY_WINDOW_SECS",
-                        value: v,
-                        reason: "must be a whole number of seconds above 0",
-                    });
-                }
-            },
-        };
-        let meta_api_version = non_empty("META_API_VERSION")
-            .unwrap_or_else(|| handlers::ctx::DEFAULT_META_API_VERSION.into());
-        let meta = MetaConfig {
-            verify_token: non_empty("META_VERIFY_TOKEN"),
-            app_secret: non_empty("META_APP_SECRET"),
-            replay_window_secs,
-            graph_token: non_empty("GRAPH_API_TOKEN"),
-            graph_api_url: non_empty("GRAPH_API_URL")
-                .unwrap_or_else(|| DEFAULT_GRAPH_API_URL.into())
-                .trim_end_matches('/')
-                .to_string(),
-            graph_api_version: non_empty("GRAPH_API_VERSION")
-                .unwrap_or_else(|| meta_api_version.clone()),
-        };
-        let campaigns = read_campaigns(&non_empty)?;
+        let meta = MetaConfig::read(&non_empty)?;
+        let campaigns = CampaignConfig::read(&non_empty)?;
         Ok(Config {
             meta,
             ingress,
@@ -352,44 +282,6 @@ impl Config {
             },
         })
     }
-}
-
-/// `CAMPAIGN_*`.
-fn read_campaigns(
-    non_empty: &impl Fn(&str) -> Option<String>,
-) -> Result<CampaignConfig, ConfigError> {
-    let number =
-        |name: &'static str, max: u64, reason: &'static str| -> Result<Option<u64>, ConfigError> {
-            match non_empty(name) {
-                None => Ok(None),
-                Some(v) => match v.parse::<u64>() {
-                    Ok(n) if n <= max => Ok(Some(n)),
-                    _ => Err(ConfigError {
-                        name,
-                        value: v,
-                        reason,
-                    }),
-                },
-            }
-        };
-    let mut settings = handlers::campaigns::CampaignSettings::default();
-    if let Some(rate) = number(
-        "CAMPAIGN_RATE",
-        1000,
-        "must be 0 (no pacing) to 1000 messages per second",
-    )? {
-        settings.rate = rate as u32;
-    }
-    if let Some(n) = number("CAMPAIGN_CONCURRENCY", 256, "must be 1 to 256")? {
-        settings.concurrency = (n as usize).max(1);
-    }
-    if let Some(secs) = number("CAMPAIGN_TIME_BUDGET_SECS", 840, "must be 1 to 840 seconds")? {
-        settings.time_budget_ms = (secs.max(1) * 1000) as i64;
-    }
-    Ok(CampaignConfig {
-        queue_url: non_empty("CAMPAIGN_QUEUE_URL"),
-        settings,
-    })
 }
 
 /// A true/false setting (`true`/`1`/`yes`, `false`/`0`/`no`); `default` when absent.
