@@ -25,6 +25,7 @@ pub mod live;
 pub mod media;
 pub mod metrics;
 pub mod notify;
+pub mod page;
 pub mod prom;
 pub mod secrets;
 pub mod serve;

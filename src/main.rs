@@ -42,7 +42,7 @@ Environment:
   SERVE_TOKEN                  serve: bearer token every request needs (required off loopback)
   SERVE_SCOPES                 serve: scopes requests get (default read,send,manage,admin)
   SERVE_PUBLIC_HOST            serve: other Host names it answers to (host[:port],...)
-  SERVE_MAX_BODY_BYTES         serve: body limit (default 1048576)
+  SERVE_MAX_BODY_BYTES         serve: body limit (default 25165824)
   SERVE_HEADER_TIMEOUT_SECS    serve: time to send the request headers (default 10)
   SERVE_BODY_TIMEOUT_SECS      serve: time to send the body (default 30)
   TWILIO_AUTH_TOKEN            Twilio webhooks' signature (and the sender's auth); TWILIO_ACCOUNT_SID

@@ -10,8 +10,10 @@
 //!   works exactly as it would behind API Gateway. The server plays the authorizer: the request
 //!   carries `authorizer.lambda.scopes` = [`ServeOptions::scopes`].
 //!
-//! - `GET /` (without a query string) and `GET /inbox/*`: the inbox page ([`page`],
+//! - `GET /` (without a query string), `GET /inbox` and `GET /inbox/*`: the inbox page ([`page`],
 //!   docs/inbox.md), embedded in the binary. Its files hold no data, so they need no token.
+//! - `GET /media/<key>?expires=..&signature=..`: the links `get_media_url` answers for the local
+//!   media store, checked by their signature instead of the token ([`media`]).
 //! - `GET /live`: Server-Sent Events telling open pages that something changed ([`live`]).
 //! - `GET /metrics`: Prometheus metrics ([`crate::prom`]).
 //! - `POST /webhooks/twilio`, `POST /webhooks/wix`, `GET|POST /webhooks/meta`: webhooks, verified by their signature
@@ -31,6 +33,7 @@
 
 mod gateway;
 pub mod live;
+pub mod media;
 mod page;
 mod seed;
 
@@ -73,7 +76,8 @@ pub struct ServeOptions {
     /// `SERVE_PUBLIC_HOST`: `host[:port]` names, besides loopback and the bound address, that
     /// requests may be addressed to (the name a reverse proxy or the LAN uses).
     pub public_hosts: Vec<String>,
-    /// `SERVE_MAX_BODY_BYTES`: larger bodies are answered 413 (default 1 MiB).
+    /// `SERVE_MAX_BODY_BYTES`: larger bodies are answered 413 (default 24 MiB: a 16 MB video,
+    /// WhatsApp's largest but documents, uploaded from the page as base64).
     pub max_body_bytes: usize,
     /// `SERVE_HEADER_TIMEOUT_SECS`: a connection whose request headers do not arrive in time
     /// is closed (default 10 s).
@@ -83,8 +87,8 @@ pub struct ServeOptions {
     pub body_timeout: Duration,
 }
 
-/// The default body limit: 1 MiB.
-pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+/// The default body limit: 24 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 24 * 1024 * 1024;
 
 impl Default for ServeOptions {
     fn default() -> Self {
@@ -166,14 +170,27 @@ pub async fn serve_with(
     let guard = Arc::new(Guard::new(local, &options));
     let header_timeout = options.header_timeout;
     let live = Live::default();
+    // Links to media this server hands out (the local media store has no http links of its own).
+    let links = Arc::new(media::MediaLinks::new(media_origin(local, &options)));
+    let ctx = ctx.clone().with_media(Arc::new(media::ServedMedia::new(
+        ctx.media_handle(),
+        links.clone(),
+    )));
     loop {
         let (stream, peer) = listener.accept().await?;
         let ctx = ctx.clone();
         let guard = guard.clone();
         let live = live.clone();
+        let links = links.clone();
         tokio::spawn(async move {
-            let service =
-                service_fn(move |req| route(ctx.clone(), guard.clone(), live.clone(), req, peer));
+            let service = service_fn(move |req| {
+                let served = Served {
+                    guard: guard.clone(),
+                    live: live.clone(),
+                    links: links.clone(),
+                };
+                route(ctx.clone(), served, req, peer)
+            });
             if let Err(e) = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(header_timeout)
@@ -184,6 +201,30 @@ pub async fn serve_with(
             }
         });
     }
+}
+
+/// The origin media links point to: the first public host when one is configured (the name
+/// pages reach this server by), else the bound address (127.0.0.1 for an unspecified one).
+fn media_origin(local: SocketAddr, options: &ServeOptions) -> String {
+    if let Some(public) = options
+        .public_hosts
+        .iter()
+        .map(|h| h.trim())
+        .find(|h| !h.is_empty())
+    {
+        return format!("http://{}", public.to_ascii_lowercase());
+    }
+    if local.ip().is_unspecified() {
+        return format!("http://127.0.0.1:{}", local.port());
+    }
+    format!("http://{local}")
+}
+
+/// What every request of one server shares besides the context.
+struct Served {
+    guard: Arc<Guard>,
+    live: Live,
+    links: Arc<media::MediaLinks>,
 }
 
 /// The checks every request passes before it is read: host, origin, token; and the body's
@@ -314,21 +355,32 @@ impl Guard {
     }
 }
 
-/// The page's files and the live stream; every other request is [`answer`]ed.
+/// The page's files, media links and the live stream; every other request is [`answer`]ed.
 async fn route(
     ctx: handlers::Ctx,
-    guard: Arc<Guard>,
-    live: Live,
+    served: Served,
     req: Request<Incoming>,
     peer: SocketAddr,
 ) -> Result<Response<Body>, Infallible> {
+    let Served { guard, live, links } = served;
     let (parts, body) = req.into_parts();
     let reading = parts.method == hyper::Method::GET || parts.method == hyper::Method::HEAD;
     if reading {
-        if let Some(file) = page::file(parts.uri.path(), parts.uri.query()) {
+        if let Some(file) = page::file(parts.uri.path(), parts.uri.query(), links.origin()) {
             return Ok(match guard.check_address(&parts) {
                 Some(refusal) => refusal.map(BodyExt::boxed),
                 None => file,
+            });
+        }
+        // Media links carry their own signature instead of the token (an <img> sends none).
+        if parts.uri.path().starts_with(media::PREFIX) {
+            return Ok(match guard.check_address(&parts) {
+                Some(refusal) => refusal.map(BodyExt::boxed),
+                None => {
+                    let head = parts.method == hyper::Method::HEAD;
+                    let (path, query) = (parts.uri.path(), parts.uri.query());
+                    media::answer(ctx.media(), &links, path, query, head).await
+                }
             });
         }
         if parts.uri.path() == "/metrics" {

@@ -1,6 +1,9 @@
 // The page's only ways to the server: actions (POST /, as any API client) and the live stream
-// (GET /live). With SERVE_TOKEN set, both carry `Authorization: Bearer <token>`; the token is
-// kept in this tab's sessionStorage, given once as /#token=... or typed into the prompt.
+// (GET /live locally, the WebSocket API when deployed). With a token (SERVE_TOKEN locally, the
+// JWT the HTTP API accepts when deployed), requests carry `Authorization: Bearer <token>`; the
+// token is kept in this tab's sessionStorage, given once in the URL's fragment (#token=...,
+// or #access_token=... / #id_token=... as an OAuth sign-in redirect leaves it) or typed into
+// the prompt.
 
 const TOKEN_KEY = 'whatsapp-lambda.serve-token';
 
@@ -14,7 +17,7 @@ export class ApiError extends Error {
 /** Moves a token given in the URL's fragment into sessionStorage and out of the address bar. */
 export function takeTokenFromUrl() {
   const params = new URLSearchParams(location.hash.slice(1));
-  const token = params.get('token');
+  const token = params.get('token') || params.get('access_token') || params.get('id_token');
   if (token) {
     setToken(token);
     history.replaceState(null, '', location.pathname);
@@ -55,7 +58,12 @@ export async function call(action, params = {}) {
   }
   const status = body && Number.isInteger(body.statusCode) ? body.statusCode : response.status;
   if (!response.ok || status >= 300) {
-    throw new ApiError(response.status, (body && body.error) || `HTTP ${response.status}`);
+    // API Gateway answers its own refusals as {"message": ...}.
+    let message = (body && (body.error || body.message)) || `HTTP ${response.status}`;
+    if (response.status === 413) {
+      message = `the request is larger than this server takes (${message}); send a smaller file`;
+    }
+    throw new ApiError(response.status, message);
   }
   return body.data;
 }

@@ -11,6 +11,8 @@ const PAGE = 30;
 const state = {
   phone: null,
   archived: false,
+  channel: '',
+  otherChannels: false,
   conversations: [],
   next: null,
   loading: false,
@@ -75,6 +77,7 @@ $('phone').addEventListener('change', (e) => {
 async function fetchConversations(limit, nextToken) {
   return call('get_conversations', {
     phoneNumberId: state.phone, archived: state.archived, limit,
+    ...(state.channel ? { channel: state.channel } : {}),
     ...(nextToken ? { nextToken } : {}),
   });
 }
@@ -124,7 +127,12 @@ function matches(c) {
     || c.customerId.toLowerCase().includes(q);
 }
 
+const CHANNELS = { instagram: 'Instagram', messenger: 'Messenger' };
+
 function renderList() {
+  // The channel filter appears once a conversation on another channel than WhatsApp does.
+  state.otherChannels ||= state.conversations.some((c) => CHANNELS[c.channel]);
+  $('channel-picker').hidden = !state.otherChannels && !state.channel;
   const list = $('conversations');
   const shown = state.conversations.filter(matches);
   list.replaceChildren(...shown.map(conversationRow));
@@ -152,6 +160,7 @@ function conversationRow(c) {
   el('span', { class: 'avatar', 'aria-hidden': 'true' }, (nameOf(c)[0] || '?').toUpperCase()),
   el('span', { class: 'line1' },
     el('span', { class: 'name' }, nameOf(c)),
+    CHANNELS[c.channel] && el('span', { class: 'channel' }, CHANNELS[c.channel]),
     el('time', { datetime: c.lastMessageAt, title: fullTime(c.lastMessageAt) }, shortWhen(c.lastMessageAt))),
   el('span', { class: 'line2' },
     el('span', { class: 'preview' }, c.lastMessageDirection === 'OUTBOUND' ? `You: ${c.lastMessagePreview ?? ''}` : (c.lastMessagePreview ?? '')),
@@ -175,6 +184,11 @@ for (const [id, archived] of [['show-open', false], ['show-archived', true]]) {
     reloadList();
   });
 }
+$('channel').addEventListener('change', (e) => {
+  state.channel = e.target.value;
+  state.conversations = [];
+  reloadList();
+});
 new IntersectionObserver((entries) => {
   if (entries.some((e) => e.isIntersecting)) loadMore();
 }).observe($('list-status'));
@@ -273,7 +287,7 @@ const messageCtx = {
       setTimeout(() => target.classList.remove('flash'), 1200);
     }
   },
-  mediaUrl: async (m) => (await call('get_media_url', { waMessageId: m.waMessageId })).url,
+  mediaUrl: (m) => call('get_media_url', { waMessageId: m.waMessageId }),
 };
 
 function renderMessages() {

@@ -28,6 +28,19 @@ function sendActionFor(mime) {
   return 'send_document';
 }
 
+/** WhatsApp's largest file for each kind of send (Meta's supported media types). */
+const MAX_BYTES = {
+  send_image: 5 * 1024 * 1024,
+  send_video: 16 * 1024 * 1024,
+  send_audio: 16 * 1024 * 1024,
+  send_sticker: 500 * 1024,
+  send_document: 100 * 1024 * 1024,
+};
+
+function sizeText(bytes) {
+  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} KB`;
+}
+
 function base64Of(file) {
   return new Promise((resolve, reject) => {
     const reader = new FileReader();
@@ -103,12 +116,17 @@ export function setupComposer({ current, onSent }) {
     try {
       if (file) {
         const mime = file.type || 'application/octet-stream';
+        const limit = MAX_BYTES[sendActionFor(mime)];
+        if (file.size > limit) {
+          throw new Error(`${file.name} is ${sizeText(file.size)}; WhatsApp takes at most ${sizeText(limit)} for this kind of file.`);
+        }
         const uploaded = await call('upload_media', {
           data: await base64Of(file), filename: file.name, mimeType: mime,
           phoneNumberId: current().conversation.phoneNumberId,
         });
         const action = sendActionFor(mime);
-        const params = { mediaId: uploaded.mediaId };
+        // The key keeps the stored copy on the message, so the thread can show it.
+        const params = { mediaId: uploaded.mediaId, s3Key: uploaded.key };
         if (body && ['send_image', 'send_video', 'send_document'].includes(action)) params.caption = body;
         if (action === 'send_document') params.filename = file.name;
         await send(action, params);

@@ -14,7 +14,7 @@ const TICKS = {
 
 /**
  * The bubble of `m`. `ctx` gives `byId(wamid)` (a loaded message), `onReply(m)`,
- * `onQuote(wamid)` and `mediaUrl(m)` (a promise of a URL for media in the media store).
+ * `onQuote(wamid)` and `mediaUrl(m)` (a promise of get_media_url's answer, `{url, key}`).
  */
 export function messageView(m, ctx) {
   const outbound = m.direction === 'OUTBOUND';
@@ -165,8 +165,8 @@ function media(m, kind, ctx) {
   const show = async (button) => {
     if (button) button.disabled = true;
     try {
-      const url = part.link || await ctx.mediaUrl(m);
-      box.replaceChildren(describe, mediaElement(kind, url, part));
+      const found = part.link ? { url: part.link } : await ctx.mediaUrl(m);
+      box.replaceChildren(describe, mediaElement(kind, found, part));
     } catch (e) {
       box.append(el('p', { class: 'muted' }, `Not available: ${e.message}`));
     }
@@ -178,15 +178,26 @@ function media(m, kind, ctx) {
   return out;
 }
 
-function mediaElement(kind, url, part) {
+/** What a stored file is, from its key's extension: the stored copy may differ from the kind
+ * WhatsApp named (the local sandbox keeps a placeholder picture for media it cannot fetch). */
+function storedKind(key) {
+  const ext = (/\.([a-z0-9]+)$/i.exec(key || '') || [])[1]?.toLowerCase();
+  if (['jpg', 'jpeg', 'png', 'webp', 'gif', 'svg'].includes(ext)) return 'image';
+  if (['mp4', '3gp', '3gpp'].includes(ext)) return 'video';
+  if (['mp3', 'mpeg', 'ogg', 'oga', 'opus', 'aac', 'm4a', 'amr'].includes(ext)) return 'audio';
+  return ext ? 'file' : null;
+}
+
+function mediaElement(kind, { url, key }, part) {
   if (!/^(https?:|blob:|data:)/i.test(url)) {
-    // The local media store answers file:// paths, which a page cannot open.
-    return el('p', { class: 'muted' }, 'Kept in the local media store: ', el('code', {}, url));
+    // A media store without links a browser can open (only outside `serve`).
+    return el('p', { class: 'muted' }, 'Kept in the media store: ', el('code', {}, url));
   }
   const alt = part.caption || part.filename || kind;
-  if (kind === 'image' || kind === 'sticker') return el('img', { src: url, alt, loading: 'lazy' });
-  if (kind === 'video') return el('video', { src: url, controls: true, preload: 'metadata' });
-  if (kind === 'audio') return el('audio', { src: url, controls: true, preload: 'metadata' });
+  const shown = storedKind(key) || (kind === 'sticker' ? 'image' : kind);
+  if (shown === 'image') return el('img', { src: url, alt, loading: 'lazy' });
+  if (shown === 'video') return el('video', { src: url, controls: true, preload: 'metadata' });
+  if (shown === 'audio') return el('audio', { src: url, controls: true, preload: 'metadata' });
   return link(url, `Download ${part.filename || 'the document'}`);
 }
 

@@ -179,6 +179,17 @@ impl Ctx {
         self.changed(|app| app.live = Some(live))
     }
 
+    /// The same context with `media` as its media store (the sender keeps the one it has).
+    #[must_use]
+    pub fn with_media(self, media: Arc<dyn MediaStore>) -> Self {
+        self.changed(|app| app.media = media)
+    }
+
+    /// The media store, shared (to wrap it, [`Ctx::with_media`]).
+    pub fn media_handle(&self) -> Arc<dyn MediaStore> {
+        self.0.media.clone()
+    }
+
     /// The live-updates port, when the WebSocket API is configured.
     pub fn live(&self) -> Option<&dyn crate::ports::live::LiveFeed> {
         self.0.live.as_deref()

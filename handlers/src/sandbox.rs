@@ -17,6 +17,20 @@ pub struct SandboxSender {
     media: Arc<dyn MediaStore>,
 }
 
+/// The picture the sandbox stores for a WhatsApp media file it cannot fetch.
+fn placeholder_svg(media_id: &str) -> String {
+    // The id comes from a webhook: only characters that need no escaping in XML.
+    let id: String = media_id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c))
+        .take(40)
+        .collect();
+    format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="320" height="180" viewBox="0 0 320 180"><rect width="320" height="180" rx="8" fill="#e9edef"/><g font-family="sans-serif" text-anchor="middle" fill="#3b4a54"><text x="160" y="78" font-size="16">Sandbox placeholder</text><text x="160" y="104" font-size="12">WhatsApp media {id}</text><text x="160" y="124" font-size="12">is fetched from EUM Social when deployed</text></g></svg>
+"##
+    )
+}
+
 impl SandboxSender {
     pub fn new(media: Arc<dyn MediaStore>) -> Self {
         SandboxSender { media }
@@ -61,16 +75,21 @@ impl Sender for SandboxSender {
         media_id: &str,
         key_prefix: &str,
     ) -> Result<FetchedMedia, SendError> {
-        // The sandbox cannot reach WhatsApp's media: it stores a labelled placeholder so the
-        // rest of the path (keys, items, URLs) behaves as it will with EUM Social.
-        let bytes = format!("sandbox placeholder for WhatsApp media {media_id}\n").into_bytes();
+        // The sandbox cannot reach WhatsApp's media: it stores a labelled placeholder picture
+        // so the rest of the path (keys, items, URLs, the inbox page) behaves as it will with
+        // EUM Social, and a person sees that the file itself stayed at WhatsApp.
+        let bytes = placeholder_svg(media_id).into_bytes();
         let size = bytes.len() as u64;
         self.media
-            .put(&format!("{key_prefix}{media_id}.txt"), bytes, "text/plain")
+            .put(
+                &format!("{key_prefix}{media_id}.svg"),
+                bytes,
+                "image/svg+xml",
+            )
             .await
             .map_err(|e| SendError::new(SendFailure::Failed, e.to_string()).with_source(e))?;
         Ok(FetchedMedia {
-            mime_type: Some("text/plain".into()),
+            mime_type: Some("image/svg+xml".into()),
             size: Some(size),
         })
     }

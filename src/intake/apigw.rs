@@ -34,6 +34,10 @@ pub(super) async fn handle(ctx: &Ctx, access: &ApiAccess, event: Value, v2: bool
     } else {
         let response = match serde_json::from_value::<ApiGatewayProxyRequest>(event) {
             Ok(request) => {
+                if let Some(parts) = page(ctx, &request.http_method, request.path.as_deref()) {
+                    return serde_json::to_value(rest_api_parts(parts))
+                        .unwrap_or_else(|e| json!({"statusCode": 500, "error": e.to_string()}));
+                }
                 // Webhooks (POST /webhooks/{source}) are verified by signature, not scopes.
                 if let Some(source) = webhook_route(&request.http_method, request.path.as_deref()) {
                     let webhook = super::webhooks::WebhookRequest::from_v1(&request);
@@ -77,6 +81,9 @@ pub async fn handle_http_api(
         .raw_path
         .as_deref()
         .or(request.request_context.http.path.as_deref());
+    if let Some(parts) = page(ctx, &request.request_context.http.method, path) {
+        return http_api_parts(parts);
+    }
     if let Some(source) = webhook_route(&request.request_context.http.method, path) {
         let webhook = super::webhooks::WebhookRequest::from_v2(request);
         return super::webhooks::handle(ctx, source, &webhook).await.v2();
@@ -165,7 +172,37 @@ async fn answer(
     answer
 }
 
-/// The webhook source of a `POST /webhooks/{source}` request.
+/// The inbox page's files (`GET /inbox`, `GET /inbox/{file}`), served without an authorizer:
+/// they hold no data; the page then calls the actions with the caller's JWT. The page's policy
+/// lets it connect to the live WebSocket API (docs/inbox.md). An unknown file is a 404.
+fn page(ctx: &Ctx, method: &Method, path: Option<&str>) -> Option<(i64, HeaderMap, Option<Body>)> {
+    let path = path?;
+    if !(method == Method::GET || method == Method::HEAD) || !crate::page::is_page_path(path) {
+        return None;
+    }
+    let mut headers = HeaderMap::new();
+    let Some(file) = crate::page::find(path, false) else {
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        let text = "no such file of the inbox page\n".to_string();
+        return Some((404, headers, Some(Body::Text(text))));
+    };
+    let live = ctx
+        .live()
+        .and_then(|live| crate::page::origin_of(live.socket_url()));
+    let csp = crate::page::content_security_policy(live, None);
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(file.content_type));
+    for (name, value) in crate::page::headers(&csp) {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
+    }
+    let body = (method == Method::GET).then(|| Body::Text(file.text.to_string()));
+    Some((200, headers, body))
+}
+
 /// The webhook source of a request: every source takes POST; Meta also takes GET (its
 /// subscription handshake).
 fn webhook_route(method: &Method, path: Option<&str>) -> Option<&'static str> {
@@ -195,7 +232,12 @@ fn response_parts(answer: &Value) -> (i64, HeaderMap, Option<Body>) {
 }
 
 fn http_api_response(answer: Value) -> ApiGatewayV2httpResponse {
-    let (status, headers, body) = response_parts(&answer);
+    http_api_parts(response_parts(&answer))
+}
+
+fn http_api_parts(
+    (status, headers, body): (i64, HeaderMap, Option<Body>),
+) -> ApiGatewayV2httpResponse {
     let mut response = ApiGatewayV2httpResponse::default();
     response.status_code = status;
     response.headers = headers;
@@ -204,7 +246,12 @@ fn http_api_response(answer: Value) -> ApiGatewayV2httpResponse {
 }
 
 fn rest_api_response(answer: Value) -> ApiGatewayProxyResponse {
-    let (status, headers, body) = response_parts(&answer);
+    rest_api_parts(response_parts(&answer))
+}
+
+fn rest_api_parts(
+    (status, headers, body): (i64, HeaderMap, Option<Body>),
+) -> ApiGatewayProxyResponse {
     let mut response = ApiGatewayProxyResponse::default();
     response.status_code = status;
     response.headers = headers;

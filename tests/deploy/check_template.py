@@ -61,6 +61,12 @@ SIGNED_ROUTES = {
     ("POST", "/webhooks/twilio"),
     ("POST", "/webhooks/wix"),
 }
+# The inbox page's static files (docs/inbox.md): no data, so no authorizer; the page then
+# calls the actions with the caller's JWT.
+PAGE_ROUTES = {
+    ("GET", "/inbox"),
+    ("GET", "/inbox/{file}"),
+}
 
 results: list[tuple[bool, str]] = []
 
@@ -193,7 +199,7 @@ def resolve_conditions(template: dict[str, Any], params: dict[str, Any]) -> Call
 
 # Webhook routes: verified by their signature in the function (X-Twilio-Signature, Wix's JWT),
 # so they have no authorizer; each must be throttled by a RouteSettings entry of its stage.
-WEBHOOK_ROUTES = {f"{method} {path}" for method, path in SIGNED_ROUTES}
+WEBHOOK_ROUTES = {f"{method} {path}" for method, path in SIGNED_ROUTES | PAGE_ROUTES}
 
 
 def throttled_routes(template: dict[str, Any], params: dict[str, Any]) -> set[str]:
@@ -314,7 +320,7 @@ def main() -> int:
         assert len(bad) == 3, f"expected 3 findings, got {bad}"
         return f"{len(bad)} findings"
 
-    @check("webhook routes: exactly the /webhooks/* routes have no authorizer, and they are throttled")
+    @check("open routes: exactly the /webhooks/* and /inbox routes have no authorizer, and they are throttled")
     def _() -> str:
         params = next(iter(VARIANTS.values()))
         out = sam_transform(state["template"], params)
@@ -328,7 +334,7 @@ def main() -> int:
         assert len(bad) == 2, f"expected 2 findings, got {bad}"
         return f"{len(WEBHOOK_ROUTES)} webhook routes throttled; self-test finds {len(bad)}"
 
-    @check("the webhook routes without an authorizer are exactly the signed ones, and the function has their secrets")
+    @check("the routes without an authorizer are exactly the signed webhooks and the page's files, and the function has the webhook secrets")
     def _() -> str:
         api = only_resource(state["template"], "AWS::Serverless::HttpApi")
         paths = api["Properties"]["DefinitionBody"]["paths"]
@@ -338,7 +344,7 @@ def main() -> int:
             for method, op in item.items()
             if method.lower() in HTTP_METHODS and not op.get("security")
         }
-        assert open_routes == SIGNED_ROUTES, f"routes without security: {sorted(open_routes)}"
+        assert open_routes == SIGNED_ROUTES | PAGE_ROUTES, f"routes without security: {sorted(open_routes)}"
         fn = only_resource(state["template"], "AWS::Serverless::Function")
         variables = fn["Properties"]["Environment"]["Variables"]
         missing = [n for n in ("META_APP_SECRET", "META_VERIFY_TOKEN") if n not in variables]

@@ -17,12 +17,30 @@ use crate::helpers::*;
 use crate::webdriver::{Browser, installed};
 
 mod scenarios;
-use scenarios::{message_model_scenario, token_scenario};
+use scenarios::{channel_scenario, message_model_scenario, token_scenario};
 
 const CONV: &str = "CONV#106540352242922#16505551234";
 
+/// A 96×64 PNG the composer uploads.
+const PICTURE: &str = "iVBORw0KGgoAAAANSUhEUgAAAGAAAABACAIAAABqVuVZAAAAh0lEQVR42u3aMQ0AIAwEwGrAA9aQgQLcYagaOlIu+fmT3vhpjLNLmXeV8np/AAIECBAgQIAAAQIECBAgQIAANQP67eBqPyBAgAABAgQIECBAgAABAgQIUDcgg5lFERAgQIAAAQIECBAgQIAAAQLkP8hgZlEEBAgQIECAAAECBAgQIECAALUFShdSubTO4p6GAAAAAElFTkSuQmCC";
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .unwrap()
+}
+
 /// A seeded `serve` on its own thread and runtime (the WebDriver calls block).
 pub(super) fn start_serve(options: ServeOptions) -> SocketAddr {
+    start_serve_with(options, None)
+}
+
+/// [`start_serve`], taking Meta's signed webhooks with `keys`.
+pub(super) fn start_serve_with(
+    options: ServeOptions,
+    keys: Option<handlers::webhooks::MetaWebhookKeys>,
+) -> SocketAddr {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -31,7 +49,10 @@ pub(super) fn start_serve(options: ServeOptions) -> SocketAddr {
             .build()
             .unwrap();
         runtime.block_on(async move {
-            let ctx = ctx(embedded_store());
+            let ctx = match keys {
+                Some(keys) => crate::webhooks::webhook_ctx(embedded_store(), keys),
+                None => ctx(embedded_store()),
+            };
             let events = Path::new(env!("CARGO_MANIFEST_DIR")).join("events/inbound");
             let seeded = whatsapp_lambda::serve::seed(&ctx, &events).await.unwrap();
             assert!(seeded.unwrap_or(0) > 20, "seeded {seeded:?}");
@@ -44,7 +65,7 @@ pub(super) fn start_serve(options: ServeOptions) -> SocketAddr {
 }
 
 /// A blocking POST (a webhook to /events, an action to /), answered JSON.
-fn post(addr: SocketAddr, path: &str, body: &Value) -> Value {
+pub(super) fn post(addr: SocketAddr, path: &str, body: &Value) -> Value {
     use std::io::{Read, Write};
     let body = body.to_string();
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
@@ -85,6 +106,7 @@ fn the_inbox_works_in_a_real_browser() {
     inbox_scenario(&browser);
     message_model_scenario(&browser);
     token_scenario(&browser);
+    channel_scenario(&browser);
 }
 
 fn inbox_scenario(browser: &Browser) {
@@ -297,9 +319,31 @@ fn inbox_scenario(browser: &Browser) {
         "return document.querySelector(`li.msg[data-id='${arguments[0]}'] .tick`)?.dataset.status === 'read'",
         json!([sent]),
     );
+    // a picture from the composer: uploaded, sent, and shown from the local media store
+    let picture = std::env::temp_dir().join(format!("inbox-{}.png", std::process::id()));
+    std::fs::write(&picture, base64_decode(PICTURE)).unwrap();
+    browser.type_into("#file", picture.to_str().unwrap());
+    browser.type_into("#text", "The parcel, as packed");
+    browser.click("#send");
+    browser.wait(
+        "the sent picture, loaded through its media link",
+        "const m = [...document.querySelectorAll(\"li.msg.out[data-kind='image']\")].find(m => m.textContent.includes('as packed')); const i = m && m.querySelector('img'); return i && i.complete && i.naturalWidth === 96",
+        json!([]),
+    );
+    std::fs::remove_file(&picture).ok();
+    // the seeded pictures the sandbox could not fetch show its placeholder picture
+    browser.wait(
+        "a seeded picture's placeholder",
+        "const i = document.querySelector(\"li.msg.in[data-kind='image'] img\"); return i && i.complete && i.naturalWidth === 320",
+        json!([]),
+    );
+    browser.run(
+        "const l = document.getElementById('messages'); l.scrollTop = l.scrollHeight",
+        json!([]),
+    );
     save(browser, "inbox-desktop.png");
     browser.run(
-        "document.querySelector(\"li.msg[data-kind='contacts']\").scrollIntoView({block: 'center'})",
+        "document.querySelector(\"li.msg.in[data-kind='image']\").scrollIntoView({block: 'start'})",
         json!([]),
     );
     save(browser, "inbox-kinds.png");

@@ -319,3 +319,78 @@ async fn without_a_socket_url_there_are_no_tickets() {
         "{answer}"
     );
 }
+
+/// Deployed, the HTTP API serves the page on routes without an authorizer (`GET /inbox`,
+/// `GET /inbox/{file}`); its policy lets it open the live WebSocket API, and nothing but the
+/// embedded files is answered there.
+#[tokio::test]
+async fn the_deployed_page_is_served_by_the_http_api_and_may_reach_the_socket() {
+    let store: Arc<dyn Store> = helpers::embedded_store();
+    let ctx = live_ctx(store, "http://127.0.0.1:9/live").await;
+    let page = helpers::load("events/apigw/inbox_page_v2.json");
+    let answer = intake::handle(&ctx, page.clone()).await.unwrap();
+    assert_eq!(answer["statusCode"], 200, "{answer}");
+    assert_eq!(
+        answer["headers"]["content-type"],
+        "text/html; charset=utf-8"
+    );
+    let csp = answer["headers"]["content-security-policy"]
+        .as_str()
+        .unwrap();
+    assert!(
+        csp.contains("connect-src 'self' wss://abc123.execute-api.us-east-1.amazonaws.com;"),
+        "{csp}"
+    );
+    assert!(csp.contains("script-src 'self';"), "{csp}");
+    let html = answer["body"].as_str().unwrap();
+    assert!(
+        html.contains(r#"<script type="module" src="/inbox/app.js">"#),
+        "{html}"
+    );
+
+    let file = |path: &str| {
+        let mut event = page.clone();
+        event["rawPath"] = json!(path);
+        event["requestContext"]["http"]["path"] = json!(path);
+        event["routeKey"] = json!("GET /inbox/{file}");
+        event
+    };
+    let answer = intake::handle(&ctx, file("/inbox/api.js")).await.unwrap();
+    assert_eq!(answer["statusCode"], 200, "{answer}");
+    assert!(
+        answer["body"]
+            .as_str()
+            .unwrap()
+            .contains("create_live_ticket")
+    );
+    for path in ["/inbox/nope.js", "/inbox/%2e%2e%2fCargo.toml"] {
+        let answer = intake::handle(&ctx, file(path)).await.unwrap();
+        assert_eq!(answer["statusCode"], 404, "{path}: {answer}");
+    }
+    // The actions on the same API still need the caller's scopes.
+    let mut read = page.clone();
+    read["rawPath"] = json!("/");
+    read["requestContext"]["http"]["path"] = json!("/");
+    read["rawQueryString"] = json!("action=list_inbox_phones");
+    read["queryStringParameters"] = json!({"action": "list_inbox_phones"});
+    let answer = intake::handle(&ctx, read).await.unwrap();
+    assert_eq!(answer["statusCode"], 403, "{answer}");
+
+    // A REST API (v1) proxy event gets the same page.
+    let v1 = json!({
+        "resource": "/inbox", "path": "/inbox", "httpMethod": "GET",
+        "headers": {"Host": "abc123.execute-api.us-east-1.amazonaws.com"},
+        "requestContext": {"resourcePath": "/inbox", "httpMethod": "GET", "path": "/prod/inbox",
+            "stage": "prod", "requestId": "r1", "accountId": "123456789012", "apiId": "abc123",
+            "identity": {"sourceIp": "203.0.113.10"}},
+        "body": null, "isBase64Encoded": false,
+    });
+    let answer = intake::handle(&ctx, v1).await.unwrap();
+    assert_eq!(answer["statusCode"], 200, "{answer}");
+    assert!(
+        answer["body"]
+            .as_str()
+            .unwrap()
+            .starts_with("<!doctype html>")
+    );
+}

@@ -510,3 +510,115 @@ async fn the_page_needs_no_token_but_its_data_and_live_stream_do() {
     assert!(raw.starts_with("HTTP/1.1 200"), "{raw}");
     server.abort();
 }
+
+/// The JSON body of a raw HTTP answer.
+fn body_of(raw: &str) -> Value {
+    serde_json::from_str(raw.split_once("\r\n\r\n").unwrap().1)
+        .unwrap_or_else(|e| panic!("{e}: {raw}"))
+}
+
+#[tokio::test]
+async fn media_links_open_in_the_page_without_the_token_until_tampered_with() {
+    let (addr, server) = start(ServeOptions {
+        token: Some("media-token-0123456789".into()),
+        ..Default::default()
+    })
+    .await;
+    let port = addr.port();
+    let host = format!("Host: 127.0.0.1:{port}\r\n");
+    let authorized = format!("{host}Authorization: Bearer media-token-0123456789\r\n");
+    let action = |body: Value| {
+        let authorized = authorized.clone();
+        async move {
+            let raw = request(addr, "POST", "/", &authorized, &body.to_string()).await;
+            assert_eq!(status_of(&raw), 200, "{raw}");
+            body_of(&raw)["data"].clone()
+        }
+    };
+    // The page uploads a picture and sends it by media id, naming the stored copy.
+    let png = b"\x89PNG\r\n\x1a\n fake but bytes";
+    let uploaded = action(json!({
+        "action": "upload_media", "data": base64_of(png), "filename": "dot.png",
+        "mimeType": "image/png", "phoneNumberId": PHONE,
+    }))
+    .await;
+    let sent = action(json!({
+        "action": "send_image", "phoneNumberId": PHONE, "to": format!("+{CUSTOMER}"),
+        "force": true, "mediaId": uploaded["mediaId"], "s3Key": uploaded["key"],
+    }))
+    .await;
+    let wamid = sent["waMessageId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{sent}"));
+    let link = action(json!({"action": "get_media_url", "waMessageId": wamid})).await;
+    let url = link["url"].as_str().unwrap();
+    let origin = format!("http://127.0.0.1:{port}");
+    let target = url
+        .strip_prefix(&origin)
+        .unwrap_or_else(|| panic!("a link to this server: {url}"));
+    assert!(target.starts_with("/media/uploads/"), "{target}");
+
+    // An <img> sends no token: the signature is the key.
+    let raw = request(addr, "GET", target, &host, "").await;
+    assert_eq!(status_of(&raw), 200, "{raw}");
+    let head = raw.split_once("\r\n\r\n").unwrap().0.to_ascii_lowercase();
+    assert!(head.contains("content-type: image/png"), "{head}");
+    assert!(head.contains("x-content-type-options: nosniff"), "{head}");
+    assert!(
+        head.contains("content-security-policy: default-src 'none'; sandbox"),
+        "{head}"
+    );
+    assert!(raw.ends_with(" fake but bytes"), "{raw}");
+
+    // Another key, a longer life, a wrong signature: refused.
+    let tampered = [
+        target.replace("dot.png", "dot2.png"),
+        target.replace("expires=", "expires=9"),
+        format!("{}x", &target[..target.len() - 1]),
+        target.split('?').next().unwrap().to_string(),
+    ];
+    for bad in &tampered {
+        let raw = request(addr, "GET", bad, &host, "").await;
+        assert_eq!(status_of(&raw), 403, "{bad}: {raw}");
+    }
+    // Still only on this server's address.
+    let raw = request(addr, "GET", target, "Host: evil.example\r\n", "").await;
+    assert_eq!(status_of(&raw), 403, "{raw}");
+
+    // Anything but a picture, a sound or a video is a download, never a page of this origin.
+    let page = action(json!({
+        "action": "upload_media", "data": base64_of(b"<script>alert(1)</script>"),
+        "filename": "x.html", "mimeType": "text/html", "phoneNumberId": PHONE,
+    }))
+    .await;
+    let link = action(json!({"action": "get_media_url", "key": page["key"]})).await;
+    let target = link["url"]
+        .as_str()
+        .unwrap()
+        .strip_prefix(&origin)
+        .unwrap()
+        .to_string();
+    let raw = request(addr, "GET", &target, &host, "").await;
+    let head = raw.split_once("\r\n\r\n").unwrap().0.to_ascii_lowercase();
+    assert!(
+        head.contains("content-type: application/octet-stream"),
+        "{head}"
+    );
+    assert!(head.contains("content-disposition: attachment"), "{head}");
+
+    // The page may load those links; /inbox is the page too, and unknown files are 404s.
+    let raw = request(addr, "GET", "/inbox", &host, "").await;
+    assert_eq!(status_of(&raw), 200, "{raw}");
+    assert!(
+        raw.contains(&format!("img-src 'self' https: data: blob: {origin};")),
+        "{raw}"
+    );
+    let raw = request(addr, "GET", "/inbox/nope.js", &host, "").await;
+    assert_eq!(status_of(&raw), 404, "{raw}");
+    server.abort();
+}
+
+fn base64_of(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}

@@ -22,6 +22,8 @@ pub struct MediaSource {
     #[serde(default, alias = "url")]
     pub link: Option<String>,
     /// A key in the media store (under `uploads/` or `media/`), uploaded to WhatsApp first.
+    /// With `mediaId`: the stored file that id was uploaded from (`upload_media`'s `key`),
+    /// not uploaded again but kept on the message, so that `get_media_url` can show it.
     #[schemars(length(max = crate::params::bounds::KEY))]
     #[serde(default, alias = "s3_key", alias = "key")]
     pub s3_key: Option<String>,
@@ -35,10 +37,11 @@ impl MediaSource {
         ctx: &Ctx,
         common: &SendCommon,
     ) -> Result<(Map<String, Value>, model::MediaPart), HandlerError> {
+        // With a media id, a key names the copy it came from (not a second source).
         let given = [
             self.media_id.is_some(),
             self.link.is_some(),
-            self.s3_key.is_some(),
+            self.s3_key.is_some() && self.media_id.is_none(),
         ]
         .iter()
         .filter(|g| **g)
@@ -55,6 +58,10 @@ impl MediaSource {
             non_empty("mediaId", id)?;
             object.insert("id".into(), json!(id));
             part.id = Some(id.clone());
+            if let Some(key) = &self.s3_key {
+                crate::media::check_key("s3Key", key, &[crate::media::UPLOADS])?;
+                part.s3_key = Some(key.clone());
+            }
         } else if let Some(link) = &self.link {
             if !(link.starts_with("https://") || link.starts_with("http://")) {
                 return Err(HandlerError::invalid("link", "must be an http(s) URL"));
@@ -82,5 +89,43 @@ impl MediaSource {
             part.s3_key = Some(key.clone());
         }
         Ok((object, part))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::ctx;
+
+    fn source(id: Option<&str>, link: Option<&str>, key: Option<&str>) -> MediaSource {
+        MediaSource {
+            media_id: id.map(str::to_string),
+            link: link.map(str::to_string),
+            s3_key: key.map(str::to_string),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_media_id_keeps_the_upload_it_came_from_without_sending_it() {
+        let common = SendCommon::default();
+        let (object, part) = source(Some("m1"), None, Some("uploads/2026-11-23/a.jpg"))
+            .resolve(&ctx(), &common)
+            .await
+            .unwrap();
+        // Meta sees the id only; the message keeps the stored copy.
+        assert_eq!(Value::Object(object), json!({"id": "m1"}));
+        assert_eq!(part.id.as_deref(), Some("m1"));
+        assert_eq!(part.s3_key.as_deref(), Some("uploads/2026-11-23/a.jpg"));
+        // Only an upload can be named so; two sources are still refused.
+        let err = source(Some("m1"), None, Some("media/p/x.jpg"))
+            .resolve(&ctx(), &common)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("`s3Key`"), "{err}");
+        let err = source(Some("m1"), Some("https://x/y.jpg"), None)
+            .resolve(&ctx(), &common)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("exactly one"), "{err}");
     }
 }

@@ -1,10 +1,10 @@
-//! The browser scenarios past the main one: the message model's attributes and escaping, and
-//! the page behind `SERVE_TOKEN`.
+//! The browser scenarios past the main one: the message model's attributes and escaping, the
+//! page behind `SERVE_TOKEN`, and other channels than WhatsApp.
 
 use serde_json::json;
 use whatsapp_lambda::serve::ServeOptions;
 
-use super::start_serve;
+use super::{post, start_serve, start_serve_with};
 use crate::webdriver::Browser;
 
 /// The message attributes of edits, deletions and reactions, and escaping: stored text is
@@ -81,5 +81,50 @@ pub(super) fn token_scenario(browser: &Browser) {
         ),
         json!(["", false]),
         "the token leaves the address bar"
+    );
+}
+
+/// An Instagram conversation (a signed Meta webhook) shows under its account with its channel,
+/// and the channel filter, which appears once such a conversation does, narrows the list.
+pub(super) fn channel_scenario(browser: &Browser) {
+    use crate::webhooks::{IG, SECRET, keys};
+    let addr = start_serve_with(ServeOptions::default(), Some(keys(&[SECRET], None)));
+    let event = crate::helpers::load("events/webhooks/instagram-text.json");
+    let answer = post(addr, "/events", &event);
+    assert_eq!(answer["statusCode"], 200, "{answer}");
+    browser.resize(1280, 800);
+    browser.goto(&format!("http://127.0.0.1:{}/", addr.port()));
+    browser.wait(
+        "the Instagram account in the phone picker",
+        "return !document.getElementById('phone-picker').hidden && [...document.getElementById('phone').options].some(o => o.value === arguments[0])",
+        json!([IG]),
+    );
+    browser.run(
+        "const s = document.getElementById('phone'); s.value = arguments[0]; s.dispatchEvent(new Event('change'))",
+        json!([IG]),
+    );
+    browser.wait(
+        "the Instagram conversation with its channel, and the channel filter",
+        "const c = document.querySelectorAll('.conversation'); return c.length === 1 && c[0].querySelector('.channel')?.textContent === 'Instagram' && !document.getElementById('channel-picker').hidden",
+        json!([]),
+    );
+    let choose = "const s = document.getElementById('channel'); s.value = arguments[0]; s.dispatchEvent(new Event('change'))";
+    browser.run(choose, json!(["messenger"]));
+    browser.wait(
+        "no Messenger conversation",
+        "return document.querySelectorAll('.conversation').length === 0 && document.getElementById('list-status').textContent !== ''",
+        json!([]),
+    );
+    browser.run(choose, json!(["instagram"]));
+    browser.wait(
+        "the Instagram conversation again",
+        "return document.querySelectorAll('.conversation').length === 1",
+        json!([]),
+    );
+    browser.click(".conversation");
+    browser.wait(
+        "the Instagram message in the thread",
+        "return [...document.querySelectorAll('#messages li.msg')].some(m => m.textContent.includes('Do you ship to Lisbon?'))",
+        json!([]),
     );
 }
