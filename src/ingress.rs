@@ -4,11 +4,11 @@
 //! | Variable | Meaning |
 //! |---|---|
 //! | `TWILIO_ACCOUNT_SID` | the account the Twilio sender sends from (`SENDER=twilio`) |
-//! | `TWILIO_AUTH_TOKEN` | verifies `X-Twilio-Signature` and authenticates the sender; several, comma-separated, during a rotation (the first sends) |
+//! | `TWILIO_AUTH_TOKEN` | verifies `X-Twilio-Signature` and authenticates the sender; several, comma-separated, during a rotation (the first sends); or the ARN of a Secrets Manager secret / SSM parameter holding them, read once at start-up |
 //! | `TWILIO_API_BASE_URL` | Twilio's REST API (default `https://api.twilio.com`; a stand-in in tests) |
 //! | `TWILIO_STATUS_CALLBACK_URL` | `StatusCallback` of every send (default `WEBHOOK_BASE_URL` + `/webhooks/twilio`) |
 //! | `WEBHOOK_BASE_URL` | the public URL the routes are reached under, when the request cannot tell (custom domain, proxy) |
-//! | `WIX_PUBLIC_KEY` | the Wix app's public key (PEM; `\n` escapes allowed; several PEM blocks for a rotation) |
+//! | `WIX_PUBLIC_KEY` | the Wix app's public key (PEM; `\n` escapes allowed; several PEM blocks for a rotation); or the ARN of a secret / parameter holding it |
 //! | `ORDER_CONFIRMATION_TEMPLATE`, `ORDER_CONFIRMATION_LANGUAGE`, `ORDER_CONFIRMATION_PARAMS` | the template a new shop order sends the buyer |
 //! | `FAST_ACK_QUEUE_URL`, `FAST_ACK_DLQ_URL` | verified webhooks go to this SQS queue and are answered at once |
 //! | `FAST_ACK_MAX_RECEIVES` | the queue's `maxReceiveCount` (default 5) |
@@ -20,6 +20,7 @@ use handlers::ingress::{
 };
 
 use crate::config::ConfigError;
+use crate::secrets::{self, SecretClients, SecretError, SecretRef};
 
 /// The Twilio sender's account.
 #[derive(Clone, PartialEq)]
@@ -47,6 +48,20 @@ pub struct IngressConfig {
     pub twilio: Option<TwilioAccount>,
     pub fast_ack_queue_url: Option<String>,
     pub fast_ack_dlq_url: Option<String>,
+    /// `TWILIO_AUTH_TOKEN` when it names a secret (Secrets Manager or SSM ARN): the tokens are
+    /// read by [`IngressConfig::resolve`] at start-up, not kept in the environment.
+    pub twilio_auth_token_arn: Option<String>,
+    /// `WIX_PUBLIC_KEY` when it names a secret.
+    pub wix_public_key_arn: Option<String>,
+}
+
+/// A comma-separated list, trimmed, without empty entries.
+fn split_list(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 /// PEM public keys in a variable: PEM blocks (real or `\n`-escaped newlines), else
@@ -75,16 +90,6 @@ impl IngressConfig {
     /// # Errors
     /// [`ConfigError`] for an unusable `FAST_ACK_MAX_RECEIVES`, or a fast-ack queue without its DLQ.
     pub fn from_lookup(non_empty: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let list = |k: &str| -> Vec<String> {
-            non_empty(k)
-                .map(|v| {
-                    v.split(',')
-                        .map(|s| s.trim().to_string())
-                        .filter(|s| !s.is_empty())
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
         let max_receives = match non_empty("FAST_ACK_MAX_RECEIVES") {
             None => DEFAULT_MAX_RECEIVES,
             Some(v) => match v.parse::<u32>() {
@@ -109,11 +114,24 @@ impl IngressConfig {
         }
         let public_base_url =
             non_empty("WEBHOOK_BASE_URL").map(|u| u.trim_end_matches('/').to_string());
-        let tokens = list("TWILIO_AUTH_TOKEN");
-        let twilio = match (non_empty("TWILIO_ACCOUNT_SID"), tokens.first()) {
+        // A secret's ARN is read at start-up (`resolve`); until then the account has no token.
+        let secret = |k: &str| non_empty(k).filter(|v| SecretRef::parse(v).is_remote());
+        let twilio_auth_token_arn = secret("TWILIO_AUTH_TOKEN");
+        let wix_public_key_arn = secret("WIX_PUBLIC_KEY");
+        let tokens = match twilio_auth_token_arn {
+            Some(_) => Vec::new(),
+            None => non_empty("TWILIO_AUTH_TOKEN")
+                .map(|v| split_list(&v))
+                .unwrap_or_default(),
+        };
+        let token = tokens
+            .first()
+            .cloned()
+            .or_else(|| twilio_auth_token_arn.as_ref().map(|_| String::new()));
+        let twilio = match (non_empty("TWILIO_ACCOUNT_SID"), token) {
             (Some(account_sid), Some(token)) => Some(TwilioAccount {
                 account_sid,
-                auth_token: token.clone(),
+                auth_token: token,
                 api_base: non_empty("TWILIO_API_BASE_URL")
                     .unwrap_or_else(|| "https://api.twilio.com".into())
                     .trim_end_matches('/')
@@ -140,9 +158,12 @@ impl IngressConfig {
             settings: IngressSettings {
                 twilio_auth_tokens: tokens,
                 public_base_url,
-                wix_public_keys: non_empty("WIX_PUBLIC_KEY")
-                    .map(|v| pem_keys(&v))
-                    .unwrap_or_default(),
+                wix_public_keys: match wix_public_key_arn {
+                    Some(_) => Vec::new(),
+                    None => non_empty("WIX_PUBLIC_KEY")
+                        .map(|v| pem_keys(&v))
+                        .unwrap_or_default(),
+                },
                 order_template,
                 fast_ack: fast_ack_queue_url.is_some(),
                 max_receives,
@@ -150,7 +171,48 @@ impl IngressConfig {
             twilio,
             fast_ack_queue_url,
             fast_ack_dlq_url,
+            twilio_auth_token_arn,
+            wix_public_key_arn,
         })
+    }
+
+    /// True when a setting names a secret to read at start-up (the AWS configuration is needed).
+    pub fn has_secret_arns(&self) -> bool {
+        self.twilio_auth_token_arn.is_some() || self.wix_public_key_arn.is_some()
+    }
+
+    /// This configuration with the secrets its settings name read (once, at start-up).
+    ///
+    /// # Errors
+    /// A secret that cannot be read, or holds nothing usable.
+    pub async fn resolve(
+        &self,
+        clients: Option<&SecretClients>,
+    ) -> Result<IngressConfig, SecretError> {
+        let mut out = self.clone();
+        let empty = |setting: &'static str, arn: &str| SecretError {
+            setting,
+            arn: arn.to_string(),
+            message: "the secret holds no value".into(),
+        };
+        if let Some(arn) = &self.twilio_auth_token_arn {
+            let tokens = split_list(&secrets::read("TWILIO_AUTH_TOKEN", arn, clients).await?);
+            let first = tokens
+                .first()
+                .ok_or_else(|| empty("TWILIO_AUTH_TOKEN", arn))?;
+            if let Some(account) = &mut out.twilio {
+                account.auth_token = first.clone();
+            }
+            out.settings.twilio_auth_tokens = tokens;
+        }
+        if let Some(arn) = &self.wix_public_key_arn {
+            let keys = pem_keys(&secrets::read("WIX_PUBLIC_KEY", arn, clients).await?);
+            if keys.is_empty() {
+                return Err(empty("WIX_PUBLIC_KEY", arn));
+            }
+            out.settings.wix_public_keys = keys;
+        }
+        Ok(out)
     }
 }
 

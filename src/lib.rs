@@ -56,7 +56,8 @@ pub async fn build_ctx(
         || matches!(config.media, MediaConfig::S3 { .. })
         || config.platform.notify_topic_arn.is_some()
         || config.platform.live_socket_url.is_some()
-        || secrets::needs_aws(&config.meta);
+        || secrets::needs_aws(&config.meta)
+        || config.ingress.has_secret_arns();
     let shared = if needs_aws {
         Some(aws::shared_config().await)
     } else {
@@ -75,6 +76,7 @@ pub async fn build_ctx(
     // Secrets named by ARN are read once, here.
     let secret_clients = shared.as_ref().map(secrets::SecretClients::new);
     let resolved = secrets::resolve(&config.meta, secret_clients.as_ref()).await?;
+    let ingress_config = config.ingress.resolve(secret_clients.as_ref()).await?;
     let mut settings = config.settings.clone();
     settings.meta_webhooks = resolved.meta_webhooks.clone();
     let mut templates: Option<Arc<dyn handlers::ports::templates::TemplatesApi>> = None;
@@ -105,7 +107,7 @@ pub async fn build_ctx(
                 bucket,
             ))
         }
-        (SenderConfig::Twilio, _) => match &config.ingress.twilio {
+        (SenderConfig::Twilio, _) => match &ingress_config.twilio {
             Some(account) => Arc::new(twilio::TwilioSender::new(account.clone())),
             None => unreachable!("Config refuses SENDER=twilio without a Twilio account"),
         },
@@ -119,7 +121,7 @@ pub async fn build_ctx(
     };
     let ctx = handlers::Ctx::with(store, sender, media, settings).with_platform(platform);
     // The webhook routes' settings and the fast-ack queue (SQS when FAST_ACK_QUEUE_URL is set).
-    let ctx = ctx.with_ingress(ingress(config).await);
+    let ctx = ctx.with_ingress(ingress(&ingress_config).await);
     // Without EUM Social, templates and flows live in memory (handlers::sandbox_templates).
     let ctx = match templates {
         Some(templates) => ctx.with_templates(templates),
@@ -157,12 +159,9 @@ pub async fn build_ctx(
 
 /// The webhook routes' settings and queue: SQS when `FAST_ACK_QUEUE_URL` is set, else the local
 /// in-memory one.
-async fn ingress(config: &Config) -> handlers::ingress::Ingress {
-    let settings = std::sync::Arc::new(config.ingress.settings.clone());
-    match (
-        &config.ingress.fast_ack_queue_url,
-        &config.ingress.fast_ack_dlq_url,
-    ) {
+async fn ingress(config: &ingress::IngressConfig) -> handlers::ingress::Ingress {
+    let settings = std::sync::Arc::new(config.settings.clone());
+    match (&config.fast_ack_queue_url, &config.fast_ack_dlq_url) {
         (Some(queue), Some(dlq)) => {
             let shared = aws::shared_config().await;
             let client = aws_sdk_sqs::Client::from_conf(aws::sqs(&shared).build());

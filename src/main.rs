@@ -45,9 +45,9 @@ Environment:
   SERVE_MAX_BODY_BYTES         serve: body limit (default 25165824)
   SERVE_HEADER_TIMEOUT_SECS    serve: time to send the request headers (default 10)
   SERVE_BODY_TIMEOUT_SECS      serve: time to send the body (default 30)
-  TWILIO_AUTH_TOKEN            Twilio webhooks' signature (and the sender's auth); TWILIO_ACCOUNT_SID
+  TWILIO_AUTH_TOKEN            Twilio webhooks' signature (and the sender's auth), or a secret's ARN; TWILIO_ACCOUNT_SID
   WEBHOOK_BASE_URL             public URL of the webhook routes when the request cannot tell it
-  WIX_PUBLIC_KEY               Wix app public key (PEM) verifying Wix webhooks
+  WIX_PUBLIC_KEY               Wix app public key (PEM, or a secret's ARN) verifying Wix webhooks
   ORDER_CONFIRMATION_TEMPLATE  template sent to a new shop order's buyer (see docs/ingress.md)
   FAST_ACK_QUEUE_URL           queue webhooks and answer at once (with FAST_ACK_DLQ_URL)
   AWS_ENDPOINT_URL_DYNAMODB    DynamoDB endpoint override (DynamoDB Local)

@@ -379,7 +379,9 @@ async fn route(
                 None => {
                     let head = parts.method == hyper::Method::HEAD;
                     let (path, query) = (parts.uri.path(), parts.uri.query());
-                    media::answer(ctx.media(), &links, path, query, head).await
+                    let range =
+                        (parts.headers.get(http::header::RANGE)).and_then(|v| v.to_str().ok());
+                    media::answer(ctx.media(), &links, path, query, range, head).await
                 }
             });
         }

@@ -205,12 +205,40 @@ fn content_type(key: &str) -> (&'static str, bool) {
     }
 }
 
-/// Answers `GET /media/<key>?expires=..&signature=..` from the context's media store.
+/// The one byte range a `Range` header asks of `len` bytes: `Some(Ok(start..end))`, or
+/// `Some(Err(()))` when it cannot be satisfied; `None` for no (or an unsupported) header, which is
+/// answered whole. Only a single `bytes=` range is honoured, as a media element sends.
+fn byte_range(header: Option<&str>, len: usize) -> Option<Result<std::ops::Range<usize>, ()>> {
+    let spec = header?.trim().strip_prefix("bytes=")?;
+    if spec.contains(',') {
+        return None;
+    }
+    let (first, last) = spec.split_once('-')?;
+    let (first, last) = (first.trim(), last.trim());
+    let range = if first.is_empty() {
+        // the last N bytes
+        let n: usize = last.parse().ok()?;
+        (n > 0 && len > 0).then(|| len.saturating_sub(n)..len)
+    } else {
+        let start: usize = first.parse().ok()?;
+        let end = if last.is_empty() {
+            len
+        } else {
+            last.parse::<usize>().ok()?.saturating_add(1).min(len)
+        };
+        (start < len && start < end).then_some(start..end)
+    };
+    Some(range.ok_or(()))
+}
+
+/// Answers `GET /media/<key>?expires=..&signature=..` from the context's media store; a
+/// `Range` request (a video being sought) gets its part (206).
 pub(super) async fn answer(
     media: &dyn MediaStore,
     links: &MediaLinks,
     path: &str,
     query: Option<&str>,
+    range: Option<&str>,
     head: bool,
 ) -> Response<Body> {
     let plain = |status: StatusCode, text: String| {
@@ -240,16 +268,35 @@ pub(super) async fn answer(
         // The name is a key segment: no quotes, no control characters (key_problem).
         format!("attachment; filename=\"{}\"", name.replace('"', "_"))
     };
-    let length = bytes.len();
+    let total = bytes.len();
+    let (status, part, content_range) = match byte_range(range, total) {
+        None => (StatusCode::OK, 0..total, None),
+        Some(Ok(part)) => {
+            let shown = format!("bytes {}-{}/{total}", part.start, part.end - 1);
+            (StatusCode::PARTIAL_CONTENT, part, Some(shown))
+        }
+        Some(Err(())) => {
+            return Response::builder()
+                .status(StatusCode::RANGE_NOT_SATISFIABLE)
+                .header("content-range", format!("bytes */{total}"))
+                .body(BodyExt::boxed(Full::new(Bytes::new())))
+                .expect("static response parts");
+        }
+    };
+    let length = part.len();
     let body = if head {
         Bytes::new()
     } else {
-        Bytes::from(bytes)
+        Bytes::from(bytes).slice(part)
     };
-    Response::builder()
-        .status(StatusCode::OK)
+    let mut response = Response::builder().status(status);
+    if let Some(content_range) = content_range {
+        response = response.header("content-range", content_range);
+    }
+    response
         .header("content-type", content_type)
         .header("content-length", length)
+        .header("accept-ranges", "bytes")
         .header("content-disposition", disposition)
         .header("x-content-type-options", "nosniff")
         .header("content-security-policy", "default-src 'none'; sandbox")
@@ -303,6 +350,19 @@ mod tests {
                 .contains("no expiry")
         );
         assert!(links.check("/media/%zz", Some(query), 1_000).is_err());
+    }
+
+    #[test]
+    fn one_byte_range_is_honoured() {
+        assert_eq!(byte_range(None, 10), None);
+        assert_eq!(byte_range(Some("bytes=0-"), 10), Some(Ok(0..10)));
+        assert_eq!(byte_range(Some("bytes=2-4"), 10), Some(Ok(2..5)));
+        assert_eq!(byte_range(Some("bytes=8-99"), 10), Some(Ok(8..10)));
+        assert_eq!(byte_range(Some("bytes=-3"), 10), Some(Ok(7..10)));
+        assert_eq!(byte_range(Some("bytes=10-"), 10), Some(Err(())));
+        assert_eq!(byte_range(Some("bytes=5-2"), 10), Some(Err(())));
+        assert_eq!(byte_range(Some("bytes=0-1,4-5"), 10), None);
+        assert_eq!(byte_range(Some("items=0-1"), 10), None);
     }
 
     #[test]

@@ -302,3 +302,85 @@ async fn secrets_are_read_from_secrets_manager_and_ssm() {
         "{err}"
     );
 }
+
+/// Twilio's auth tokens and Wix's public key may be named by ARN too: read once at start-up,
+/// never kept in the environment.
+#[tokio::test]
+async fn twilio_and_wix_secrets_are_read_by_arn() {
+    let moto =
+        std::env::var("AWS_ENDPOINT_URL_SQS").unwrap_or_else(|_| "http://127.0.0.1:8766".into());
+    let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let sm = aws_sdk_secretsmanager::Client::from_conf(
+        aws_sdk_secretsmanager::config::Builder::from(&shared)
+            .endpoint_url(&moto)
+            .build(),
+    );
+    let ssm = aws_sdk_ssm::Client::from_conf(
+        aws_sdk_ssm::config::Builder::from(&shared)
+            .endpoint_url(&moto)
+            .build(),
+    );
+    let name = unique_table();
+    let tokens = sm
+        .create_secret()
+        .name(format!("{name}-twilio"))
+        .secret_string("tok-new, tok-old")
+        .send()
+        .await
+        .unwrap()
+        .arn
+        .unwrap();
+    ssm.put_parameter()
+        .name(format!("/{name}/wix"))
+        .value("-----BEGIN PUBLIC KEY-----\nAAAA\nBBBB\n-----END PUBLIC KEY-----\n")
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+        .send()
+        .await
+        .unwrap();
+    let wix = ssm
+        .get_parameter()
+        .name(format!("/{name}/wix"))
+        .send()
+        .await
+        .unwrap()
+        .parameter
+        .unwrap()
+        .arn
+        .unwrap();
+    let env = |key: &str| match key {
+        "TWILIO_ACCOUNT_SID" => Some("AC123".to_string()),
+        "TWILIO_AUTH_TOKEN" => Some(tokens.clone()),
+        "WIX_PUBLIC_KEY" => Some(wix.clone()),
+        _ => None,
+    };
+    let config = whatsapp_lambda::ingress::IngressConfig::from_lookup(&env).unwrap();
+    assert!(config.has_secret_arns());
+    // Until read, nothing of the ARN passes for a token or a key.
+    assert!(config.settings.twilio_auth_tokens.is_empty());
+    assert!(config.settings.wix_public_keys.is_empty());
+    let clients = whatsapp_lambda::secrets::SecretClients {
+        secrets_manager: sm,
+        ssm,
+    };
+    let resolved = config.resolve(Some(&clients)).await.unwrap();
+    assert_eq!(
+        resolved.settings.twilio_auth_tokens,
+        vec!["tok-new", "tok-old"]
+    );
+    assert_eq!(resolved.twilio.unwrap().auth_token, "tok-new");
+    assert_eq!(resolved.settings.wix_public_keys, vec!["AAAABBBB"]);
+    // A secret that is not there stops the start-up, naming the setting.
+    let missing = |key: &str| match key {
+        "TWILIO_AUTH_TOKEN" => {
+            Some("arn:aws:secretsmanager:us-east-1:123456789012:secret:nope-AbCdEf".to_string())
+        }
+        _ => None,
+    };
+    let config = whatsapp_lambda::ingress::IngressConfig::from_lookup(&missing).unwrap();
+    let err = config.resolve(Some(&clients)).await.err().unwrap();
+    assert!(
+        err.to_string()
+            .starts_with("TWILIO_AUTH_TOKEN: arn:aws:secretsmanager"),
+        "{err}"
+    );
+}

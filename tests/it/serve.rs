@@ -569,6 +569,16 @@ async fn media_links_open_in_the_page_without_the_token_until_tampered_with() {
         "{head}"
     );
     assert!(raw.ends_with(" fake but bytes"), "{raw}");
+    // a media element seeking: one byte range, 206
+    let ranged = format!("{host}Range: bytes=8-11\r\n");
+    let raw = request(addr, "GET", target, &ranged, "").await;
+    assert_eq!(status_of(&raw), 206, "{raw}");
+    assert!(
+        raw.to_ascii_lowercase()
+            .contains("content-range: bytes 8-11/23"),
+        "{raw}"
+    );
+    assert!(raw.ends_with("\r\n\r\n fak"), "{raw}");
 
     // Another key, a longer life, a wrong signature: refused.
     let tampered = [
