@@ -227,8 +227,8 @@ async fn media_is_fetched_through_the_graph_api() {
     );
 }
 
-#[tokio::test]
-async fn secrets_are_read_from_secrets_manager_and_ssm() {
+/// Secrets Manager and SSM clients on moto.
+async fn secret_stores() -> (aws_sdk_secretsmanager::Client, aws_sdk_ssm::Client) {
     let moto =
         std::env::var("AWS_ENDPOINT_URL_SQS").unwrap_or_else(|_| "http://127.0.0.1:8766".into());
     let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
@@ -242,6 +242,12 @@ async fn secrets_are_read_from_secrets_manager_and_ssm() {
             .endpoint_url(&moto)
             .build(),
     );
+    (sm, ssm)
+}
+
+#[tokio::test]
+async fn secrets_are_read_from_secrets_manager_and_ssm() {
+    let (sm, ssm) = secret_stores().await;
     let name = unique_table();
     let secret = sm
         .create_secret()
@@ -307,19 +313,7 @@ async fn secrets_are_read_from_secrets_manager_and_ssm() {
 /// never kept in the environment.
 #[tokio::test]
 async fn twilio_and_wix_secrets_are_read_by_arn() {
-    let moto =
-        std::env::var("AWS_ENDPOINT_URL_SQS").unwrap_or_else(|_| "http://127.0.0.1:8766".into());
-    let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let sm = aws_sdk_secretsmanager::Client::from_conf(
-        aws_sdk_secretsmanager::config::Builder::from(&shared)
-            .endpoint_url(&moto)
-            .build(),
-    );
-    let ssm = aws_sdk_ssm::Client::from_conf(
-        aws_sdk_ssm::config::Builder::from(&shared)
-            .endpoint_url(&moto)
-            .build(),
-    );
+    let (sm, ssm) = secret_stores().await;
     let name = unique_table();
     let tokens = sm
         .create_secret()
