@@ -10,9 +10,11 @@ use crate::intake::{ApiAccess, Scopes};
 use crate::serve::ServeOptions;
 
 mod campaigns;
+pub mod error;
 mod meta;
 
 pub use campaigns::CampaignConfig;
+pub use error::ConfigError;
 pub use meta::{DEFAULT_GRAPH_API_URL, MetaConfig};
 
 /// Where the single table lives.
@@ -98,15 +100,6 @@ fn read_socket_url(value: Option<String>) -> Result<Option<String>, ConfigError>
 
 /// The shortest `SERVE_TOKEN` accepted.
 pub const MIN_SERVE_TOKEN_LEN: usize = 16;
-
-/// A setting that is present but unusable.
-#[derive(Debug, thiserror::Error)]
-#[error("environment variable {name}={value:?} is invalid: {reason}")]
-pub struct ConfigError {
-    pub name: &'static str,
-    pub value: String,
-    pub reason: &'static str,
-}
 
 impl Config {
     /// Reads `TABLE_NAME`, `DATA_DIR`, `DEFAULT_PHONE_NUMBER_ID`, `ORIGINATION_PHONE_NUMBER_ID`,

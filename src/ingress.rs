@@ -19,8 +19,8 @@ use handlers::ingress::{
     DEFAULT_MAX_RECEIVES, DEFAULT_ORDER_PARAMS, IngressSettings, OrderTemplate,
 };
 
-use crate::config::ConfigError;
-use crate::secrets::{self, SecretClients, SecretError, SecretRef};
+use crate::config::error::ConfigError;
+use crate::secrets::reference::SecretRef;
 
 /// The Twilio sender's account.
 #[derive(Clone, PartialEq)]
@@ -49,14 +49,14 @@ pub struct IngressConfig {
     pub fast_ack_queue_url: Option<String>,
     pub fast_ack_dlq_url: Option<String>,
     /// `TWILIO_AUTH_TOKEN` when it names a secret (Secrets Manager or SSM ARN): the tokens are
-    /// read by [`IngressConfig::resolve`] at start-up, not kept in the environment.
+    /// read by [`crate::secrets::resolve_ingress`] at start-up, not kept in the environment.
     pub twilio_auth_token_arn: Option<String>,
     /// `WIX_PUBLIC_KEY` when it names a secret.
     pub wix_public_key_arn: Option<String>,
 }
 
 /// A comma-separated list, trimmed, without empty entries.
-fn split_list(value: &str) -> Vec<String> {
+pub fn split_list(value: &str) -> Vec<String> {
     value
         .split(',')
         .map(|s| s.trim().to_string())
@@ -179,40 +179,6 @@ impl IngressConfig {
     /// True when a setting names a secret to read at start-up (the AWS configuration is needed).
     pub fn has_secret_arns(&self) -> bool {
         self.twilio_auth_token_arn.is_some() || self.wix_public_key_arn.is_some()
-    }
-
-    /// This configuration with the secrets its settings name read (once, at start-up).
-    ///
-    /// # Errors
-    /// A secret that cannot be read, or holds nothing usable.
-    pub async fn resolve(
-        &self,
-        clients: Option<&SecretClients>,
-    ) -> Result<IngressConfig, SecretError> {
-        let mut out = self.clone();
-        let empty = |setting: &'static str, arn: &str| SecretError {
-            setting,
-            arn: arn.to_string(),
-            message: "the secret holds no value".into(),
-        };
-        if let Some(arn) = &self.twilio_auth_token_arn {
-            let tokens = split_list(&secrets::read("TWILIO_AUTH_TOKEN", arn, clients).await?);
-            let first = tokens
-                .first()
-                .ok_or_else(|| empty("TWILIO_AUTH_TOKEN", arn))?;
-            if let Some(account) = &mut out.twilio {
-                account.auth_token = first.clone();
-            }
-            out.settings.twilio_auth_tokens = tokens;
-        }
-        if let Some(arn) = &self.wix_public_key_arn {
-            let keys = pem_keys(&secrets::read("WIX_PUBLIC_KEY", arn, clients).await?);
-            if keys.is_empty() {
-                return Err(empty("WIX_PUBLIC_KEY", arn));
-            }
-            out.settings.wix_public_keys = keys;
-        }
-        Ok(out)
     }
 }
 

@@ -76,7 +76,7 @@ pub async fn build_ctx(
     // Secrets named by ARN are read once, here.
     let secret_clients = shared.as_ref().map(secrets::SecretClients::new);
     let resolved = secrets::resolve(&config.meta, secret_clients.as_ref()).await?;
-    let ingress_config = config.ingress.resolve(secret_clients.as_ref()).await?;
+    let ingress_config = secrets::resolve_ingress(&config.ingress, secret_clients.as_ref()).await?;
     let mut settings = config.settings.clone();
     settings.meta_webhooks = resolved.meta_webhooks.clone();
     let mut templates: Option<Arc<dyn handlers::ports::templates::TemplatesApi>> = None;

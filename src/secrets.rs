@@ -9,37 +9,11 @@ use aws_config::SdkConfig;
 use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
 use handlers::webhooks::MetaWebhookKeys;
 
+pub mod reference;
+pub use reference::SecretRef;
+
 use crate::config::MetaConfig;
-
-/// Where a configured secret comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SecretRef {
-    /// The value itself.
-    Value(String),
-    /// A Secrets Manager secret, by ARN.
-    SecretsManager(String),
-    /// An SSM Parameter Store parameter, by ARN.
-    Ssm(String),
-}
-
-impl SecretRef {
-    /// What a configured value names.
-    pub fn parse(value: &str) -> Self {
-        let value = value.trim();
-        if value.starts_with("arn:aws:secretsmanager:") {
-            SecretRef::SecretsManager(value.to_string())
-        } else if value.starts_with("arn:aws:ssm:") {
-            SecretRef::Ssm(value.to_string())
-        } else {
-            SecretRef::Value(value.to_string())
-        }
-    }
-
-    /// True when reading it needs AWS.
-    pub fn is_remote(&self) -> bool {
-        !matches!(self, SecretRef::Value(_))
-    }
-}
+use crate::ingress::IngressConfig;
 
 /// A secret that could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -164,6 +138,41 @@ pub async fn resolve(
         resolved.graph_token = Some(read("GRAPH_API_TOKEN", v, clients).await?);
     }
     Ok(resolved)
+}
+
+/// The webhook settings with the secrets they name read (`TWILIO_AUTH_TOKEN`, `WIX_PUBLIC_KEY`;
+/// once, at start-up).
+///
+/// # Errors
+/// A secret that cannot be read, or holds nothing usable.
+pub async fn resolve_ingress(
+    ingress: &IngressConfig,
+    clients: Option<&SecretClients>,
+) -> Result<IngressConfig, SecretError> {
+    let mut out = ingress.clone();
+    let empty = |setting: &'static str, arn: &str| SecretError {
+        setting,
+        arn: arn.to_string(),
+        message: "the secret holds no value".into(),
+    };
+    if let Some(arn) = &ingress.twilio_auth_token_arn {
+        let tokens = crate::ingress::split_list(&read("TWILIO_AUTH_TOKEN", arn, clients).await?);
+        let first = tokens
+            .first()
+            .ok_or_else(|| empty("TWILIO_AUTH_TOKEN", arn))?;
+        if let Some(account) = &mut out.twilio {
+            account.auth_token = first.clone();
+        }
+        out.settings.twilio_auth_tokens = tokens;
+    }
+    if let Some(arn) = &ingress.wix_public_key_arn {
+        let keys = crate::ingress::pem_keys(&read("WIX_PUBLIC_KEY", arn, clients).await?);
+        if keys.is_empty() {
+            return Err(empty("WIX_PUBLIC_KEY", arn));
+        }
+        out.settings.wix_public_keys = keys;
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

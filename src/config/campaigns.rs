@@ -1,6 +1,6 @@
 //! How campaigns run (`CAMPAIGN_*`).
 
-use super::ConfigError;
+use super::error::ConfigError;
 
 /// How campaigns run.
 #[derive(Debug, Clone)]

@@ -1,6 +1,6 @@
 //! Direct Meta webhooks and the Graph API sender (`META_*`, `GRAPH_*`).
 
-use super::ConfigError;
+use super::error::ConfigError;
 
 /// Direct Meta webhooks and the Graph API sender. The secret values are as configured: a
 /// value, or the ARN of a Secrets Manager secret or SSM parameter that `build_ctx` reads once

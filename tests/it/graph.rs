@@ -356,7 +356,9 @@ async fn twilio_and_wix_secrets_are_read_by_arn() {
         secrets_manager: sm,
         ssm,
     };
-    let resolved = config.resolve(Some(&clients)).await.unwrap();
+    let resolved = whatsapp_lambda::secrets::resolve_ingress(&config, Some(&clients))
+        .await
+        .unwrap();
     assert_eq!(
         resolved.settings.twilio_auth_tokens,
         vec!["tok-new", "tok-old"]
@@ -371,7 +373,10 @@ async fn twilio_and_wix_secrets_are_read_by_arn() {
         _ => None,
     };
     let config = whatsapp_lambda::ingress::IngressConfig::from_lookup(&missing).unwrap();
-    let err = config.resolve(Some(&clients)).await.err().unwrap();
+    let err = whatsapp_lambda::secrets::resolve_ingress(&config, Some(&clients))
+        .await
+        .err()
+        .unwrap();
     assert!(
         err.to_string()
             .starts_with("TWILIO_AUTH_TOKEN: arn:aws:secretsmanager"),
