@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-"""Checks deploy/template.yaml: lint, SAM transform, and drift against the code.
+"""Checks deploy/template.yaml: lint, SAM transform, drift against the code, and the security
+defaults and checkov scan of tests/deploy/security.py.
 
     python3 tests/deploy/check_template.py [PATH_TO_BINARY]
 
 PATH_TO_BINARY defaults to target/debug/whatsapp-lambda (relative to the repository root); the
 script runs `<binary> schema` and compares the table in the template with it. Needs cfn-lint and
-aws-sam-translator importable by this Python (tests/run.sh installs both into .tools/venv).
+aws-sam-translator importable by this Python (tests/run.sh installs both into .tools/venv), and
+checkov in .tools/checkov-venv, on PATH or named by $CHECKOV (its own venv: it pins boto3 and
+networkx versions that moto and cfn-lint do not want).
 Nothing here talks to AWS. Each check prints one line; the last line is `N passed, M failed`, and
 the exit status is 1 when any check failed.
 """
@@ -24,6 +27,9 @@ import tomllib
 from pathlib import Path
 from typing import Any, Callable
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import security  # noqa: E402 - beside this file, found through the path above
+
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "deploy" / "template.yaml"
 SAMCONFIG_EXAMPLE = ROOT / "deploy" / "samconfig.toml.example"
@@ -39,10 +45,12 @@ VARIANTS = {
         "WabaArns": [WABA],
         "PhoneNumberArns": [PHONE],
         "IamScopes": "arn:aws:iam::123456789012:role/ops=admin;arn:aws:iam::123456789012:role/agent=read,send",
+        "AllowedWabaIds": "102290129340398",
     },
     "JWT auth, existing topic, alarm email": {
         "WabaArns": [WABA],
         "PhoneNumberArns": [PHONE],
+        "AllowedWabaIds": "102290129340398,AC0123456789abcdef0123456789abcdef",
         "ApiAuth": "JWT",
         "JwtIssuer": "https://issuer.example.com/",
         "JwtAudience": ["whatsapp-lambda"],
@@ -359,6 +367,8 @@ def main() -> int:
         assert not missing, f"the function's environment lacks {missing}: IAM callers would have no scopes"
         return ", ".join(f"{n} = {variables[n]}" for n in ("IAM_SCOPES", "API_SCOPE_PREFIX"))
 
+    security.register(check, state)
+
     @check(f"`{binary.name} schema` runs")
     def _() -> None:
         state["schema"] = binary_schema(binary)
@@ -438,11 +448,15 @@ def main() -> int:
         assert not unknown, f"no \"NAME\" literal in src/ for {unknown}"
         return ", ".join(sorted(names))
 
-    @check("no IAM Allow statement with Resource \"*\"")
+    @check("no IAM Allow statement with Resource \"*\" (outside a KMS key policy, where \"*\" is that key)")
     def _() -> None:
         wildcard = []
 
         def walk(node: Any, where: str) -> None:
+            if isinstance(node, dict) and node.get("Type") == "AWS::KMS::Key":
+                # A key policy's Resource "*" means the key itself; its statements are checked
+                # by security.py (no wildcard principal, conditioned services).
+                node = {k: v for k, v in node.items() if k != "Properties"}
             if isinstance(node, dict):
                 if node.get("Effect") == "Allow" and node.get("Resource") in ("*", ["*"]):
                     wildcard.append(where)
