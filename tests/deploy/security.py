@@ -107,7 +107,9 @@ def statements(policy: dict[str, Any]) -> list[dict[str, Any]]:
 
 def service_principals(statement: dict[str, Any]) -> set[str]:
     service = statement.get("Principal", {}).get("Service", []) if isinstance(statement.get("Principal"), dict) else []
-    return set(service if isinstance(service, list) else [service])
+    services = service if isinstance(service, list) else [service]
+    # A !Sub principal (logs.${AWS::Region}.amazonaws.com) is kept as its template text.
+    return {v if isinstance(v, str) else json.dumps(v) for v in services}
 
 
 def condition_value(statement: dict[str, Any], operators: tuple[str, ...], key: str) -> Any:
