@@ -202,7 +202,7 @@ def register(check: Check, state: dict[str, Any]) -> None:
         assert not bad, "not under the stack's key: " + ", ".join(bad)
         return f"{len(checked)} topics and queues"
 
-    @check("the KMS key admits exactly the services that publish into the encrypted topics and queues")
+    @check("the KMS key admits, each for this account only, the services that publish into the encrypted topics and queues")
     def _() -> str:
         (name, key), = data_keys().items()
         props = key["Properties"]
