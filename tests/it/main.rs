@@ -35,6 +35,7 @@ mod platform;
 mod platform_standin;
 mod platform_store;
 mod reliability;
+mod routes;
 mod scopes;
 mod serve;
 mod standin;
