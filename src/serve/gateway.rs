@@ -91,6 +91,24 @@ fn query_parameters(query: &str) -> QueryMap {
 
 #[cfg(test)]
 mod tests {
+    use crate::intake::{ApiAccess, Scopes};
+
+    #[test]
+    fn a_request_without_scopes_has_no_authorizer() {
+        let (parts, ()) = http::Request::post("/webhooks/twilio")
+            .body(())
+            .unwrap()
+            .into_parts();
+        let peer = "127.0.0.1:9".parse().unwrap();
+        let request = super::api_gateway_request(&parts, b"", peer, Scopes::NONE);
+        assert!(request.request_context.authorizer.is_none());
+        let caller = ApiAccess::default().caller_v2(&request.request_context);
+        assert!(caller.scopes.is_empty(), "{caller:?}");
+        let request = super::api_gateway_request(&parts, b"", peer, Scopes::ALL);
+        let caller = ApiAccess::default().caller_v2(&request.request_context);
+        assert_eq!(caller.scopes, Scopes::ALL);
+    }
+
     #[test]
     fn query_values_are_percent_decoded() {
         let params = super::query_parameters("text=a%20b+c%2&&flag&x%3Dy=%zz&to=caf%C3%A9&to=b");
