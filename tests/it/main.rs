@@ -46,3 +46,4 @@ mod templates;
 mod twilio_sender;
 mod webdriver;
 mod webhooks;
+mod wix_tokens;
