@@ -76,10 +76,16 @@ impl<W: io::Write> io::Write for OneLineWriter<W> {
             Some(line) => (line, "\n"),
             None => (text.as_ref(), ""),
         };
-        let escaped = escape(line);
-        self.0.write_all(escaped.as_bytes())?;
-        self.0.write_all(end.as_bytes())?;
-        // All of `buf` was taken (escaped), so the formatter's write_all makes one call.
+        // One write, as the formatter made it, so that events of other threads cannot come
+        // between a line and its end.
+        match escape(line) {
+            Cow::Borrowed(_) => self.0.write_all(buf)?,
+            Cow::Owned(mut escaped) => {
+                escaped.push_str(end);
+                self.0.write_all(escaped.as_bytes())?;
+            }
+        }
+        // All of `buf` was taken, so the formatter's write_all makes one call.
         Ok(buf.len())
     }
 
