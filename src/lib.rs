@@ -8,6 +8,7 @@
 //! - [`store`]: the DynamoDB and embedded adapters of the storage port, and the table schema.
 //! - [`eum`]: the EUM Social sender (aws-sdk-socialmessaging).
 //! - [`media`]: the S3 and local-directory media stores.
+//! - [`logs`]: the log subscriber; one event is one line, whatever text it quotes.
 //! - [`metrics`]: CloudWatch Embedded Metric Format lines.
 //! - [`notify`]: notifications through SNS (`NOTIFY_TOPIC_ARN`).
 //! - [`secrets`]: secrets from the environment, Secrets Manager or SSM, read once at init.
@@ -22,6 +23,7 @@ pub mod graph;
 pub mod ingress;
 pub mod intake;
 pub mod live;
+pub mod logs;
 pub mod media;
 pub mod metrics;
 pub mod notify;

@@ -104,7 +104,7 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 async fn main() -> ExitCode {
     let under_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
     if under_lambda && std::env::args_os().len() <= 1 {
-        lambda_runtime::tracing::init_default_subscriber();
+        whatsapp_lambda::logs::init(std::io::stdout);
         whatsapp_lambda::metrics::init(whatsapp_lambda::metrics::Sink::Stdout);
         return match run_lambda().await {
             Ok(()) => ExitCode::SUCCESS,
@@ -117,7 +117,7 @@ async fn main() -> ExitCode {
     // Usage errors exit 2 and --help / --version exit 0, both with clap's message.
     let cli = Cli::parse();
     // Outside Lambda, stdout is for the response alone: logs go to stderr.
-    lambda_runtime::tracing::init_default_subscriber_with_writer(std::io::stderr);
+    whatsapp_lambda::logs::init(std::io::stderr);
     let result = match cli.command {
         Command::Invoke { file } => invoke(&file).await,
         Command::Serve {

@@ -1,23 +1,31 @@
 //! `whatsapp-lambda serve`: a local HTTP server for trying the product with curl, safe to leave
 //! running.
 //!
+//! Each request's route is decided by method and path in one place, [`Route::of`], which API
+//! Gateway's function uses too (`Surface::Serve` adds the local routes below); a path that
+//! takes only some methods answers any other with 405 and `Allow`, and runs nothing.
+//!
 //! - `POST /events` (or `/invoke`): the body is a raw Lambda event (SNS, SQS, ...), answered
 //!   with the handler's response JSON (502 when the invocation would fail and be retried). Raw
 //!   events bypass the API scopes, so this path needs the `admin` scope.
-//! - Any other request becomes an API Gateway HTTP API (v2) request
-//!   (`ApiGatewayV2httpRequest`) answered by [`intake::handle_http_api`], the function API
+//! - Any other request ([`Route::Action`]) becomes an API Gateway HTTP API (v2) request
+//!   (`ApiGatewayV2httpRequest`) answered by [`crate::intake::handle_http_api`], the function API
 //!   Gateway events go through, so `curl -X POST localhost:3000/ -d '{"action":"get_conversations"}'`
 //!   works exactly as it would behind API Gateway. The server plays the authorizer: the request
 //!   carries `authorizer.lambda.scopes` = [`ServeOptions::scopes`].
 //!
-//! - `GET /` (without a query string), `GET /inbox` and `GET /inbox/*`: the inbox page ([`page`],
-//!   docs/inbox.md), embedded in the binary. Its files hold no data, so they need no token.
-//! - `GET /media/<key>?expires=..&signature=..`: the links `get_media_url` answers for the local
-//!   media store, checked by their signature instead of the token ([`media`]).
-//! - `GET /live`: Server-Sent Events telling open pages that something changed ([`live`]).
-//! - `GET /metrics`: Prometheus metrics ([`crate::prom`]).
-//! - `POST /webhooks/twilio`, `POST /webhooks/wix`, `GET|POST /webhooks/meta`: webhooks, verified by their signature
-//!   instead of the bearer token (docs/ingress.md).
+//! Without the token (the address checks still apply):
+//! - `GET|HEAD /` (without a query string), `/inbox` and `/inbox/*`: the inbox page ([`page`],
+//!   docs/inbox.md), embedded in the binary. Its files hold no data.
+//! - `GET|HEAD /media/<key>?expires=..&signature=..`: the links `get_media_url` answers for the
+//!   local media store, checked by their signature instead of the token ([`media`]).
+//! - `POST /webhooks/twilio`, `POST /webhooks/wix`, `GET|POST /webhooks/meta` (after any
+//!   prefix): webhooks, verified by their signature instead of the bearer token
+//!   (docs/ingress.md). Having skipped the token, they go to the function with no scopes at
+//!   all, so they could never run an action.
+//!
+//! With the token: `GET /live`, Server-Sent Events telling open pages that something changed
+//! ([`live`]); `GET /metrics`, Prometheus metrics ([`crate::prom`]); the raw events and actions.
 //!
 //! Before a request reaches any path ([`Guard`]; the page's files pass the Host and Origin
 //! checks only):
@@ -31,6 +39,7 @@
 //!   [`ServeOptions::body_timeout`] (408); headers must arrive within
 //!   [`ServeOptions::header_timeout`] or the connection is closed.
 
+mod answer;
 mod gateway;
 mod guard;
 pub mod live;
@@ -44,21 +53,19 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use handlers::REGISTRY;
-use handlers::registry::Scope;
-use http::request::Parts;
 use http_body_util::combinators::BoxBody;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::net::TcpListener;
 
-use crate::intake::{self, ApiAccess, Scopes};
-use guard::{Guard, refuse, too_large};
+use crate::intake::{Route, Scopes, Surface};
+use answer::{Handler, answer};
+use guard::{Guard, method_not_allowed, not_found};
 pub use live::Live;
 pub use seed::seed;
 
@@ -227,160 +234,61 @@ struct Served {
     links: Arc<media::MediaLinks>,
 }
 
-/// The page's files, media links and the live stream; every other request is [`answer`]ed.
+/// Answers a request on its [`Route`], the decision API Gateway's function makes too: the
+/// page's files, media links, the live stream and the metrics here; raw events, webhooks and
+/// actions by [`answer`]. Only actions carry the server's scopes, and only behind its token.
 async fn route(
     ctx: handlers::Ctx,
     served: Served,
     req: Request<Incoming>,
     peer: SocketAddr,
 ) -> Result<Response<Body>, Infallible> {
-    let Served { guard, live, links } = served;
+    let Served { guard, live, links } = &served;
     let (parts, body) = req.into_parts();
-    let reading = parts.method == hyper::Method::GET || parts.method == hyper::Method::HEAD;
-    if reading {
-        if let Some(file) = page::file(parts.uri.path(), parts.uri.query(), links.origin()) {
-            return Ok(match guard.check_address(&parts) {
-                Some(refusal) => refusal.map(BodyExt::boxed),
-                None => file,
-            });
-        }
+    let (path, query) = (parts.uri.path(), parts.uri.query());
+    let route = Route::of(Surface::Serve, &parts.method, path, query);
+    let checked = |refusal: Option<Response<Full<Bytes>>>| refusal.map(|r| r.map(BodyExt::boxed));
+    let answered = match route {
+        Route::Page => checked(guard.check_address(&parts)).unwrap_or_else(|| {
+            page::file(path, query, links.origin())
+                .unwrap_or_else(|| not_found().map(BodyExt::boxed))
+        }),
         // Media links carry their own signature instead of the token (an <img> sends none).
-        if parts.uri.path().starts_with(media::PREFIX) {
-            return Ok(match guard.check_address(&parts) {
-                Some(refusal) => refusal.map(BodyExt::boxed),
-                None => {
-                    let head = parts.method == hyper::Method::HEAD;
-                    let (path, query) = (parts.uri.path(), parts.uri.query());
-                    let range =
-                        (parts.headers.get(http::header::RANGE)).and_then(|v| v.to_str().ok());
-                    media::answer(ctx.media(), &links, path, query, range, head).await
-                }
-            });
-        }
-        if parts.uri.path() == "/metrics" {
-            return Ok(match guard.check(&parts) {
-                Some(refusal) => refusal.map(BodyExt::boxed),
-                None => Response::builder()
-                    .header(
-                        "content-type",
-                        "application/openmetrics-text; version=1.0.0; charset=utf-8",
-                    )
-                    .body(Full::new(Bytes::from(crate::prom::render(&ctx).await)))
-                    .expect("static response parts")
-                    .map(BodyExt::boxed),
-            });
-        }
-        if parts.uri.path() == "/live" {
-            return Ok(match guard.check(&parts) {
-                Some(refusal) => refusal.map(BodyExt::boxed),
-                None => live.stream(),
-            });
-        }
-    }
-    let answered = answer(ctx, &guard, &live, parts, body, peer).await;
-    Ok(answered.map(BodyExt::boxed))
-}
-
-async fn answer(
-    ctx: handlers::Ctx,
-    guard: &Guard,
-    live: &Live,
-    parts: Parts,
-    body: Incoming,
-    peer: SocketAddr,
-) -> Response<Full<Bytes>> {
-    // Webhooks are verified by their signature (Meta, Twilio, Wix), not by the bearer token: their
-    // senders cannot send one. The address checks still apply (SERVE_PUBLIC_HOST).
-    let webhook = intake::webhooks::route(parts.uri.path()).is_some();
-    let refusal = if webhook {
-        guard.check_webhook(&parts)
-    } else {
-        guard.check(&parts)
-    };
-    if let Some(refusal) = refusal {
-        return refusal;
-    }
-    let collected = tokio::time::timeout(
-        guard.body_timeout,
-        Limited::new(body, guard.max_body_bytes).collect(),
-    )
-    .await;
-    let bytes = match collected {
-        Ok(Ok(b)) => b.to_bytes(),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
-            return too_large(guard.max_body_bytes);
-        }
-        Ok(Err(e)) => {
-            return refuse(StatusCode::BAD_REQUEST, &e.to_string());
-        }
-        Err(_) => {
-            return refuse(
-                StatusCode::REQUEST_TIMEOUT,
-                &format!(
-                    "the body did not arrive within {} s",
-                    guard.body_timeout.as_secs_f64()
-                ),
-            );
-        }
-    };
-    let path = parts.uri.path();
-    if parts.method == hyper::Method::POST && (path == "/events" || path == "/invoke") {
-        if !guard.scopes.allows(Scope::Admin) {
-            return json_response(
-                StatusCode::FORBIDDEN,
-                &json!({"statusCode": 403, "error": format!("raw events on {path} need scope `admin`; this server grants {}", guard.scopes)}),
-            );
-        }
-        let event: Value = match serde_json::from_slice(&bytes) {
-            Ok(v) => v,
-            Err(e) => {
-                return json_response(
-                    StatusCode::BAD_REQUEST,
-                    &json!({"error": format!("the body is not a JSON Lambda event: {e}")}),
-                );
+        Route::Media => match checked(guard.check_address(&parts)) {
+            Some(refusal) => refusal,
+            None => {
+                let head = parts.method == hyper::Method::HEAD;
+                let range = (parts.headers.get(http::header::RANGE)).and_then(|v| v.to_str().ok());
+                media::answer(ctx.media(), links, path, query, range, head).await
             }
-        };
-        let answer = match intake::handle(&ctx, event).await {
-            Ok(response) => json_response(StatusCode::OK, &response),
-            Err(failure) => json_response(
-                StatusCode::BAD_GATEWAY,
-                &json!({"errorType": "RetryableFailure", "errorMessage": failure.to_string()}),
-            ),
-        };
-        // After the record is stored and answered for: a page reads what the event changed.
-        live.notify(&json!({"source": "events"}));
-        return answer;
-    }
-    let request = gateway::api_gateway_request(&parts, &bytes, peer, guard.scopes);
-    let response = intake::handle_http_api(&ctx, &ApiAccess::default(), &request).await;
-    let succeeded = (200..300).contains(&response.status_code);
-    if let (true, Some(action)) = (succeeded, changing_action(&bytes)) {
-        live.notify(&json!({"source": "action", "action": action}));
-    }
-    let status = u16::try_from(response.status_code)
-        .ok()
-        .and_then(|s| StatusCode::from_u16(s).ok())
-        .unwrap_or(StatusCode::OK);
-    let body = response
-        .body
-        .map_or_else(Bytes::new, |body| Bytes::copy_from_slice(&body));
-    let mut answer = Response::new(Full::new(body));
-    *answer.status_mut() = status;
-    *answer.headers_mut() = response.headers;
-    answer
-}
-
-/// The name of the action a request body runs, when that action may change what a page shows
-/// (any scope but `read`).
-fn changing_action(body: &[u8]) -> Option<&'static str> {
-    #[derive(serde::Deserialize)]
-    struct Named<'a> {
-        #[serde(borrow)]
-        action: Option<std::borrow::Cow<'a, str>>,
-    }
-    let named: Named<'_> = serde_json::from_slice(body).ok()?;
-    let spec = REGISTRY.get(named.action.as_deref()?)?;
-    (spec.scope != Scope::Read).then_some(spec.name)
+        },
+        Route::Metrics => match checked(guard.check(&parts)) {
+            Some(refusal) => refusal,
+            None => Response::builder()
+                .header(
+                    "content-type",
+                    "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                )
+                .body(Full::new(Bytes::from(crate::prom::render(&ctx).await)))
+                .expect("static response parts")
+                .map(BodyExt::boxed),
+        },
+        Route::Live => checked(guard.check(&parts)).unwrap_or_else(|| live.stream()),
+        // Nothing runs, so the token is not needed to be told so.
+        Route::MethodNotAllowed { allow } => checked(guard.check_address(&parts))
+            .unwrap_or_else(|| method_not_allowed(&parts.method, allow).map(BodyExt::boxed)),
+        Route::RawEvent | Route::Webhook(_) | Route::MetaHandshake | Route::Action => {
+            let handler = match route {
+                Route::RawEvent => Handler::RawEvent,
+                Route::Action => Handler::Action,
+                _ => Handler::Webhook,
+            };
+            answer(ctx, &served, handler, parts, body, peer)
+                .await
+                .map(BodyExt::boxed)
+        }
+    };
+    Ok(answered)
 }
 
 fn json_response(status: StatusCode, body: &Value) -> Response<Full<Bytes>> {

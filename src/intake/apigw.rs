@@ -22,6 +22,7 @@ use http::{HeaderMap, Method};
 use serde_json::{Map, Value, json};
 
 use super::access::{ApiAccess, Caller};
+use super::route::{Route, Surface};
 
 /// Handles a proxy event Lambda delivered, `v2` for an HTTP API payload.
 pub(super) async fn handle(ctx: &Ctx, access: &ApiAccess, event: Value, v2: bool) -> Value {
@@ -34,17 +35,30 @@ pub(super) async fn handle(ctx: &Ctx, access: &ApiAccess, event: Value, v2: bool
     } else {
         let response = match serde_json::from_value::<ApiGatewayProxyRequest>(event) {
             Ok(request) => {
-                if let Some(parts) = page(ctx, &request.http_method, request.path.as_deref()) {
+                let (method, path) = (&request.http_method, request.path.as_deref());
+                let parts =
+                    match Route::of(Surface::ApiGateway, method, path.unwrap_or_default(), None) {
+                        Route::Page => Some(page(ctx, method, path)),
+                        Route::MethodNotAllowed { allow } => Some(not_allowed(method, allow)),
+                        // Webhooks are verified by their signature, not by scopes.
+                        route @ (Route::Webhook(_) | Route::MetaHandshake) => {
+                            let source = route.webhook().unwrap_or("meta");
+                            let webhook = super::webhooks::WebhookRequest::from_v1(&request);
+                            let answer = super::webhooks::handle(ctx, source, &webhook).await.v1();
+                            return serde_json::to_value(answer).unwrap_or_else(
+                                |e| json!({"statusCode": 500, "error": e.to_string()}),
+                            );
+                        }
+                        // `serve`'s own routes are never given for API Gateway.
+                        Route::Action
+                        | Route::Media
+                        | Route::Live
+                        | Route::Metrics
+                        | Route::RawEvent => None,
+                    };
+                if let Some(parts) = parts {
                     return serde_json::to_value(rest_api_parts(parts))
                         .unwrap_or_else(|e| json!({"statusCode": 500, "error": e.to_string()}));
-                }
-                // Webhooks (POST /webhooks/{source}) are verified by signature, not scopes.
-                if let Some(source) = webhook_route(&request.http_method, request.path.as_deref()) {
-                    let webhook = super::webhooks::WebhookRequest::from_v1(&request);
-                    return serde_json::to_value(
-                        super::webhooks::handle(ctx, source, &webhook).await.v1(),
-                    )
-                    .unwrap_or_else(|e| json!({"statusCode": 500, "error": e.to_string()}));
                 }
                 let caller = access.caller_v1(&request.request_context);
                 rest_api_response(
@@ -76,15 +90,20 @@ pub async fn handle_http_api(
     access: &ApiAccess,
     request: &ApiGatewayV2httpRequest,
 ) -> ApiGatewayV2httpResponse {
-    // Webhooks (POST /webhooks/{source}) are verified by signature, not scopes.
     let path = request
         .raw_path
         .as_deref()
         .or(request.request_context.http.path.as_deref());
-    if let Some(parts) = page(ctx, &request.request_context.http.method, path) {
-        return http_api_parts(parts);
-    }
-    if let Some(source) = webhook_route(&request.request_context.http.method, path) {
+    let method = &request.request_context.http.method;
+    let source = match Route::of(Surface::ApiGateway, method, path.unwrap_or_default(), None) {
+        Route::Page => return http_api_parts(page(ctx, method, path)),
+        Route::MethodNotAllowed { allow } => return http_api_parts(not_allowed(method, allow)),
+        // Webhooks are verified by their signature, not by scopes.
+        route @ (Route::Webhook(_) | Route::MetaHandshake) => route.webhook(),
+        // `serve`'s own routes are never given for API Gateway.
+        Route::Action | Route::Media | Route::Live | Route::Metrics | Route::RawEvent => None,
+    };
+    if let Some(source) = source {
         let webhook = super::webhooks::WebhookRequest::from_v2(request);
         return super::webhooks::handle(ctx, source, &webhook).await.v2();
     }
@@ -172,22 +191,19 @@ async fn answer(
     answer
 }
 
-/// The inbox page's files (`GET /inbox`, `GET /inbox/{file}`), served without an authorizer:
-/// they hold no data; the page then calls the actions with the caller's JWT. The page's policy
-/// lets it connect to the live WebSocket API (docs/inbox.md). An unknown file is a 404.
-fn page(ctx: &Ctx, method: &Method, path: Option<&str>) -> Option<(i64, HeaderMap, Option<Body>)> {
-    let path = path?;
-    if !(method == Method::GET || method == Method::HEAD) || !crate::page::is_page_path(path) {
-        return None;
-    }
+/// The inbox page's files (`GET /inbox`, `GET /inbox/{file}`, [`Route::Page`]), served without
+/// an authorizer: they hold no data; the page then calls the actions with the caller's JWT. The
+/// page's policy lets it connect to the live WebSocket API (docs/inbox.md). An unknown file is
+/// a 404.
+fn page(ctx: &Ctx, method: &Method, path: Option<&str>) -> (i64, HeaderMap, Option<Body>) {
     let mut headers = HeaderMap::new();
-    let Some(file) = crate::page::find(path, false) else {
+    let Some(file) = path.and_then(|path| crate::page::find(path, false)) else {
         headers.insert(
             CONTENT_TYPE,
             HeaderValue::from_static("text/plain; charset=utf-8"),
         );
         let text = "no such file of the inbox page\n".to_string();
-        return Some((404, headers, Some(Body::Text(text))));
+        return (404, headers, Some(Body::Text(text)));
     };
     let live = ctx
         .live()
@@ -200,14 +216,18 @@ fn page(ctx: &Ctx, method: &Method, path: Option<&str>) -> Option<(i64, HeaderMa
         }
     }
     let body = (method == Method::GET).then(|| Body::Text(file.text.to_string()));
-    Some((200, headers, body))
+    (200, headers, body)
 }
 
-/// The webhook source of a request: every source takes POST; Meta also takes GET (its
-/// subscription handshake).
-fn webhook_route(method: &Method, path: Option<&str>) -> Option<&'static str> {
-    let source = super::webhooks::route(path?)?;
-    (method == Method::POST || (method == Method::GET && source == "meta")).then_some(source)
+/// A 405 for a method the route does not take ([`Route::MethodNotAllowed`]): nothing runs.
+fn not_allowed(method: &Method, allow: &'static str) -> (i64, HeaderMap, Option<Body>) {
+    let answer = json!({
+        "statusCode": 405,
+        "error": format!("this route takes {allow}, not {method}"),
+    });
+    let (status, mut headers, body) = response_parts(&answer);
+    headers.insert(ALLOW, HeaderValue::from_static(allow));
+    (status, headers, body)
 }
 
 fn not_a_proxy_event(kind: &str, error: &serde_json::Error) -> Value {

@@ -15,10 +15,12 @@
 pub mod access;
 mod apigw;
 mod records;
+pub mod route;
 pub mod webhooks;
 
 pub use access::{ApiAccess, Scopes};
 pub use apigw::handle_http_api;
+pub use route::{Route, Surface};
 
 use handlers::registry::Category;
 use handlers::{Ctx, REGISTRY, StoreError};

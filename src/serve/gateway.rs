@@ -19,7 +19,7 @@ use crate::intake::Scopes;
 
 /// The event an API Gateway HTTP API (v2) would hand Lambda for this HTTP request; a body
 /// that is not UTF-8 goes base64-encoded, as API Gateway sends it.
-/// The server is the authorizer: the request's `authorizer.lambda.scopes` are the server's.
+/// The server is the authorizer: the request's `authorizer.lambda.scopes` are `scopes`.
 pub(super) fn api_gateway_request(
     parts: &Parts,
     body: &[u8],
@@ -43,14 +43,18 @@ pub(super) fn api_gateway_request(
     context.request_id = Some("local".into());
     context.route_key = Some("$default".into());
     context.stage = Some("$default".into());
-    let mut authorizer = ApiGatewayRequestAuthorizer::default();
-    authorizer
-        .fields
-        .insert("scopes".into(), Value::String(scopes.to_string()));
-    authorizer
-        .fields
-        .insert("principalId".into(), Value::String("serve".into()));
-    context.authorizer = Some(authorizer);
+    // The server is the authorizer: a request that skipped its token (a webhook) gets no
+    // authorizer at all, so that it could never run an action.
+    if !scopes.is_empty() {
+        let mut authorizer = ApiGatewayRequestAuthorizer::default();
+        authorizer
+            .fields
+            .insert("scopes".into(), Value::String(scopes.to_string()));
+        authorizer
+            .fields
+            .insert("principalId".into(), Value::String("serve".into()));
+        context.authorizer = Some(authorizer);
+    }
     let mut request = ApiGatewayV2httpRequest::default();
     request.version = Some("2.0".into());
     request.route_key = Some("$default".into());
@@ -87,6 +91,24 @@ fn query_parameters(query: &str) -> QueryMap {
 
 #[cfg(test)]
 mod tests {
+    use crate::intake::{ApiAccess, Scopes};
+
+    #[test]
+    fn a_request_without_scopes_has_no_authorizer() {
+        let (parts, ()) = http::Request::post("/webhooks/twilio")
+            .body(())
+            .unwrap()
+            .into_parts();
+        let peer = "127.0.0.1:9".parse().unwrap();
+        let request = super::api_gateway_request(&parts, b"", peer, Scopes::NONE);
+        assert!(request.request_context.authorizer.is_none());
+        let caller = ApiAccess::default().caller_v2(&request.request_context);
+        assert!(caller.scopes.is_empty(), "{caller:?}");
+        let request = super::api_gateway_request(&parts, b"", peer, Scopes::ALL);
+        let caller = ApiAccess::default().caller_v2(&request.request_context);
+        assert_eq!(caller.scopes, Scopes::ALL);
+    }
+
     #[test]
     fn query_values_are_percent_decoded() {
         let params = super::query_parameters("text=a%20b+c%2&&flag&x%3Dy=%zz&to=caf%C3%A9&to=b");

@@ -156,6 +156,26 @@ pub(super) fn refuse(status: StatusCode, error: &str) -> Response<Full<Bytes>> {
     answer
 }
 
+/// A 405 naming the methods the route takes ([`crate::intake::Route::MethodNotAllowed`]).
+pub(super) fn method_not_allowed(
+    method: &http::Method,
+    allow: &'static str,
+) -> Response<Full<Bytes>> {
+    let mut answer = refuse(
+        StatusCode::METHOD_NOT_ALLOWED,
+        &format!("this route takes {allow}, not {method}"),
+    );
+    answer
+        .headers_mut()
+        .insert(http::header::ALLOW, http::HeaderValue::from_static(allow));
+    answer
+}
+
+/// A 404 for a path a route covers but nothing answers.
+pub(super) fn not_found() -> Response<Full<Bytes>> {
+    refuse(StatusCode::NOT_FOUND, "nothing is served here")
+}
+
 pub(super) fn too_large(limit: usize) -> Response<Full<Bytes>> {
     refuse(
         StatusCode::PAYLOAD_TOO_LARGE,

@@ -26,7 +26,7 @@ use hyper::{Response, StatusCode};
 use super::Body;
 
 /// The path prefix of served media.
-pub(super) const PREFIX: &str = "/media/";
+pub(super) const PREFIX: &str = crate::intake::route::MEDIA_PREFIX;
 
 /// Signs and checks media links of one server.
 pub struct MediaLinks {

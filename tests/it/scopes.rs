@@ -13,7 +13,7 @@ use crate::standin::StandIn;
 
 /// A context whose sends go to the EUM stand-in, with the customer's 24-hour window open, so
 /// that a `send_text` that runs reaches the stand-in.
-async fn rig() -> (Ctx, StandIn) {
+pub(crate) async fn rig() -> (Ctx, StandIn) {
     let standin = StandIn::start(None).await;
     let sender = Arc::new(EumSender::new(standin.client(1).await, "v24.0", None));
     let media = Arc::new(handlers::sandbox::MemoryMedia::default());
@@ -23,7 +23,7 @@ async fn rig() -> (Ctx, StandIn) {
     (ctx, standin)
 }
 
-fn send_text() -> String {
+pub(crate) fn send_text() -> String {
     json!({"action": "send_text", "to": CUSTOMER, "text": "hi"}).to_string()
 }
 
@@ -33,7 +33,7 @@ fn send_text_keyed(key: &str) -> String {
 }
 
 /// The HTTP API (v2) sample with this body and this `requestContext.authorizer`.
-fn v2(body: &str, authorizer: Option<Value>) -> Value {
+pub(crate) fn v2(body: &str, authorizer: Option<Value>) -> Value {
     let mut event = load("events/apigw/http_api_v2.json");
     event["body"] = json!(body);
     match authorizer {
@@ -55,7 +55,7 @@ fn jwt(scope: &str) -> Option<Value> {
 }
 
 /// The HTTP status and the body's envelope of a proxy response.
-fn answer_of(response: &Value) -> (i64, Value) {
+pub(crate) fn answer_of(response: &Value) -> (i64, Value) {
     let body: Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
     assert_eq!(
         response["statusCode"], body["statusCode"],

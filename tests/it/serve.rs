@@ -67,7 +67,7 @@ async fn serve_answers_actions_and_raw_events() {
     server.abort();
 }
 
-async fn raw_request(addr: std::net::SocketAddr, request: &[u8]) -> String {
+pub(crate) async fn raw_request(addr: std::net::SocketAddr, request: &[u8]) -> String {
     let mut stream = TcpStream::connect(addr).await.unwrap();
     stream.write_all(request).await.unwrap();
     let mut raw = Vec::new();
@@ -115,7 +115,9 @@ async fn serve_answers_as_api_gateway_would() {
 }
 
 /// Starts `serve_with` on an ephemeral loopback port.
-async fn start(options: ServeOptions) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+pub(crate) async fn start(
+    options: ServeOptions,
+) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let server = tokio::spawn(async move {
@@ -127,7 +129,7 @@ async fn start(options: ServeOptions) -> (std::net::SocketAddr, tokio::task::Joi
 }
 
 /// A request with these extra header lines and this body; the raw answer.
-async fn request(
+pub(crate) async fn request(
     addr: std::net::SocketAddr,
     method: &str,
     target: &str,
@@ -141,7 +143,7 @@ async fn request(
     raw_request(addr, request.as_bytes()).await
 }
 
-fn status_of(raw: &str) -> u16 {
+pub(crate) fn status_of(raw: &str) -> u16 {
     raw.split_whitespace()
         .nth(1)
         .and_then(|s| s.parse().ok())
@@ -149,7 +151,7 @@ fn status_of(raw: &str) -> u16 {
 }
 
 /// How many messages the conversation with CUSTOMER holds, asked over HTTP.
-async fn messages_in_conversation(addr: std::net::SocketAddr, headers: &str) -> usize {
+pub(crate) async fn messages_in_conversation(addr: std::net::SocketAddr, headers: &str) -> usize {
     let raw = request(
         addr,
         "POST",

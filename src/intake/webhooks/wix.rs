@@ -1,6 +1,6 @@
 //! `POST /webhooks/wix`: Wix app webhooks. The whole body is a JWT signed by Wix with RS256; it
 //! is verified with the app's public key (`WIX_PUBLIC_KEY`, from the app dashboard's "Get Public
-//! Key"), its `exp` is checked, and order events go to the shop adapter
+//! Key"), its `exp` is required and checked, and order events go to the shop adapter
 //! ([`handlers::shops::wix`]). Other events are acknowledged and ignored.
 //!
 //! RSA comes from `aws-lc-rs`, which the AWS SDK's TLS stack already builds (so no new crypto
@@ -30,7 +30,13 @@ pub enum JwtError {
     Signature,
     #[error("the JWT expired at {0}")]
     Expired(i64),
+    #[error("the JWT has no `exp` claim: Wix's webhook tokens say when they expire")]
+    NoExpiry,
 }
+
+/// How far the sender's clock may be ahead of ours: a token is taken until a minute after its
+/// `exp`.
+const CLOCK_SKEW_SECS: i64 = 60;
 
 fn part(text: &str) -> Result<Vec<u8>, JwtError> {
     URL_SAFE_NO_PAD
@@ -47,8 +53,10 @@ pub fn claims(token: &str) -> Result<Value, JwtError> {
     serde_json::from_slice(&part(payload)?).map_err(|_| JwtError::Malformed)
 }
 
-/// The claims of an RS256 JWT signed by one of `keys` (base64 `SubjectPublicKeyInfo` DER), not
-/// expired at `now` (unix seconds; a minute of clock skew allowed).
+/// The claims of an RS256 JWT signed by one of `keys` (base64 `SubjectPublicKeyInfo` DER), with
+/// an `exp` not passed at `now` (unix seconds; [`CLOCK_SKEW_SECS`] of clock skew allowed). A
+/// token without `exp` is refused: Wix's carry one, and without it a captured token would be
+/// good forever.
 ///
 /// # Errors
 /// [`JwtError`] saying why.
@@ -81,12 +89,19 @@ pub fn verify(token: &str, keys: &[String], now: i64) -> Result<Value, JwtError>
         return Err(JwtError::Signature);
     }
     let claims = claims(token)?;
-    if let Some(exp) = claims.get("exp").and_then(Value::as_i64)
-        && exp + 60 < now
-    {
-        return Err(JwtError::Expired(exp));
+    // A NumericDate may have a fraction; its whole seconds are enough here.
+    let exp = claims.get("exp").and_then(|exp| {
+        exp.as_i64().or_else(|| {
+            exp.as_f64()
+                .filter(|f| f.is_finite())
+                .map(|f| f.floor() as i64)
+        })
+    });
+    match exp {
+        None => Err(JwtError::NoExpiry),
+        Some(exp) if exp.saturating_add(CLOCK_SKEW_SECS) < now => Err(JwtError::Expired(exp)),
+        Some(_) => Ok(claims),
     }
-    Ok(claims)
 }
 
 pub async fn handle(ctx: &Ctx, request: &WebhookRequest) -> WebhookResponse {
@@ -233,5 +248,23 @@ mod tests {
             Err(JwtError::Algorithm("none".into()))
         );
         assert_eq!(verify("not a jwt", &[public], 0), Err(JwtError::Malformed));
+    }
+
+    #[test]
+    fn a_token_must_say_when_it_expires() {
+        let (pair, public) = key();
+        let keys = vec![public];
+        let rs256 = json!({"alg": "RS256", "typ": "JWT"});
+        let signed = |claims: Value| sign(&pair, &rs256, &claims);
+        let forever = signed(json!({"data": "{}", "iat": 1_000}));
+        assert_eq!(verify(&forever, &keys, 1_500), Err(JwtError::NoExpiry));
+        let text = signed(json!({"data": "{}", "exp": "2000"}));
+        assert_eq!(verify(&text, &keys, 1_500), Err(JwtError::NoExpiry));
+        // a minute of skew, and not a second more
+        let token = signed(json!({"data": "{}", "exp": 2_000}));
+        assert!(verify(&token, &keys, 2_060).is_ok());
+        assert_eq!(verify(&token, &keys, 2_061), Err(JwtError::Expired(2_000)));
+        let fraction = signed(json!({"data": "{}", "exp": 2_000.5}));
+        assert!(verify(&fraction, &keys, 1_999).is_ok());
     }
 }
