@@ -1,5 +1,6 @@
 //! Parameters the campaign actions share.
 
+use crate::params::ids::LocalId;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -10,5 +11,5 @@ pub struct CampaignRef {
     /// The campaign's id (create_campaign's `campaignId`).
     #[schemars(length(max = 64))]
     #[serde(alias = "id")]
-    pub campaign_id: String,
+    pub campaign_id: LocalId,
 }

@@ -1,6 +1,7 @@
 //! `create_dataset`: the Meta dataset a WABA's conversion events go to
 //! (`CreateWhatsAppDataset`).
 
+use crate::params::ids::EumId;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -22,7 +23,7 @@ pub const SPEC: ActionSpec = crate::action_spec!(
 pub struct Params {
     /// The WABA: Meta id or EUM `waba-…`; defaults to DEFAULT_WABA_ID, else the only one linked.
     #[serde(default, alias = "waba_id")]
-    pub waba_id: Option<String>,
+    pub waba_id: Option<EumId>,
 }
 
 #[derive(Debug, Serialize)]

@@ -1,6 +1,7 @@
 //! `create_flow`: a new WhatsApp Flow (`CreateWhatsAppFlow`): a DRAFT, or published at once
 //! with `publish`; Meta's validation errors of its Flow JSON come back.
 
+use crate::params::ids::MetaId;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -40,7 +41,7 @@ pub struct Params {
     pub publish: bool,
     /// Start from a copy of this flow.
     #[serde(default, alias = "clone_flow_id")]
-    pub clone_flow_id: Option<String>,
+    pub clone_flow_id: Option<MetaId>,
     /// The data endpoint of a flow that exchanges data.
     #[schemars(length(max = crate::params::bounds::LINK))]
     #[serde(default, alias = "endpoint_uri")]
@@ -82,7 +83,7 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<Output, HandlerError> {
         categories: p.categories.clone(),
         flow_json,
         publish: p.publish,
-        clone_flow_id: p.clone_flow_id,
+        clone_flow_id: p.clone_flow_id.map(String::from),
         endpoint_uri: p.endpoint_uri,
     };
     let written = ctx.templates().create_flow(&waba.eum_id, &new).await?;

@@ -2,6 +2,7 @@
 //! of a deployed inbox (see [`crate::live`]). The ticket is asked for through the HTTP API, so
 //! the WebSocket's `$connect` is authorized by the same identity as every action.
 
+use crate::params::ids::PhoneNumberId;
 use chrono::Utc;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -24,7 +25,7 @@ pub const SPEC: ActionSpec = crate::action_spec!(
 pub struct Params {
     /// The business phone (Meta's phone number id) the page follows; every phone when absent.
     #[serde(default, alias = "phone_number_id")]
-    pub phone_number_id: Option<String>,
+    pub phone_number_id: Option<PhoneNumberId>,
 }
 
 #[derive(Debug, Serialize)]

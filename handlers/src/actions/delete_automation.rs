@@ -1,5 +1,6 @@
 //! `delete_automation`: removes a rule; it never fires again.
 
+use crate::params::ids::LocalId;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -19,7 +20,7 @@ pub const SPEC: ActionSpec =
 pub struct Params {
     /// The rule's id (`auto-…`).
     #[serde(alias = "automationId")]
-    pub id: String,
+    pub id: LocalId,
 }
 
 #[derive(Debug, Serialize)]

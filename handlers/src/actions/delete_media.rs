@@ -1,6 +1,7 @@
 //! `delete_media`: deletes an uploaded file from WhatsApp's servers (and, on request, from the
 //! media store).
 
+use crate::params::ids::{EumId, MediaId};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -26,14 +27,14 @@ pub const SPEC: ActionSpec = crate::action_spec!(
 pub struct Params {
     /// The WhatsApp media id.
     #[serde(alias = "media_id")]
-    pub media_id: String,
+    pub media_id: MediaId,
     /// True also deletes its media-store object (from MEDIA_UPLOAD), when this product wrote it
     /// (under `uploads/`, or an inbound copy under `media/`); anything else is refused (403).
     #[serde(default, alias = "delete_stored", deserialize_with = "lenient::bool")]
     pub delete_stored: bool,
     /// EUM phone id or ARN; defaults from the configuration.
     #[serde(default, alias = "origination_phone_number_id")]
-    pub origination_phone_number_id: Option<String>,
+    pub origination_phone_number_id: Option<EumId>,
 }
 
 #[derive(Debug, Serialize)]
@@ -79,7 +80,7 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<Output, HandlerError> {
         put_item(ctx.store(), &record).await?;
     }
     Ok(Output {
-        media_id: p.media_id,
+        media_id: p.media_id.into(),
         deleted: true,
         deleted_key,
     })

@@ -1,6 +1,7 @@
 //! `download_media`: copies an inbound message's media into the media store (retries a failed
 //! automatic copy).
 
+use crate::params::ids::{EumId, WaMessageId};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -22,10 +23,10 @@ pub const SPEC: ActionSpec = crate::action_spec!(
 pub struct Params {
     /// The message whose media to copy.
     #[serde(alias = "wa_message_id", alias = "messageId")]
-    pub wa_message_id: String,
+    pub wa_message_id: WaMessageId,
     /// EUM phone id or ARN; defaults from the configuration.
     #[serde(default, alias = "origination_phone_number_id")]
-    pub origination_phone_number_id: Option<String>,
+    pub origination_phone_number_id: Option<EumId>,
 }
 
 pub async fn run(ctx: &Ctx, p: Params) -> Result<Downloaded, HandlerError> {

@@ -1,6 +1,7 @@
 //! What the flow actions share (not an action): the flow a request names, its state check,
 //! and the state transitions (publish, deprecate, delete).
 
+use crate::params::ids::MetaId;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -18,7 +19,7 @@ pub struct FlowRef {
     pub waba: WabaRef,
     /// Meta's flow id.
     #[serde(alias = "flow_id")]
-    pub flow_id: String,
+    pub flow_id: MetaId,
 }
 
 impl FlowRef {

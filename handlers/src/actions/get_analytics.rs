@@ -1,6 +1,7 @@
 //! `get_analytics`: one business phone over a range of UTC days, from the counter items written
 //! when messages and statuses are stored (`analytics`): no Scan, `SHARDS` point reads per day.
 
+use crate::params::ids::PhoneNumberId;
 use chrono::{Duration, NaiveDate, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -27,7 +28,7 @@ pub const MAX_DAYS: i64 = 92;
 pub struct Params {
     /// Defaults to DEFAULT_PHONE_NUMBER_ID.
     #[serde(default, alias = "phone_number_id")]
-    pub phone_number_id: Option<String>,
+    pub phone_number_id: Option<PhoneNumberId>,
     /// First UTC day, YYYY-MM-DD (default: 6 days before `to`).
     #[serde(default)]
     pub from: Option<String>,

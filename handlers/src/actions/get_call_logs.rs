@@ -1,6 +1,7 @@
 //! `get_call_logs`: the calls of a business phone, or of one customer, newest first, over a
 //! time range: queries of `gsi-itemType`, never a scan.
 
+use crate::params::ids::{Bsuid, PhoneNumber, PhoneNumberId};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -26,14 +27,14 @@ pub struct Params {
     /// Only this customer's calls: their phone number; or give `recipient`.
     #[schemars(length(max = crate::params::bounds::PHONE))]
     #[serde(default)]
-    pub to: Option<String>,
+    pub to: Option<PhoneNumber>,
     /// Only this customer's calls: their BSUID.
     #[serde(default)]
-    pub recipient: Option<String>,
+    pub recipient: Option<Bsuid>,
     /// The business phone: Meta id, EUM id, ARN or display number; defaults to
     /// DEFAULT_PHONE_NUMBER_ID.
     #[serde(default, alias = "phone_number_id")]
-    pub phone_number_id: Option<String>,
+    pub phone_number_id: Option<PhoneNumberId>,
     /// Only calls at or after this ISO-8601 time.
     #[serde(default)]
     pub since: Option<String>,

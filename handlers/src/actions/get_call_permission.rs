@@ -2,6 +2,7 @@
 //! (`GetWhatsAppCallPermission`), by phone number or BSUID, with the customer's last
 //! `call_permission_reply` stored in the conversation.
 
+use crate::params::ids::{Bsuid, PhoneNumber, PhoneNumberId};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -29,14 +30,14 @@ pub struct Params {
     /// The customer's phone number in international format; or give `recipient`.
     #[schemars(length(max = crate::params::bounds::PHONE))]
     #[serde(default)]
-    pub to: Option<String>,
+    pub to: Option<PhoneNumber>,
     /// The customer's BSUID, instead of `to`.
     #[serde(default)]
-    pub recipient: Option<String>,
+    pub recipient: Option<Bsuid>,
     /// The business phone: Meta id, EUM id, ARN or display number; defaults to
     /// DEFAULT_PHONE_NUMBER_ID.
     #[serde(default, alias = "phone_number_id")]
-    pub phone_number_id: Option<String>,
+    pub phone_number_id: Option<PhoneNumberId>,
 }
 
 #[derive(Debug, Serialize)]

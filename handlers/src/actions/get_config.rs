@@ -1,6 +1,7 @@
 //! `get_config`: the linked WABAs and their phone numbers, read from EUM Social and cached so
 //! that a request may name a phone by its Meta id, EUM id, ARN or display number.
 
+use crate::params::ids::EumId;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -27,7 +28,7 @@ pub const SPEC: ActionSpec = crate::action_spec!(
 pub struct Params {
     /// Only this WABA (Meta id or EUM `waba-…`); all linked WABAs when absent.
     #[serde(default, alias = "waba_id")]
-    pub waba_id: Option<String>,
+    pub waba_id: Option<EumId>,
 }
 
 #[derive(Debug, Serialize)]

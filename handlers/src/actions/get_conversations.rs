@@ -1,5 +1,6 @@
 //! `get_conversations`: one business phone's conversations, most recent first, paginated.
 
+use crate::params::ids::PhoneNumberId;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -24,7 +25,7 @@ pub const SPEC: ActionSpec = crate::action_spec!(
 pub struct Params {
     /// The business phone's Meta id; defaults to DEFAULT_PHONE_NUMBER_ID.
     #[serde(default, alias = "phone_number_id")]
-    pub phone_number_id: Option<String>,
+    pub phone_number_id: Option<PhoneNumberId>,
     /// True lists the archived conversations instead.
     #[serde(default, deserialize_with = "lenient::bool")]
     pub archived: bool,

@@ -1,6 +1,7 @@
 //! `get_customer`: what is known about a customer: their marketing preference (with its time
 //! and source) and their click-to-WhatsApp referrals.
 
+use crate::params::ids::{Bsuid, PhoneNumber};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -25,10 +26,10 @@ pub struct Params {
     /// The customer's phone number; or give `recipient`.
     #[schemars(length(max = crate::params::bounds::PHONE))]
     #[serde(default, alias = "customerId", alias = "waId")]
-    pub to: Option<String>,
+    pub to: Option<PhoneNumber>,
     /// The customer's BSUID.
     #[serde(default)]
-    pub recipient: Option<String>,
+    pub recipient: Option<Bsuid>,
 }
 
 #[derive(Debug, Serialize)]

@@ -1,5 +1,6 @@
 //! `get_message`: one message by its WhatsApp message id.
 
+use crate::params::ids::WaMessageId;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -21,7 +22,7 @@ pub const SPEC: ActionSpec = crate::action_spec!(
 pub struct Params {
     /// The wamid.… id.
     #[serde(alias = "wa_message_id", alias = "messageId", alias = "message_id")]
-    pub wa_message_id: String,
+    pub wa_message_id: WaMessageId,
 }
 
 pub async fn run(ctx: &Ctx, params: Params) -> Result<MessageItem, HandlerError> {

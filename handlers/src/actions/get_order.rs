@@ -1,5 +1,6 @@
 //! `get_order`: one order a customer sent from a catalog, with its status.
 
+use crate::params::ids::WaMessageId;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -21,7 +22,7 @@ pub const SPEC: ActionSpec = crate::action_spec!(
 pub struct Params {
     /// The order's id: the wamid of the customer's `order` message.
     #[serde(alias = "order_id", alias = "waMessageId")]
-    pub order_id: String,
+    pub order_id: WaMessageId,
 }
 
 pub async fn run(ctx: &Ctx, p: Params) -> Result<OrderRecord, HandlerError> {

@@ -1,6 +1,7 @@
 //! `get_phone_number`: one linked phone from EUM Social, with its quality rating, the limit and
 //! quality its webhooks reported, and its call settings.
 
+use crate::params::ids::PhoneNumberId;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -26,7 +27,7 @@ pub struct Params {
     /// The phone: Meta id, EUM `phone-number-id-…`, ARN or display number; defaults to
     /// DEFAULT_PHONE_NUMBER_ID.
     #[serde(default, alias = "phone_number_id")]
-    pub phone_number_id: Option<String>,
+    pub phone_number_id: Option<PhoneNumberId>,
 }
 
 #[derive(Debug, Serialize)]

@@ -3,6 +3,7 @@
 //! (`gsi-conversation`), and failed webhook events (`gsi-itemType`). Reading costs are paid
 //! here, by an occasional report, instead of an index written on every message.
 
+use crate::params::ids::PhoneNumberId;
 use std::collections::BTreeMap;
 
 use chrono::{Duration, Utc};
@@ -35,7 +36,7 @@ const MAX_ITEMS: usize = 20_000;
 pub struct Params {
     /// Defaults to DEFAULT_PHONE_NUMBER_ID.
     #[serde(default, alias = "phone_number_id")]
-    pub phone_number_id: Option<String>,
+    pub phone_number_id: Option<PhoneNumberId>,
     /// 1 to 168, default 24.
     #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub hours: Option<i64>,

@@ -1,5 +1,6 @@
 //! `redrive_dlq`: moves dead letters back to the fast-ack queue to be processed again.
 
+use crate::params::ids::WaMessageId;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -21,7 +22,7 @@ pub const SPEC: ActionSpec = crate::action_spec!(
 pub struct Params {
     /// DLQ message ids (as `list_dlq` shows them); without it, every message is moved.
     #[serde(default, alias = "message_ids", alias = "ids")]
-    pub message_ids: Option<Vec<String>>,
+    pub message_ids: Option<Vec<WaMessageId>>,
 }
 
 pub async fn run(ctx: &Ctx, params: Params) -> Result<Redriven, HandlerError> {

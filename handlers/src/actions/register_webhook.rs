@@ -1,6 +1,7 @@
 //! `register_webhook`: where EUM Social publishes a WABA's webhooks
 //! (`PutWhatsAppBusinessAccountEventDestinations`): the SNS topic and, optionally, the role.
 
+use crate::params::ids::EumId;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -30,7 +31,7 @@ pub struct Params {
     pub role_arn: Option<String>,
     /// The WABA: Meta id or EUM `waba-…`; defaults to DEFAULT_WABA_ID, else the only one linked.
     #[serde(default, alias = "waba_id")]
-    pub waba_id: Option<String>,
+    pub waba_id: Option<EumId>,
 }
 
 #[derive(Debug, Serialize)]

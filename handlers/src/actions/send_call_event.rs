@@ -1,6 +1,7 @@
 //! `send_call_event`: Meta's call JSON (`/calls`: connect, pre_accept, accept, reject,
 //! terminate) through `SendWhatsAppCallEvent`, with `biz_opaque_callback_data`.
 
+use crate::params::ids::PhoneNumberId;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -36,7 +37,7 @@ pub struct Params {
     /// The business phone: Meta id, EUM id, ARN or display number; defaults to
     /// DEFAULT_PHONE_NUMBER_ID.
     #[serde(default, alias = "phone_number_id")]
-    pub phone_number_id: Option<String>,
+    pub phone_number_id: Option<PhoneNumberId>,
 }
 
 #[derive(Debug, Serialize)]

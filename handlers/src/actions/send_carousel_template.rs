@@ -1,6 +1,7 @@
 //! `send_carousel_template`: an approved media card carousel template (a marketing template
 //! with 2 to 10 scrollable cards, each an image or video with buttons).
 
+use crate::params::ids::{Language, TemplateName};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -29,10 +30,10 @@ pub struct Params {
     /// The template's name.
     #[schemars(length(max = 512))]
     #[serde(alias = "templateName")]
-    pub name: String,
+    pub name: TemplateName,
     /// Its language code, default en_US.
     #[serde(default = "english", alias = "languageCode")]
-    pub language: String,
+    pub language: Language,
     /// The message body's parameters, in order (strings or Meta parameter objects).
     #[serde(default)]
     pub body: Vec<Value>,
@@ -54,8 +55,8 @@ pub struct Params {
     pub common: SendCommon,
 }
 
-fn english() -> String {
-    "en_US".into()
+fn english() -> Language {
+    Language::from_trusted("en_US")
 }
 
 pub async fn run(ctx: &Ctx, p: Params) -> Result<SendOutput, HandlerError> {

@@ -2,6 +2,7 @@
 //! token, CTA, first screen and its data). The sent message is remembered with its flow, so
 //! the customer's completed-flow reply (`nfm_reply`) is linked to it.
 
+use crate::params::ids::MetaId;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -50,7 +51,7 @@ pub struct Params {
     pub frame: Frame,
     /// Meta's flow id (or give `flowName`).
     #[serde(default, alias = "flow_id")]
-    pub flow_id: Option<String>,
+    pub flow_id: Option<MetaId>,
     /// The flow's name (instead of `flowId`).
     #[serde(default, alias = "flow_name")]
     pub flow_name: Option<String>,
@@ -208,7 +209,11 @@ mod tests {
                 .as_object_mut()
                 .unwrap()
                 .extend(extra.as_object().unwrap().clone());
-            let err = run(&ctx(), params(request)).await.unwrap_err();
+            // A flow id that is not Meta's is refused as the registry decodes it.
+            let err = match crate::params::parse_request::<Params>(request) {
+                Ok(p) => run(&ctx(), p).await.unwrap_err(),
+                Err(e) => e,
+            };
             assert!(err.to_string().contains(expected), "{expected}: {err}");
         }
     }

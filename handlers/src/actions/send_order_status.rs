@@ -1,6 +1,7 @@
 //! `send_order_status`: tells the customer where a payment request's order stands (an
 //! `order_status` interactive message naming its `reference_id`).
 
+use crate::params::ids::ReferenceId;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
@@ -30,7 +31,7 @@ pub struct Params {
     pub frame: Frame,
     /// The `referenceId` of the `order_details` message this updates.
     #[serde(alias = "reference_id")]
-    pub reference_id: String,
+    pub reference_id: ReferenceId,
     /// pending, processing, partially-shipped, shipped, completed or canceled.
     pub status: String,
     /// Optional text about the status, at most 120 characters.

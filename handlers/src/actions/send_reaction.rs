@@ -1,5 +1,6 @@
 //! `send_reaction`: react to a message with an emoji; an empty emoji removes the reaction.
 
+use crate::params::ids::WaMessageId;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
@@ -23,7 +24,7 @@ pub const SPEC: ActionSpec = crate::action_spec!(
 pub struct Params {
     /// The wamid reacted to.
     #[serde(alias = "message_id", alias = "waMessageId")]
-    pub message_id: String,
+    pub message_id: WaMessageId,
     /// One emoji, or "" to remove.
     pub emoji: String,
     #[serde(flatten)]

@@ -2,6 +2,7 @@
 //! message, say). The newest preference wins, whether it came from here or from Meta's
 //! `user_preferences` webhook.
 
+use crate::params::ids::{Bsuid, PhoneNumber};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -35,10 +36,10 @@ pub struct Params {
     /// The customer's phone number; or give `recipient`.
     #[schemars(length(max = crate::params::bounds::PHONE))]
     #[serde(default, alias = "customerId", alias = "waId")]
-    pub to: Option<String>,
+    pub to: Option<PhoneNumber>,
     /// The customer's BSUID.
     #[serde(default)]
-    pub recipient: Option<String>,
+    pub recipient: Option<Bsuid>,
 }
 
 #[derive(Debug, Serialize)]

@@ -1,6 +1,7 @@
 //! `simulate_status`: local mode only. Plays sent, delivered and read statuses for a sandbox
 //! send through the real inbound path, as EUM Social would publish them.
 
+use crate::params::ids::WaMessageId;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
@@ -24,7 +25,7 @@ pub const SPEC: ActionSpec = crate::action_spec!(
 pub struct Params {
     /// A message sent with the sandbox sender.
     #[serde(alias = "wa_message_id", alias = "messageId")]
-    pub wa_message_id: String,
+    pub wa_message_id: WaMessageId,
     /// In order, default ["sent", "delivered", "read"]; "failed" too.
     #[serde(default = "all")]
     pub statuses: Vec<Playable>,

@@ -1,6 +1,7 @@
 //! `test_automation`: which rule would fire for a message, and what it would send, without
 //! sending anything or claiming a cooldown.
 
+use crate::params::ids::{CustomerId, PhoneNumberId};
 use chrono::{Duration, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -35,10 +36,10 @@ pub struct Params {
     /// 24-hour window and the cooldown.
     #[schemars(length(max = crate::params::bounds::PHONE))]
     #[serde(default, alias = "customer_id", alias = "to")]
-    pub customer_id: Option<String>,
+    pub customer_id: Option<CustomerId>,
     /// Defaults to DEFAULT_PHONE_NUMBER_ID.
     #[serde(default, alias = "phone_number_id")]
-    pub phone_number_id: Option<String>,
+    pub phone_number_id: Option<PhoneNumberId>,
     /// The message's time (ISO-8601), default now: decides the away hours and the window.
     #[serde(default)]
     pub received_at: Option<String>,

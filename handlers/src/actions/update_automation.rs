@@ -1,5 +1,6 @@
 //! `update_automation`: changes the given fields of a rule (its kind stays).
 
+use crate::params::ids::LocalId;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -25,7 +26,7 @@ pub const SPEC: ActionSpec = crate::action_spec!(
 pub struct Params {
     /// The rule's id (`auto-…`).
     #[serde(alias = "automationId")]
-    pub id: String,
+    pub id: LocalId,
     #[serde(flatten)]
     pub patch: RulePatch,
 }

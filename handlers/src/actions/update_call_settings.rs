@@ -1,6 +1,7 @@
 //! `update_call_settings`: a phone's calling settings
 //! (`UpdateLinkedWhatsAppBusinessAccountPhoneNumber`).
 
+use crate::params::ids::PhoneNumberId;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -30,7 +31,7 @@ pub struct Params {
     /// The phone: Meta id, EUM `phone-number-id-…`, ARN or display number; defaults to
     /// DEFAULT_PHONE_NUMBER_ID.
     #[serde(default, alias = "phone_number_id")]
-    pub phone_number_id: Option<String>,
+    pub phone_number_id: Option<PhoneNumberId>,
 }
 
 #[derive(Debug, Serialize)]

@@ -1,6 +1,7 @@
 //! `update_flow`: a flow's name, categories, endpoint or Meta app (`UpdateWhatsAppFlow`); a
 //! DEPRECATED flow cannot change.
 
+use crate::params::ids::MetaId;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -38,7 +39,7 @@ pub struct Params {
     pub endpoint_uri: Option<String>,
     /// The Meta app that owns the endpoint.
     #[serde(default, alias = "meta_app_id")]
-    pub meta_app_id: Option<String>,
+    pub meta_app_id: Option<MetaId>,
 }
 
 #[derive(Debug, Serialize)]
@@ -77,7 +78,7 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<Output, HandlerError> {
         name: p.name.clone(),
         categories: p.categories.clone(),
         endpoint_uri: p.endpoint_uri,
-        meta_app_id: p.meta_app_id,
+        meta_app_id: p.meta_app_id.map(String::from),
     };
     ctx.templates()
         .update_flow(&waba.eum_id, &flow_id, &changes)

@@ -3,6 +3,7 @@
 //! customer with a text or a template. A status before the order's is refused (409); the same
 //! status again changes nothing and retries the notification without sending it twice.
 
+use crate::params::ids::{Bsuid, PhoneNumber, PhoneNumberId, WaMessageId};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -31,7 +32,7 @@ pub const SPEC: ActionSpec = crate::action_spec!(
 pub struct Params {
     /// The order's id: the wamid of the customer's `order` message.
     #[serde(alias = "order_id")]
-    pub order_id: String,
+    pub order_id: WaMessageId,
     /// The new status: confirmed, paid, processing, partially_shipped, shipped, delivered,
     /// completed, canceled or refunded.
     pub status: String,
@@ -146,13 +147,13 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<Output, HandlerError> {
 /// Sends the notification, if one was asked for; its failure is reported, not raised.
 async fn notify(ctx: &Ctx, order: &OrderRecord, p: &Params) -> Option<Notification> {
     let common = SendCommon {
-        to: order.wa_id.clone(),
+        to: order.wa_id.clone().map(PhoneNumber::from_trusted),
         recipient: order
             .wa_id
             .is_none()
-            .then(|| order.user_id.clone())
+            .then(|| order.user_id.clone().map(Bsuid::from_trusted))
             .flatten(),
-        phone_number_id: Some(order.phone_number_id.clone()),
+        phone_number_id: Some(PhoneNumberId::from_trusted(&order.phone_number_id)),
         idempotency_key: Some(notification_key(&order.order_id, &p.status)),
         ..Default::default()
     };

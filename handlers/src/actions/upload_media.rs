@@ -1,6 +1,7 @@
 //! `upload_media`: puts a file on WhatsApp's servers (from a media-store key or base64 bytes)
 //! and returns its media id.
 
+use crate::params::ids::{EumId, PhoneNumberId};
 use base64::Engine;
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -44,16 +45,17 @@ pub struct Params {
     pub mime_type: Option<String>,
     /// The business phone; defaults to DEFAULT_PHONE_NUMBER_ID.
     #[serde(default, alias = "phone_number_id")]
-    pub phone_number_id: Option<String>,
+    pub phone_number_id: Option<PhoneNumberId>,
     /// EUM phone id or ARN (media can only be sent from the phone that uploaded it).
     #[serde(default, alias = "origination_phone_number_id")]
-    pub origination_phone_number_id: Option<String>,
+    pub origination_phone_number_id: Option<EumId>,
 }
 
 pub async fn run(ctx: &Ctx, p: Params) -> Result<Uploaded, HandlerError> {
     let phone = p
         .phone_number_id
         .clone()
+        .map(String::from)
         .or_else(|| ctx.default_phone().map(str::to_string));
     let origination =
         ctx.origination(p.origination_phone_number_id.as_deref(), phone.as_deref())?;

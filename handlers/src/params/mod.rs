@@ -1,8 +1,14 @@
 //! Typed action parameters, with errors that name the field.
 //!
 //! [`parse_request`] is what the registry runs for every action: it refuses strings over their
-//! bound and parameters the action does not read, then decodes the `Params` type.
+//! bound, ids that are not ids of their kind ([`ids`]) and parameters the action does not read,
+//! then decodes the `Params` type.
 
+pub mod ids;
+#[cfg(test)]
+mod registry_tests;
+
+use ids::{ConversationPk, CustomerId, PhoneNumberId};
 use std::any::TypeId;
 use std::collections::HashMap;
 use std::fmt::Debug;
@@ -61,8 +67,16 @@ where
     let shape = shape::<P>();
     let declared = |key: &str| shape.iter().find(|p| p.name == key);
     for (key, value) in object {
-        if let (Some(param), Value::String(text)) = (declared(key), value) {
+        let Some(param) = declared(key) else {
+            continue;
+        };
+        if let Value::String(text) = value {
             check_bound(key, text, param.max_length.unwrap_or(DEFAULT_MAX_LEN))?;
+        }
+        // Checked here as well as by the id types, so that the field is named whatever else
+        // the request lacks.
+        if let Some(kind) = param.format.as_deref().and_then(ids::IdKind::from_format) {
+            check_id(kind, key, value)?;
         }
     }
     let others: Vec<&String> = object
@@ -135,6 +149,18 @@ fn shape<P: JsonSchema + 'static>() -> Arc<Vec<Param>> {
         .unwrap_or_else(PoisonError::into_inner)
         .insert(id, shape.clone());
     shape
+}
+
+/// An id parameter, or each string of a list of ids.
+fn check_id(kind: ids::IdKind, field: &str, value: &Value) -> Result<(), HandlerError> {
+    match value {
+        Value::String(text) => kind.check_param(field, text),
+        Value::Array(items) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .try_for_each(|text| kind.check_param(field, text)),
+        _ => Ok(()),
+    }
 }
 
 fn check_bound(field: &str, value: &str, max: usize) -> Result<(), HandlerError> {
@@ -357,13 +383,13 @@ impl Paging {
 pub struct ConversationRef {
     /// `CONV#{phoneNumberId}#{customerId}`; or give `customerId`.
     #[serde(default, alias = "conversation_pk")]
-    pub conversation_pk: Option<String>,
+    pub conversation_pk: Option<ConversationPk>,
     /// The business phone's Meta id; defaults to DEFAULT_PHONE_NUMBER_ID.
     #[serde(default, alias = "phone_number_id")]
-    pub phone_number_id: Option<String>,
+    pub phone_number_id: Option<PhoneNumberId>,
     /// The customer's wa_id (phone number without `+`) or BSUID; or give `conversationPk`.
     #[serde(default, alias = "customer_id", alias = "waId", alias = "wa_id")]
-    pub customer_id: Option<String>,
+    pub customer_id: Option<CustomerId>,
 }
 
 impl ConversationRef {
