@@ -199,6 +199,22 @@ impl IdKind {
         }
     }
 
+    /// Why an id received in a webhook (`what`: where it was) cannot become part of a key. The
+    /// value may be a customer's phone number, so the reason names the rule, not the value.
+    ///
+    /// # Errors
+    /// The reason, starting with `what`.
+    pub fn check_part(self, what: &str, value: &str) -> Result<(), String> {
+        self.check(value).map_err(|reason| {
+            let reason = if reason.starts_with('`') {
+                format!("is not {}", self.describe())
+            } else {
+                reason
+            };
+            format!("{what} {reason}")
+        })
+    }
+
     /// # Errors
     /// [`HandlerError::InvalidParam`] naming `field` when `value` is not an id of this kind.
     pub fn check_param(self, field: &str, value: &str) -> Result<(), HandlerError> {
