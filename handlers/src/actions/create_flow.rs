@@ -29,11 +29,13 @@ pub struct Params {
     #[serde(flatten)]
     pub waba: WabaRef,
     /// The flow's name (at most 200 characters).
+    #[schemars(length(max = crate::params::bounds::FLOW_NAME))]
     pub name: String,
     /// SIGN_UP, SIGN_IN, APPOINTMENT_BOOKING, LEAD_GENERATION, CONTACT_US, CUSTOMER_SUPPORT,
     /// SURVEY, SHOPPING or OTHER.
     pub categories: Vec<String>,
     /// The Flow JSON (`version`, `screens`), as an object or its text.
+    #[schemars(extend("maxLength" = crate::params::bounds::FLOW_JSON))]
     #[serde(default, alias = "flow_json")]
     pub flow_json: Option<Value>,
     /// Publish at once (default: a DRAFT).

@@ -60,6 +60,7 @@ pub struct Params {
     #[serde(default, alias = "flow_token")]
     pub flow_token: Option<String>,
     /// The button's text, at most 30 characters.
+    #[schemars(length(max = crate::params::bounds::FLOW_CTA))]
     #[serde(alias = "flow_cta", alias = "flowCta")]
     pub cta: String,
     /// `navigate` (default) or `data_exchange`.

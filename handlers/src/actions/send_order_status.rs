@@ -35,6 +35,7 @@ pub struct Params {
     /// pending, processing, partially-shipped, shipped, completed or canceled.
     pub status: String,
     /// Optional text about the status, at most 120 characters.
+    #[schemars(length(max = crate::params::bounds::ORDER_STATUS_DESCRIPTION))]
     #[serde(default)]
     pub description: Option<String>,
     #[serde(flatten)]

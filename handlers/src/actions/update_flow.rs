@@ -28,6 +28,7 @@ pub struct Params {
     #[serde(flatten)]
     pub flow: FlowRef,
     /// The new name.
+    #[schemars(length(max = crate::params::bounds::FLOW_NAME))]
     #[serde(default)]
     pub name: Option<String>,
     /// The new categories.

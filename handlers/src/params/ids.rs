@@ -109,7 +109,7 @@ impl IdKind {
             | IdKind::WaMessageId
             | IdKind::MediaId
             | IdKind::DeliveryId => 256,
-            IdKind::TemplateName => 512,
+            IdKind::TemplateName => super::bounds::TEMPLATE_NAME,
             // `CONV#` + a phone id + `#` + a customer id.
             IdKind::ConversationPk => 5 + 256 + 1 + 128,
         }

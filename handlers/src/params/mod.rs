@@ -4,6 +4,7 @@
 //! bound, ids that are not ids of their kind ([`ids`]) and parameters the action does not read,
 //! then decodes the `Params` type.
 
+pub mod bounds;
 pub mod ids;
 #[cfg(test)]
 mod registry_tests;
@@ -26,28 +27,6 @@ use crate::registry::Param;
 /// The longest string a top-level parameter accepts when its field declares no
 /// `#[schemars(length(max = N))]`: ids, phone numbers, names and codes fit.
 pub const DEFAULT_MAX_LEN: usize = 256;
-
-/// Bounds of the common kinds of string parameter, for `#[schemars(length(max = ...))]`.
-pub mod bounds {
-    /// A phone number in international format (digits, `+`, spaces, dashes, parentheses).
-    pub const PHONE: usize = 32;
-    /// An http(s) link (Meta's media links, call-to-action URLs).
-    pub const LINK: usize = 2048;
-    /// A text message's body (Meta's limit).
-    pub const TEXT: usize = 4096;
-    /// A caption or an interactive message's body (Meta's limit).
-    pub const CAPTION: usize = 1024;
-    /// A pagination token.
-    pub const TOKEN: usize = 2048;
-    /// A key of the media store (S3's limit, in bytes; counted here in characters).
-    pub const KEY: usize = 1024;
-    /// The caller's `bizOpaqueCallbackData`: Meta takes 512 characters, of which the send's
-    /// idempotency tag keeps the rest (`outbound::idempotency`).
-    pub const CALLBACK_DATA: usize = 360;
-    /// Base64 file bytes: 16 Mi characters, more than any request a Lambda function receives
-    /// (6 MB invoke payload, 10 MB API Gateway body).
-    pub const BASE64_MEDIA: usize = 16 * 1024 * 1024;
-}
 
 /// Decodes an action's parameters from the request object, strictly: every top-level string
 /// is within its bound (the field's `maxLength`, else [`DEFAULT_MAX_LEN`]), and every key other
