@@ -211,13 +211,9 @@ async fn every_limit_is_checked_at_and_past_it() {
         let mut past = at.clone();
         past[field] = json!("x".repeat(len));
         let max = len - 1;
-        // the body's bound is declared on the parameter, so the registry answers first
-        let limit = if field == "body" {
-            format!("at most {max} are accepted")
-        } else {
-            format!("WhatsApp allows at most {max}")
-        };
-        let error = format!("invalid parameter `{field}`: is {len} characters; {limit}");
+        // each bound is declared on its parameter, so the registry answers first
+        let error =
+            format!("invalid parameter `{field}`: is {len} characters; at most {max} are accepted");
         refused(&ctx, &standin, past, &error).await;
     }
     // catalog message body and footer

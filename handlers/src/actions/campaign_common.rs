@@ -1,8 +1,9 @@
 //! Parameters the campaign actions share.
 
-use crate::params::ids::LocalId;
 use schemars::JsonSchema;
 use serde::Deserialize;
+
+use crate::params::ids::LocalId;
 
 /// Names one campaign.
 #[derive(Debug, Deserialize, JsonSchema)]

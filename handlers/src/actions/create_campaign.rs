@@ -1,7 +1,6 @@
 //! `create_campaign`: an approved template sent to an audience (a list, or a CSV object in S3),
 //! deduplicated, without the customers who opted out of marketing; scheduled or started later.
 
-use crate::params::ids::{EumId, Language, LocalId, PhoneNumberId, TemplateName};
 use futures_util::StreamExt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -12,6 +11,7 @@ use crate::campaigns::model::{CampaignItem, RecipientItem, TemplateParams, rstat
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::keys;
+use crate::params::ids::{EumId, Language, LocalId, PhoneNumberId, TemplateName};
 use crate::params::{check_len, non_empty};
 use crate::registry::ActionSpec;
 use crate::templates::{WabaRef, check};

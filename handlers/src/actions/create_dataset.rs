@@ -1,12 +1,12 @@
 //! `create_dataset`: the Meta dataset a WABA's conversion events go to
 //! (`CreateWhatsAppDataset`).
 
-use crate::params::ids::EumId;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
+use crate::params::ids::EumId;
 use crate::platform::phones;
 use crate::registry::ActionSpec;
 

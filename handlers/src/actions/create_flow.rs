@@ -1,7 +1,6 @@
 //! `create_flow`: a new WhatsApp Flow (`CreateWhatsAppFlow`): a DRAFT, or published at once
 //! with `publish`; Meta's validation errors of its Flow JSON come back.
 
-use crate::params::ids::MetaId;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -10,6 +9,7 @@ use super::flow_common;
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::model::FlowItem;
+use crate::params::ids::MetaId;
 use crate::params::{check_len, lenient, non_empty};
 use crate::ports::templates::NewFlow;
 use crate::registry::ActionSpec;

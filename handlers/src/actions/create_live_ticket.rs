@@ -2,7 +2,6 @@
 //! of a deployed inbox (see [`crate::live`]). The ticket is asked for through the HTTP API, so
 //! the WebSocket's `$connect` is authorized by the same identity as every action.
 
-use crate::params::ids::PhoneNumberId;
 use chrono::Utc;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -10,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::live;
+use crate::params::ids::PhoneNumberId;
 use crate::registry::ActionSpec;
 
 pub const NAME: &str = "create_live_ticket";

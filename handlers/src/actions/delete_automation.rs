@@ -1,6 +1,5 @@
 //! `delete_automation`: removes a rule; it never fires again.
 
-use crate::params::ids::LocalId;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -8,6 +7,7 @@ use crate::automations::AutomationItem;
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::keys;
+use crate::params::ids::LocalId;
 use crate::registry::ActionSpec;
 
 pub const NAME: &str = "delete_automation";

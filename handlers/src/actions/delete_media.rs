@@ -1,7 +1,6 @@
 //! `delete_media`: deletes an uploaded file from WhatsApp's servers (and, on request, from the
 //! media store).
 
-use crate::params::ids::{EumId, MediaId};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -9,6 +8,7 @@ use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::media;
 use crate::model::{MediaDownloadItem, MediaUploadItem};
+use crate::params::ids::{EumId, MediaId};
 use crate::params::lenient;
 use crate::params::non_empty;
 use crate::registry::ActionSpec;

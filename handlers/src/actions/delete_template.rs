@@ -1,12 +1,12 @@
 //! `delete_template`: one language of a template (by its Meta id, given or looked up) or every
 //! language of its name (`DeleteWhatsAppMessageTemplate`); the cached items are marked DELETED.
 
-use crate::params::ids::{Language, MetaId, TemplateName};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
+use crate::params::ids::{Language, MetaId, TemplateName};
 use crate::params::non_empty;
 use crate::ports::templates::TemplateRef;
 use crate::registry::ActionSpec;

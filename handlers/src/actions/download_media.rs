@@ -1,13 +1,13 @@
 //! `download_media`: copies an inbound message's media into the media store (retries a failed
 //! automatic copy).
 
-use crate::params::ids::{EumId, WaMessageId};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::media::{self, Downloaded};
+use crate::params::ids::{EumId, WaMessageId};
 use crate::registry::ActionSpec;
 
 pub const NAME: &str = "download_media";

@@ -1,13 +1,13 @@
 //! What the flow actions share (not an action): the flow a request names, its state check,
 //! and the state transitions (publish, deprecate, delete).
 
-use crate::params::ids::MetaId;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::model::FlowItem;
+use crate::params::ids::MetaId;
 use crate::ports::templates::{FlowDetail, Waba};
 use crate::templates::{WabaRef, flows};
 

@@ -1,7 +1,6 @@
 //! `get_analytics`: one business phone over a range of UTC days, from the counter items written
 //! when messages and statuses are stored (`analytics`): no Scan, `SHARDS` point reads per day.
 
-use crate::params::ids::PhoneNumberId;
 use chrono::{Duration, NaiveDate, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -10,6 +9,7 @@ use crate::analytics::report::{self, DayCounts, Figures, ResponseTimes};
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::params;
+use crate::params::ids::PhoneNumberId;
 use crate::registry::ActionSpec;
 
 pub const NAME: &str = "get_analytics";

@@ -1,13 +1,13 @@
 //! `get_call_logs`: the calls of a business phone, or of one customer, newest first, over a
 //! time range: queries of `gsi-itemType`, never a scan.
 
-use crate::params::ids::{Bsuid, PhoneNumber, PhoneNumberId};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
+use crate::params::ids::{Bsuid, PhoneNumber, PhoneNumberId};
 use crate::params::{self, Paging};
 use crate::platform::{calls, customers, phones};
 use crate::registry::ActionSpec;

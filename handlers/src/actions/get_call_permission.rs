@@ -2,7 +2,6 @@
 //! (`GetWhatsAppCallPermission`), by phone number or BSUID, with the customer's last
 //! `call_permission_reply` stored in the conversation.
 
-use crate::params::ids::{Bsuid, PhoneNumber, PhoneNumberId};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -11,6 +10,7 @@ use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::keys;
 use crate::params;
+use crate::params::ids::{Bsuid, PhoneNumber, PhoneNumberId};
 use crate::platform::{customers, phones};
 use crate::ports::account::{CallPeer, CallPermission};
 use crate::registry::ActionSpec;

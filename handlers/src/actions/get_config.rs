@@ -1,7 +1,6 @@
 //! `get_config`: the linked WABAs and their phone numbers, read from EUM Social and cached so
 //! that a request may name a phone by its Meta id, EUM id, ARN or display number.
 
-use crate::params::ids::EumId;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -9,6 +8,7 @@ use serde_json::{Value, json};
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::keys;
+use crate::params::ids::EumId;
 use crate::platform::phones;
 use crate::ports::SendFailure;
 use crate::ports::account::LinkedAccount;

@@ -1,6 +1,5 @@
 //! `get_conversations`: one business phone's conversations, most recent first, paginated.
 
-use crate::params::ids::PhoneNumberId;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -8,6 +7,7 @@ use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::keys;
 use crate::model::ConversationItem;
+use crate::params::ids::PhoneNumberId;
 use crate::params::lenient;
 use crate::params::{self, Paging};
 use crate::registry::ActionSpec;

@@ -1,7 +1,6 @@
 //! `get_customer`: what is known about a customer: their marketing preference (with its time
 //! and source) and their click-to-WhatsApp referrals.
 
-use crate::params::ids::{Bsuid, PhoneNumber};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -9,6 +8,7 @@ use serde_json::Value;
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::keys;
+use crate::params::ids::{Bsuid, PhoneNumber};
 use crate::platform::customers;
 use crate::registry::ActionSpec;
 

@@ -1,12 +1,12 @@
 //! `get_media_url`: a time-limited URL to fetch a stored media file.
 
-use crate::params::ids::WaMessageId;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::media;
+use crate::params::ids::WaMessageId;
 use crate::params::lenient;
 use crate::registry::ActionSpec;
 

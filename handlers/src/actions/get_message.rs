@@ -1,12 +1,12 @@
 //! `get_message`: one message by its WhatsApp message id.
 
-use crate::params::ids::WaMessageId;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::model::MessageItem;
+use crate::params::ids::WaMessageId;
 use crate::registry::ActionSpec;
 
 pub const NAME: &str = "get_message";

@@ -1,12 +1,12 @@
 //! `get_order`: one order a customer sent from a catalog, with its status.
 
-use crate::params::ids::WaMessageId;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::commerce::orders::{self, OrderRecord};
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
+use crate::params::ids::WaMessageId;
 use crate::registry::ActionSpec;
 
 pub const NAME: &str = "get_order";

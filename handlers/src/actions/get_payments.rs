@@ -1,7 +1,6 @@
 //! `get_payments`: payment requests and their statuses: one by `referenceId`, the one of an
 //! order, or a phone's, newest first (a query of `gsi-itemType` `PAYMENT#{phone}`).
 
-use crate::params::ids::{PhoneNumberId, ReferenceId, WaMessageId};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -10,6 +9,7 @@ use crate::commerce::{self, orders};
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::keys;
+use crate::params::ids::{PhoneNumberId, ReferenceId, WaMessageId};
 use crate::params::{self, Paging};
 use crate::registry::ActionSpec;
 

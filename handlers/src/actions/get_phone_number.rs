@@ -1,7 +1,6 @@
 //! `get_phone_number`: one linked phone from EUM Social, with its quality rating, the limit and
 //! quality its webhooks reported, and its call settings.
 
-use crate::params::ids::PhoneNumberId;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -9,6 +8,7 @@ use serde_json::Value;
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::keys;
+use crate::params::ids::PhoneNumberId;
 use crate::platform::phones;
 use crate::ports::account::PhoneNumberDetails;
 use crate::registry::ActionSpec;

@@ -1,7 +1,6 @@
 //! `get_quality`: a phone's quality history (its `phone_number_quality_update` webhooks, newest
 //! first) and, outside local mode, the live rating from EUM Social.
 
-use crate::params::ids::PhoneNumberId;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -10,6 +9,7 @@ use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::keys;
 use crate::params::Paging;
+use crate::params::ids::PhoneNumberId;
 use crate::platform::{phones, quality};
 use crate::registry::ActionSpec;
 

@@ -3,7 +3,6 @@
 //! (`gsi-conversation`), and failed webhook events (`gsi-itemType`). Reading costs are paid
 //! here, by an occasional report, instead of an index written on every message.
 
-use crate::params::ids::PhoneNumberId;
 use std::collections::BTreeMap;
 
 use chrono::{Duration, Utc};
@@ -15,6 +14,7 @@ use crate::error::HandlerError;
 use crate::keys;
 use crate::model::Direction;
 use crate::params;
+use crate::params::ids::PhoneNumberId;
 use crate::params::lenient;
 use crate::registry::ActionSpec;
 use crate::store::PageRequest;

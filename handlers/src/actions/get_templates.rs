@@ -1,13 +1,13 @@
 //! `get_templates`: every message template of a WABA (all pages of
 //! `ListWhatsAppMessageTemplates`), each cached as a `TEMPLATE#…` item, with optional filters.
 
-use crate::params::ids::Language;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::model::TemplateItem;
+use crate::params::ids::Language;
 use crate::params::lenient;
 use crate::registry::ActionSpec;
 use crate::templates::{WabaRef, cache};

@@ -1,7 +1,6 @@
 //! `list_orders`: the orders of a business phone, newest first, optionally of one status or one
 //! customer (a query of `gsi-itemType` `ORDER#{phone}`, never a scan).
 
-use crate::params::ids::{CustomerId, PhoneNumberId};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -10,6 +9,7 @@ use crate::commerce;
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::keys;
+use crate::params::ids::{CustomerId, PhoneNumberId};
 use crate::params::{self, Paging};
 use crate::registry::ActionSpec;
 

@@ -1,13 +1,13 @@
 //! `mark_read`: the WhatsApp read receipt (blue ticks) for a message, optionally with the typing
 //! indicator; also zeroes the conversation's unread count.
 
-use crate::params::ids::{EumId, PhoneNumberId, WaMessageId};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
+use crate::params::ids::{EumId, PhoneNumberId, WaMessageId};
 use crate::params::lenient;
 use crate::params::non_empty;
 use crate::registry::ActionSpec;

@@ -1,11 +1,11 @@
 //! `redrive_dlq`: moves dead letters back to the fast-ack queue to be processed again.
 
-use crate::params::ids::WaMessageId;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
+use crate::params::ids::WaMessageId;
 use crate::ports::queue::Redriven;
 use crate::registry::ActionSpec;
 

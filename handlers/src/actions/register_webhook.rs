@@ -1,12 +1,12 @@
 //! `register_webhook`: where EUM Social publishes a WABA's webhooks
 //! (`PutWhatsAppBusinessAccountEventDestinations`): the SNS topic and, optionally, the role.
 
-use crate::params::ids::EumId;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
+use crate::params::ids::EumId;
 use crate::params::non_empty;
 use crate::platform::phones;
 use crate::ports::account::EventDestination;

@@ -6,7 +6,6 @@
 //! The records of one call go through [`crate::inbound::process_batch_with`]: concurrently, the
 //! records of one conversation in the order they were first received.
 
-use crate::params::ids::DeliveryId;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -15,6 +14,7 @@ use crate::error::HandlerError;
 use crate::inbound::{Counts, Delivery, process_batch_with, replay_delivery};
 use crate::keys;
 use crate::model::{RecordOutcome, WebhookEventItem};
+use crate::params::ids::DeliveryId;
 use crate::params::lenient;
 use crate::registry::ActionSpec;
 use crate::store::{PageRequest, StoreError, get_item_as};

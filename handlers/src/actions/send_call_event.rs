@@ -1,13 +1,13 @@
 //! `send_call_event`: Meta's call JSON (`/calls`: connect, pre_accept, accept, reject,
 //! terminate) through `SendWhatsAppCallEvent`, with `biz_opaque_callback_data`.
 
-use crate::params::ids::PhoneNumberId;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
+use crate::params::ids::PhoneNumberId;
 use crate::platform::phones;
 use crate::registry::ActionSpec;
 

@@ -1,7 +1,6 @@
 //! `send_carousel_template`: an approved media card carousel template (a marketing template
 //! with 2 to 10 scrollable cards, each an image or video with buttons).
 
-use crate::params::ids::{Language, TemplateName};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -11,6 +10,7 @@ use crate::commerce::carousel::{self, Card};
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::outbound::{self, Outgoing, SendCommon, SendOutput};
+use crate::params::ids::{Language, TemplateName};
 use crate::params::{check_len, non_empty};
 use crate::registry::ActionSpec;
 use crate::templates::{WabaRef, check};

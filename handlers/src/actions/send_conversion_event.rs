@@ -2,13 +2,13 @@
 //! as Meta's Conversions API event, through `SendWhatsAppConversionEvent`. Without an explicit
 //! click id, the customer's latest stored `ctwa_clid` is used.
 
-use crate::params::ids::{Bsuid, EumId, MetaId, PhoneNumber};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
+use crate::params::ids::{Bsuid, EumId, MetaId, PhoneNumber};
 use crate::platform::{customers, phones};
 use crate::registry::ActionSpec;
 

@@ -2,7 +2,6 @@
 //! token, CTA, first screen and its data). The sent message is remembered with its flow, so
 //! the customer's completed-flow reply (`nfm_reply`) is linked to it.
 
-use crate::params::ids::MetaId;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -11,6 +10,7 @@ use super::interactive::Frame;
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::outbound::{self, SendCommon, SendOutput};
+use crate::params::ids::MetaId;
 use crate::params::{check_len, non_empty};
 use crate::registry::ActionSpec;
 use crate::templates::{WabaRef, flows};

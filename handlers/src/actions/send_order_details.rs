@@ -2,7 +2,6 @@
 //! `order_details` interactive message. The request is recorded as a PAYMENT item (status
 //! `new`) that the payment status webhooks move forward.
 
-use crate::params::ids::{ReferenceId, WaMessageId};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -14,6 +13,7 @@ use crate::commerce::{orders, payments};
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::outbound::{self, SendCommon, SendOutput};
+use crate::params::ids::{ReferenceId, WaMessageId};
 use crate::registry::ActionSpec;
 
 pub const NAME: &str = "send_order_details";

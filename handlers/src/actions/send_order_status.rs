@@ -1,7 +1,6 @@
 //! `send_order_status`: tells the customer where a payment request's order stands (an
 //! `order_status` interactive message naming its `reference_id`).
 
-use crate::params::ids::ReferenceId;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
@@ -13,6 +12,7 @@ use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::outbound::{self, SendCommon, SendOutput};
 use crate::params::check_len;
+use crate::params::ids::ReferenceId;
 use crate::registry::ActionSpec;
 
 pub const NAME: &str = "send_order_status";

@@ -1,6 +1,5 @@
 //! `send_reaction`: react to a message with an emoji; an empty emoji removes the reaction.
 
-use crate::params::ids::WaMessageId;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
@@ -9,6 +8,7 @@ use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::outbound::{self, Outgoing, SendCommon, SendOutput};
 use crate::params;
+use crate::params::ids::WaMessageId;
 use crate::registry::ActionSpec;
 
 pub const NAME: &str = "send_reaction";

@@ -1,7 +1,6 @@
 //! `send_template`: an approved message template, the one kind of message allowed outside
 //! the 24-hour window.
 
-use crate::params::ids::{Language, TemplateName};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -9,6 +8,7 @@ use serde_json::{Value, json};
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::outbound::{self, Outgoing, SendCommon, SendOutput};
+use crate::params::ids::{Language, TemplateName};
 use crate::params::{check_len, non_empty};
 use crate::registry::ActionSpec;
 use crate::templates::{WabaRef, check};

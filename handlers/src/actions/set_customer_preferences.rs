@@ -2,7 +2,6 @@
 //! message, say). The newest preference wins, whether it came from here or from Meta's
 //! `user_preferences` webhook.
 
-use crate::params::ids::{Bsuid, PhoneNumber};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -10,6 +9,7 @@ use serde_json::Value;
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::keys;
+use crate::params::ids::{Bsuid, PhoneNumber};
 use crate::params::lenient;
 use crate::platform::customers::{self, Preference};
 use crate::registry::ActionSpec;

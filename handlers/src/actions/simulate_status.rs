@@ -1,7 +1,6 @@
 //! `simulate_status`: local mode only. Plays sent, delivered and read statuses for a sandbox
 //! send through the real inbound path, as EUM Social would publish them.
 
-use crate::params::ids::WaMessageId;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
@@ -10,6 +9,7 @@ use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::inbound::{Delivery, process_delivery};
 use crate::model::MessageItem;
+use crate::params::ids::WaMessageId;
 use crate::registry::ActionSpec;
 
 pub const NAME: &str = "simulate_status";

@@ -1,7 +1,6 @@
 //! `test_automation`: which rule would fire for a message, and what it would send, without
 //! sending anything or claiming a cooldown.
 
-use crate::params::ids::{CustomerId, PhoneNumberId};
 use chrono::{Duration, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -12,6 +11,7 @@ use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::keys;
 use crate::model::Direction;
+use crate::params::ids::{CustomerId, PhoneNumberId};
 use crate::params::{self, lenient};
 use crate::registry::ActionSpec;
 use crate::store::PageRequest;

@@ -1,6 +1,5 @@
 //! `update_automation`: changes the given fields of a rule (its kind stays).
 
-use crate::params::ids::LocalId;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -9,6 +8,7 @@ use crate::automations::model::{AutomationItem, Rule, RulePatch};
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::keys;
+use crate::params::ids::LocalId;
 use crate::registry::ActionSpec;
 use crate::store::{get_item_as, put_item};
 use crate::time;

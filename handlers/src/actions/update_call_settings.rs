@@ -1,12 +1,12 @@
 //! `update_call_settings`: a phone's calling settings
 //! (`UpdateLinkedWhatsAppBusinessAccountPhoneNumber`).
 
-use crate::params::ids::PhoneNumberId;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
+use crate::params::ids::PhoneNumberId;
 use crate::platform::phones;
 use crate::ports::account::CallSettings;
 use crate::registry::ActionSpec;

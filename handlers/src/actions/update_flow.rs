@@ -1,7 +1,6 @@
 //! `update_flow`: a flow's name, categories, endpoint or Meta app (`UpdateWhatsAppFlow`); a
 //! DEPRECATED flow cannot change.
 
-use crate::params::ids::MetaId;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -10,6 +9,7 @@ use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::model::FlowItem;
 use crate::params::check_len;
+use crate::params::ids::MetaId;
 use crate::ports::templates::FlowChanges;
 use crate::registry::ActionSpec;
 use crate::templates::flows;

@@ -3,7 +3,6 @@
 //! customer with a text or a template. A status before the order's is refused (409); the same
 //! status again changes nothing and retries the notification without sending it twice.
 
-use crate::params::ids::{Bsuid, PhoneNumber, PhoneNumberId, WaMessageId};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -15,6 +14,7 @@ use crate::commerce::orders::{self, OrderRecord};
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::outbound::SendCommon;
+use crate::params::ids::{Bsuid, PhoneNumber, PhoneNumberId, WaMessageId};
 use crate::params::{self, check_len};
 use crate::registry::ActionSpec;
 

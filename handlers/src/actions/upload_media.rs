@@ -1,7 +1,6 @@
 //! `upload_media`: puts a file on WhatsApp's servers (from a media-store key or base64 bytes)
 //! and returns its media id.
 
-use crate::params::ids::{EumId, PhoneNumberId};
 use base64::Engine;
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -10,6 +9,7 @@ use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::keys;
 use crate::media::{self, Uploaded};
+use crate::params::ids::{EumId, PhoneNumberId};
 use crate::params::{check_len, non_empty};
 use crate::registry::ActionSpec;
 use crate::time;

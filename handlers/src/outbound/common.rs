@@ -1,11 +1,11 @@
 //! The parameters every send shares, and who the message goes to.
 
-use crate::params::ids::{Bsuid, EumId, PhoneNumber, PhoneNumberId, WaMessageId};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::idempotency;
 use crate::error::HandlerError;
+use crate::params::ids::{Bsuid, EumId, PhoneNumber, PhoneNumberId, WaMessageId};
 use crate::params::lenient;
 
 /// Longest `phoneNumberId` stored (Meta's ids have 15 to 17 digits).

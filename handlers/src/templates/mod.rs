@@ -8,12 +8,12 @@ pub mod flows;
 pub mod rules;
 pub mod sync;
 
-use crate::params::ids::{EumId, Language, MetaId, TemplateName};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
+use crate::params::ids::{EumId, Language, MetaId, TemplateName};
 use crate::ports::templates::Waba;
 
 /// The WABA parameter every template and flow action shares.
