@@ -261,7 +261,8 @@ async fn every_limit_is_checked_at_and_past_it() {
         &ctx,
         &standin,
         details(&"r".repeat(36), "n"),
-        "invalid parameter `referenceId`: is 36 characters; WhatsApp allows at most 35",
+        // a reference id is declared as one (params::ids), so the registry answers first
+        "invalid parameter `referenceId`: is 36 characters; at most 35 are accepted",
     )
     .await;
     refused(
@@ -277,7 +278,8 @@ async fn every_limit_is_checked_at_and_past_it() {
         &ctx,
         &standin,
         status(121),
-        "invalid parameter `description`: is 121 characters; WhatsApp allows at most 120",
+        // the bound is declared on the parameter, so the registry answers first
+        "invalid parameter `description`: is 121 characters; at most 120 are accepted",
     )
     .await;
 }
