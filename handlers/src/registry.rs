@@ -101,6 +101,10 @@ pub struct Param {
     /// bounded by [`crate::params::DEFAULT_MAX_LEN`].
     #[serde(rename = "maxLength", skip_serializing_if = "Option::is_none")]
     pub max_length: Option<usize>,
+    /// The kind of id a string parameter (or each string of a list) holds, as its schema's
+    /// `format` ([`crate::params::ids::IdKind::format`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
     pub doc: String,
 }
 
@@ -140,11 +144,17 @@ fn collect_params(schema: &Value, out: &mut Vec<Param>) {
                 .get("maxLength")
                 .and_then(Value::as_u64)
                 .and_then(|n| usize::try_from(n).ok());
+            let format = property
+                .get("format")
+                .or_else(|| property.get("items").and_then(|i| i.get("format")))
+                .and_then(Value::as_str)
+                .map(str::to_string);
             out.push(Param {
                 name: name.clone(),
                 required: required.contains(&name.as_str()),
                 kind,
                 max_length,
+                format,
                 doc: property
                     .get("description")
                     .and_then(Value::as_str)

@@ -211,13 +211,9 @@ async fn every_limit_is_checked_at_and_past_it() {
         let mut past = at.clone();
         past[field] = json!("x".repeat(len));
         let max = len - 1;
-        // the body's bound is declared on the parameter, so the registry answers first
-        let limit = if field == "body" {
-            format!("at most {max} are accepted")
-        } else {
-            format!("WhatsApp allows at most {max}")
-        };
-        let error = format!("invalid parameter `{field}`: is {len} characters; {limit}");
+        // each bound is declared on its parameter, so the registry answers first
+        let error =
+            format!("invalid parameter `{field}`: is {len} characters; at most {max} are accepted");
         refused(&ctx, &standin, past, &error).await;
     }
     // catalog message body and footer
@@ -265,7 +261,8 @@ async fn every_limit_is_checked_at_and_past_it() {
         &ctx,
         &standin,
         details(&"r".repeat(36), "n"),
-        "invalid parameter `referenceId`: is 36 characters; WhatsApp allows at most 35",
+        // a reference id is declared as one (params::ids), so the registry answers first
+        "invalid parameter `referenceId`: is 36 characters; at most 35 are accepted",
     )
     .await;
     refused(
@@ -281,7 +278,8 @@ async fn every_limit_is_checked_at_and_past_it() {
         &ctx,
         &standin,
         status(121),
-        "invalid parameter `description`: is 121 characters; WhatsApp allows at most 120",
+        // the bound is declared on the parameter, so the registry answers first
+        "invalid parameter `description`: is 121 characters; at most 120 are accepted",
     )
     .await;
 }

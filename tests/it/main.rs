@@ -19,6 +19,7 @@ mod eum;
 mod events;
 mod fastack;
 mod flows;
+mod forged_ids;
 mod fuzz;
 mod graph;
 mod graph_standin;

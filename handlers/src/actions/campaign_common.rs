@@ -3,6 +3,8 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use crate::params::ids::LocalId;
+
 /// Names one campaign.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -10,5 +12,5 @@ pub struct CampaignRef {
     /// The campaign's id (create_campaign's `campaignId`).
     #[schemars(length(max = 64))]
     #[serde(alias = "id")]
-    pub campaign_id: String,
+    pub campaign_id: LocalId,
 }

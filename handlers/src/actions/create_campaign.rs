@@ -11,6 +11,7 @@ use crate::campaigns::model::{CampaignItem, RecipientItem, TemplateParams, rstat
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::keys;
+use crate::params::ids::{EumId, Language, LocalId, PhoneNumberId, TemplateName};
 use crate::params::{check_len, non_empty};
 use crate::registry::ActionSpec;
 use crate::templates::{WabaRef, check};
@@ -32,10 +33,10 @@ pub struct Params {
     /// The template's name (it must be APPROVED).
     #[schemars(length(max = 512))]
     #[serde(alias = "templateName")]
-    pub template: String,
+    pub template: TemplateName,
     /// Its language code, default en_US.
     #[serde(default = "english", alias = "languageCode")]
-    pub language: String,
+    pub language: Language,
     /// A label for the campaign.
     #[serde(default)]
     pub name: Option<String>,
@@ -43,7 +44,7 @@ pub struct Params {
     /// answers the campaign already created. Default: a generated id.
     #[schemars(length(max = 64))]
     #[serde(default)]
-    pub campaign_id: Option<String>,
+    pub campaign_id: Option<LocalId>,
     /// The audience: phone numbers or BSUIDs, or objects {"to" | "recipient", "body": [...],
     /// "header": ..., "buttons": [...]} with each one's template parameters.
     #[serde(default)]
@@ -80,16 +81,16 @@ pub struct Params {
     pub reply_window_hours: Option<i64>,
     /// The business phone (Meta's phone number id); default DEFAULT_PHONE_NUMBER_ID.
     #[serde(default)]
-    pub phone_number_id: Option<String>,
+    pub phone_number_id: Option<PhoneNumberId>,
     /// The EUM origination phone; default from PHONE_NUMBERS / ORIGINATION_PHONE_NUMBER_ID.
     #[serde(default)]
-    pub origination_phone_number_id: Option<String>,
+    pub origination_phone_number_id: Option<EumId>,
     #[serde(flatten)]
     pub waba: WabaRef,
 }
 
-fn english() -> String {
-    "en_US".into()
+fn english() -> Language {
+    Language::from_trusted("en_US")
 }
 
 #[derive(Debug, Serialize)]
@@ -122,7 +123,7 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<Output, HandlerError> {
                     "use 1 to 64 letters, digits, `-` or `_`",
                 ));
             }
-            id.clone()
+            id.to_string()
         }
         None => uuid::Uuid::now_v7().simple().to_string(),
     };
@@ -203,11 +204,11 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<Output, HandlerError> {
         item_type_pk: keys::item_type::CAMPAIGNS.into(),
         campaign_id: campaign_id.clone(),
         name: p.name.clone(),
-        template: p.template.clone(),
-        language: p.language.clone(),
-        waba_id: p.waba.waba_id.clone(),
+        template: p.template.to_string(),
+        language: p.language.to_string(),
+        waba_id: p.waba.waba_id.clone().map(String::from),
         phone_number_id: phone,
-        origination_phone_number_id: p.origination_phone_number_id.clone(),
+        origination_phone_number_id: p.origination_phone_number_id.clone().map(String::from),
         defaults,
         state: state::CREATING.into(),
         schedule_at: schedule_at.clone(),

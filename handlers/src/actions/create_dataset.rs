@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
+use crate::params::ids::EumId;
 use crate::platform::phones;
 use crate::registry::ActionSpec;
 
@@ -22,7 +23,7 @@ pub const SPEC: ActionSpec = crate::action_spec!(
 pub struct Params {
     /// The WABA: Meta id or EUM `waba-…`; defaults to DEFAULT_WABA_ID, else the only one linked.
     #[serde(default, alias = "waba_id")]
-    pub waba_id: Option<String>,
+    pub waba_id: Option<EumId>,
 }
 
 #[derive(Debug, Serialize)]

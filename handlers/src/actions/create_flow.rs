@@ -9,6 +9,7 @@ use super::flow_common;
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::model::FlowItem;
+use crate::params::ids::MetaId;
 use crate::params::{check_len, lenient, non_empty};
 use crate::ports::templates::NewFlow;
 use crate::registry::ActionSpec;
@@ -28,11 +29,13 @@ pub struct Params {
     #[serde(flatten)]
     pub waba: WabaRef,
     /// The flow's name (at most 200 characters).
+    #[schemars(length(max = crate::params::bounds::FLOW_NAME))]
     pub name: String,
     /// SIGN_UP, SIGN_IN, APPOINTMENT_BOOKING, LEAD_GENERATION, CONTACT_US, CUSTOMER_SUPPORT,
     /// SURVEY, SHOPPING or OTHER.
     pub categories: Vec<String>,
     /// The Flow JSON (`version`, `screens`), as an object or its text.
+    #[schemars(extend("maxLength" = crate::params::bounds::FLOW_JSON))]
     #[serde(default, alias = "flow_json")]
     pub flow_json: Option<Value>,
     /// Publish at once (default: a DRAFT).
@@ -40,7 +43,7 @@ pub struct Params {
     pub publish: bool,
     /// Start from a copy of this flow.
     #[serde(default, alias = "clone_flow_id")]
-    pub clone_flow_id: Option<String>,
+    pub clone_flow_id: Option<MetaId>,
     /// The data endpoint of a flow that exchanges data.
     #[schemars(length(max = crate::params::bounds::LINK))]
     #[serde(default, alias = "endpoint_uri")]
@@ -82,7 +85,7 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<Output, HandlerError> {
         categories: p.categories.clone(),
         flow_json,
         publish: p.publish,
-        clone_flow_id: p.clone_flow_id,
+        clone_flow_id: p.clone_flow_id.map(String::from),
         endpoint_uri: p.endpoint_uri,
     };
     let written = ctx.templates().create_flow(&waba.eum_id, &new).await?;

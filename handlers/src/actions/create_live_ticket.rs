@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::live;
+use crate::params::ids::PhoneNumberId;
 use crate::registry::ActionSpec;
 
 pub const NAME: &str = "create_live_ticket";
@@ -24,7 +25,7 @@ pub const SPEC: ActionSpec = crate::action_spec!(
 pub struct Params {
     /// The business phone (Meta's phone number id) the page follows; every phone when absent.
     #[serde(default, alias = "phone_number_id")]
-    pub phone_number_id: Option<String>,
+    pub phone_number_id: Option<PhoneNumberId>,
 }
 
 #[derive(Debug, Serialize)]

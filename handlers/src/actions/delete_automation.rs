@@ -7,6 +7,7 @@ use crate::automations::AutomationItem;
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::keys;
+use crate::params::ids::LocalId;
 use crate::registry::ActionSpec;
 
 pub const NAME: &str = "delete_automation";
@@ -19,7 +20,7 @@ pub const SPEC: ActionSpec =
 pub struct Params {
     /// The rule's id (`auto-…`).
     #[serde(alias = "automationId")]
-    pub id: String,
+    pub id: LocalId,
 }
 
 #[derive(Debug, Serialize)]

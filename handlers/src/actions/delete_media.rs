@@ -8,6 +8,7 @@ use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::media;
 use crate::model::{MediaDownloadItem, MediaUploadItem};
+use crate::params::ids::{EumId, MediaId};
 use crate::params::lenient;
 use crate::params::non_empty;
 use crate::registry::ActionSpec;
@@ -26,14 +27,14 @@ pub const SPEC: ActionSpec = crate::action_spec!(
 pub struct Params {
     /// The WhatsApp media id.
     #[serde(alias = "media_id")]
-    pub media_id: String,
+    pub media_id: MediaId,
     /// True also deletes its media-store object (from MEDIA_UPLOAD), when this product wrote it
     /// (under `uploads/`, or an inbound copy under `media/`); anything else is refused (403).
     #[serde(default, alias = "delete_stored", deserialize_with = "lenient::bool")]
     pub delete_stored: bool,
     /// EUM phone id or ARN; defaults from the configuration.
     #[serde(default, alias = "origination_phone_number_id")]
-    pub origination_phone_number_id: Option<String>,
+    pub origination_phone_number_id: Option<EumId>,
 }
 
 #[derive(Debug, Serialize)]
@@ -79,7 +80,7 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<Output, HandlerError> {
         put_item(ctx.store(), &record).await?;
     }
     Ok(Output {
-        media_id: p.media_id,
+        media_id: p.media_id.into(),
         deleted: true,
         deleted_key,
     })

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
+use crate::params::ids::{Language, MetaId, TemplateName};
 use crate::params::non_empty;
 use crate::ports::templates::TemplateRef;
 use crate::registry::ActionSpec;
@@ -27,13 +28,13 @@ pub struct Params {
     /// The template's name.
     #[schemars(length(max = 512))]
     #[serde(alias = "templateName")]
-    pub name: String,
+    pub name: TemplateName,
     /// Delete only this language (its Meta id is looked up).
     #[serde(default, alias = "languageCode")]
-    pub language: Option<String>,
+    pub language: Option<Language>,
     /// Delete only the language with this Meta template id.
     #[serde(default, alias = "meta_template_id", alias = "templateId")]
-    pub meta_template_id: Option<String>,
+    pub meta_template_id: Option<MetaId>,
 }
 
 #[derive(Debug, Serialize)]
@@ -53,14 +54,18 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<Output, HandlerError> {
     non_empty("name", &p.name)?;
     let waba = p.waba.resolve(ctx).await?;
     let store = ctx.store();
-    let mut id = p.meta_template_id.clone().filter(|i| !i.trim().is_empty());
+    let mut id = p
+        .meta_template_id
+        .clone()
+        .map(String::from)
+        .filter(|i| !i.trim().is_empty());
     if let (None, Some(language)) = (&id, &p.language) {
         id = match cache::get(store, &waba.meta_id, &p.name, language).await? {
             Some(item) if item.template_id.is_some() => item.template_id,
             _ => {
                 let which = TemplateRef::Name {
-                    name: p.name.clone(),
-                    language: language.clone(),
+                    name: p.name.to_string(),
+                    language: language.to_string(),
                 };
                 let meta = ctx.templates().get_template(&waba.eum_id, &which).await?;
                 meta.get("id").and_then(|v| match v {
@@ -94,7 +99,7 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<Output, HandlerError> {
     }
     Ok(Output {
         waba_id: waba.meta_id,
-        name: p.name,
+        name: p.name.into(),
         scope: if id.is_some() { "one" } else { "all" },
         meta_template_id: id,
         marked_deleted: marked,

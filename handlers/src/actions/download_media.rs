@@ -7,6 +7,7 @@ use serde::Deserialize;
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::media::{self, Downloaded};
+use crate::params::ids::{EumId, WaMessageId};
 use crate::registry::ActionSpec;
 
 pub const NAME: &str = "download_media";
@@ -22,10 +23,10 @@ pub const SPEC: ActionSpec = crate::action_spec!(
 pub struct Params {
     /// The message whose media to copy.
     #[serde(alias = "wa_message_id", alias = "messageId")]
-    pub wa_message_id: String,
+    pub wa_message_id: WaMessageId,
     /// EUM phone id or ARN; defaults from the configuration.
     #[serde(default, alias = "origination_phone_number_id")]
-    pub origination_phone_number_id: Option<String>,
+    pub origination_phone_number_id: Option<EumId>,
 }
 
 pub async fn run(ctx: &Ctx, p: Params) -> Result<Downloaded, HandlerError> {

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::model::FlowItem;
+use crate::params::ids::MetaId;
 use crate::ports::templates::{FlowDetail, Waba};
 use crate::templates::{WabaRef, flows};
 
@@ -18,7 +19,7 @@ pub struct FlowRef {
     pub waba: WabaRef,
     /// Meta's flow id.
     #[serde(alias = "flow_id")]
-    pub flow_id: String,
+    pub flow_id: MetaId,
 }
 
 impl FlowRef {

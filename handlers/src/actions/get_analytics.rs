@@ -9,6 +9,7 @@ use crate::analytics::report::{self, DayCounts, Figures, ResponseTimes};
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::params;
+use crate::params::ids::PhoneNumberId;
 use crate::registry::ActionSpec;
 
 pub const NAME: &str = "get_analytics";
@@ -27,7 +28,7 @@ pub const MAX_DAYS: i64 = 92;
 pub struct Params {
     /// Defaults to DEFAULT_PHONE_NUMBER_ID.
     #[serde(default, alias = "phone_number_id")]
-    pub phone_number_id: Option<String>,
+    pub phone_number_id: Option<PhoneNumberId>,
     /// First UTC day, YYYY-MM-DD (default: 6 days before `to`).
     #[serde(default)]
     pub from: Option<String>,

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
+use crate::params::ids::{Bsuid, PhoneNumber, PhoneNumberId};
 use crate::params::{self, Paging};
 use crate::platform::{calls, customers, phones};
 use crate::registry::ActionSpec;
@@ -26,14 +27,14 @@ pub struct Params {
     /// Only this customer's calls: their phone number; or give `recipient`.
     #[schemars(length(max = crate::params::bounds::PHONE))]
     #[serde(default)]
-    pub to: Option<String>,
+    pub to: Option<PhoneNumber>,
     /// Only this customer's calls: their BSUID.
     #[serde(default)]
-    pub recipient: Option<String>,
+    pub recipient: Option<Bsuid>,
     /// The business phone: Meta id, EUM id, ARN or display number; defaults to
     /// DEFAULT_PHONE_NUMBER_ID.
     #[serde(default, alias = "phone_number_id")]
-    pub phone_number_id: Option<String>,
+    pub phone_number_id: Option<PhoneNumberId>,
     /// Only calls at or after this ISO-8601 time.
     #[serde(default)]
     pub since: Option<String>,

@@ -10,6 +10,7 @@ use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::keys;
 use crate::params;
+use crate::params::ids::{Bsuid, PhoneNumber, PhoneNumberId};
 use crate::platform::{customers, phones};
 use crate::ports::account::{CallPeer, CallPermission};
 use crate::registry::ActionSpec;
@@ -29,14 +30,14 @@ pub struct Params {
     /// The customer's phone number in international format; or give `recipient`.
     #[schemars(length(max = crate::params::bounds::PHONE))]
     #[serde(default)]
-    pub to: Option<String>,
+    pub to: Option<PhoneNumber>,
     /// The customer's BSUID, instead of `to`.
     #[serde(default)]
-    pub recipient: Option<String>,
+    pub recipient: Option<Bsuid>,
     /// The business phone: Meta id, EUM id, ARN or display number; defaults to
     /// DEFAULT_PHONE_NUMBER_ID.
     #[serde(default, alias = "phone_number_id")]
-    pub phone_number_id: Option<String>,
+    pub phone_number_id: Option<PhoneNumberId>,
 }
 
 #[derive(Debug, Serialize)]

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::keys;
+use crate::params::ids::EumId;
 use crate::platform::phones;
 use crate::ports::SendFailure;
 use crate::ports::account::LinkedAccount;
@@ -27,7 +28,7 @@ pub const SPEC: ActionSpec = crate::action_spec!(
 pub struct Params {
     /// Only this WABA (Meta id or EUM `waba-…`); all linked WABAs when absent.
     #[serde(default, alias = "waba_id")]
-    pub waba_id: Option<String>,
+    pub waba_id: Option<EumId>,
 }
 
 #[derive(Debug, Serialize)]

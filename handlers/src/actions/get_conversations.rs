@@ -7,6 +7,7 @@ use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::keys;
 use crate::model::ConversationItem;
+use crate::params::ids::PhoneNumberId;
 use crate::params::lenient;
 use crate::params::{self, Paging};
 use crate::registry::ActionSpec;
@@ -24,7 +25,7 @@ pub const SPEC: ActionSpec = crate::action_spec!(
 pub struct Params {
     /// The business phone's Meta id; defaults to DEFAULT_PHONE_NUMBER_ID.
     #[serde(default, alias = "phone_number_id")]
-    pub phone_number_id: Option<String>,
+    pub phone_number_id: Option<PhoneNumberId>,
     /// True lists the archived conversations instead.
     #[serde(default, deserialize_with = "lenient::bool")]
     pub archived: bool,

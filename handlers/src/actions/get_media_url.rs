@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::media;
+use crate::params::ids::WaMessageId;
 use crate::params::lenient;
 use crate::registry::ActionSpec;
 
@@ -22,7 +23,7 @@ pub const SPEC: ActionSpec = crate::action_spec!(
 pub struct Params {
     /// A message whose media was copied (or give key).
     #[serde(default, alias = "wa_message_id", alias = "messageId")]
-    pub wa_message_id: Option<String>,
+    pub wa_message_id: Option<WaMessageId>,
     /// A media-store key under `media/` or `uploads/`.
     #[schemars(length(max = crate::params::bounds::KEY))]
     #[serde(default, alias = "s3Key")]

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::model::MessageItem;
+use crate::params::ids::WaMessageId;
 use crate::registry::ActionSpec;
 
 pub const NAME: &str = "get_message";
@@ -21,7 +22,7 @@ pub const SPEC: ActionSpec = crate::action_spec!(
 pub struct Params {
     /// The wamid.… id.
     #[serde(alias = "wa_message_id", alias = "messageId", alias = "message_id")]
-    pub wa_message_id: String,
+    pub wa_message_id: WaMessageId,
 }
 
 pub async fn run(ctx: &Ctx, params: Params) -> Result<MessageItem, HandlerError> {

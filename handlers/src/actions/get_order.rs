@@ -6,6 +6,7 @@ use serde::Deserialize;
 use crate::commerce::orders::{self, OrderRecord};
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
+use crate::params::ids::WaMessageId;
 use crate::registry::ActionSpec;
 
 pub const NAME: &str = "get_order";
@@ -21,7 +22,7 @@ pub const SPEC: ActionSpec = crate::action_spec!(
 pub struct Params {
     /// The order's id: the wamid of the customer's `order` message.
     #[serde(alias = "order_id", alias = "waMessageId")]
-    pub order_id: String,
+    pub order_id: WaMessageId,
 }
 
 pub async fn run(ctx: &Ctx, p: Params) -> Result<OrderRecord, HandlerError> {

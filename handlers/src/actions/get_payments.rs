@@ -9,6 +9,7 @@ use crate::commerce::{self, orders};
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::keys;
+use crate::params::ids::{PhoneNumberId, ReferenceId, WaMessageId};
 use crate::params::{self, Paging};
 use crate::registry::ActionSpec;
 
@@ -26,16 +27,16 @@ pub const SPEC: ActionSpec = crate::action_spec!(
 pub struct Params {
     /// Only this payment request.
     #[serde(default, alias = "reference_id")]
-    pub reference_id: Option<String>,
+    pub reference_id: Option<ReferenceId>,
     /// Only the latest payment request of this order (its wamid).
     #[serde(default, alias = "order_id")]
-    pub order_id: Option<String>,
+    pub order_id: Option<WaMessageId>,
     /// Only payments in this status (new, pending, failed, captured, …).
     #[serde(default)]
     pub status: Option<String>,
     /// The business phone (Meta's id); defaults to DEFAULT_PHONE_NUMBER_ID.
     #[serde(default, alias = "phone_number_id")]
-    pub phone_number_id: Option<String>,
+    pub phone_number_id: Option<PhoneNumberId>,
     #[serde(flatten)]
     pub paging: Paging,
 }
@@ -52,7 +53,7 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<Output, HandlerError> {
     let page = p.paging.request()?;
     let store = ctx.store();
     let mut phone = params::phone_number_id(p.phone_number_id.as_deref(), ctx.default_phone());
-    let mut reference = p.reference_id.clone();
+    let mut reference = p.reference_id.clone().map(String::from);
     if let Some(order_id) = &p.order_id {
         let order = orders::get(store, order_id)
             .await?

@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::keys;
+use crate::params::ids::PhoneNumberId;
 use crate::platform::phones;
 use crate::ports::account::PhoneNumberDetails;
 use crate::registry::ActionSpec;
@@ -26,7 +27,7 @@ pub struct Params {
     /// The phone: Meta id, EUM `phone-number-id-…`, ARN or display number; defaults to
     /// DEFAULT_PHONE_NUMBER_ID.
     #[serde(default, alias = "phone_number_id")]
-    pub phone_number_id: Option<String>,
+    pub phone_number_id: Option<PhoneNumberId>,
 }
 
 #[derive(Debug, Serialize)]

@@ -9,6 +9,7 @@ use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::keys;
 use crate::params::Paging;
+use crate::params::ids::PhoneNumberId;
 use crate::platform::{phones, quality};
 use crate::registry::ActionSpec;
 
@@ -26,7 +27,7 @@ pub struct Params {
     /// The phone's display number (as in the quality webhooks), or any name of a linked phone
     /// (Meta id, EUM id, ARN); defaults to DEFAULT_PHONE_NUMBER_ID.
     #[serde(default, alias = "phone_number_id", alias = "displayPhoneNumber")]
-    pub phone_number_id: Option<String>,
+    pub phone_number_id: Option<PhoneNumberId>,
     #[serde(flatten)]
     pub paging: Paging,
 }
@@ -51,6 +52,7 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<Output, HandlerError> {
     let given = p
         .phone_number_id
         .clone()
+        .map(String::from)
         .filter(|g| !g.trim().is_empty())
         .or_else(|| ctx.default_phone().map(str::to_string))
         .ok_or_else(|| {

@@ -14,6 +14,7 @@ use crate::error::HandlerError;
 use crate::keys;
 use crate::model::Direction;
 use crate::params;
+use crate::params::ids::PhoneNumberId;
 use crate::params::lenient;
 use crate::registry::ActionSpec;
 use crate::store::PageRequest;
@@ -35,7 +36,7 @@ const MAX_ITEMS: usize = 20_000;
 pub struct Params {
     /// Defaults to DEFAULT_PHONE_NUMBER_ID.
     #[serde(default, alias = "phone_number_id")]
-    pub phone_number_id: Option<String>,
+    pub phone_number_id: Option<PhoneNumberId>,
     /// 1 to 168, default 24.
     #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub hours: Option<i64>,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::model::TemplateItem;
+use crate::params::ids::Language;
 use crate::params::lenient;
 use crate::registry::ActionSpec;
 use crate::templates::{WabaRef, cache};
@@ -35,7 +36,7 @@ pub struct Params {
     pub name_prefix: Option<String>,
     /// Only this language code (en_US, ...).
     #[serde(default)]
-    pub language: Option<String>,
+    pub language: Option<Language>,
     /// Read the cache only (no call to EUM Social).
     #[serde(default, alias = "from_cache", deserialize_with = "lenient::bool")]
     pub from_cache: bool,
@@ -52,7 +53,7 @@ pub struct Output {
     pub templates: Vec<TemplateItem>,
 }
 
-fn same(a: &Option<String>, b: Option<&str>) -> bool {
+fn same<T: std::ops::Deref<Target = str>>(a: &Option<T>, b: Option<&str>) -> bool {
     a.as_deref()
         .is_none_or(|a| b.is_some_and(|b| a.eq_ignore_ascii_case(b)))
 }

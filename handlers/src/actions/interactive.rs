@@ -18,9 +18,11 @@ pub struct Frame {
     pub body: String,
     /// A text header (at most 60 characters), or a Meta header object
     /// (`{"type": "image", "image": {...}}`).
+    #[schemars(extend("maxLength" = crate::params::bounds::HEADER_TEXT))]
     #[serde(default)]
     pub header: Option<Value>,
     /// At most 60 characters.
+    #[schemars(length(max = crate::params::bounds::FOOTER))]
     #[serde(default)]
     pub footer: Option<String>,
 }

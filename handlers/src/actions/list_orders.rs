@@ -9,6 +9,7 @@ use crate::commerce;
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::keys;
+use crate::params::ids::{CustomerId, PhoneNumberId};
 use crate::params::{self, Paging};
 use crate::registry::ActionSpec;
 
@@ -25,13 +26,13 @@ pub const SPEC: ActionSpec = crate::action_spec!(
 pub struct Params {
     /// The business phone (Meta's id); defaults to DEFAULT_PHONE_NUMBER_ID.
     #[serde(default, alias = "phone_number_id")]
-    pub phone_number_id: Option<String>,
+    pub phone_number_id: Option<PhoneNumberId>,
     /// Only orders in this status (received, confirmed, paid, …).
     #[serde(default)]
     pub status: Option<String>,
     /// Only this customer's orders (wa_id or BSUID).
     #[serde(default, alias = "customer_id")]
-    pub customer_id: Option<String>,
+    pub customer_id: Option<CustomerId>,
     #[serde(flatten)]
     pub paging: Paging,
 }
@@ -61,7 +62,9 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<Output, HandlerError> {
         &page,
         |o| {
             p.status.as_ref().is_none_or(|s| o["status"] == *s)
-                && p.customer_id.as_ref().is_none_or(|c| o["customerId"] == *c)
+                && p.customer_id
+                    .as_ref()
+                    .is_none_or(|c| o["customerId"] == c.as_str())
         },
     )
     .await?;

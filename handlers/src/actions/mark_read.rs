@@ -7,6 +7,7 @@ use serde_json::json;
 
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
+use crate::params::ids::{EumId, PhoneNumberId, WaMessageId};
 use crate::params::lenient;
 use crate::params::non_empty;
 use crate::registry::ActionSpec;
@@ -25,7 +26,7 @@ pub const SPEC: ActionSpec = crate::action_spec!(
 pub struct Params {
     /// The inbound wamid.
     #[serde(alias = "message_id", alias = "waMessageId")]
-    pub message_id: String,
+    pub message_id: WaMessageId,
     /// True also shows "typing…" for up to 25 seconds.
     #[serde(
         default,
@@ -35,10 +36,10 @@ pub struct Params {
     pub typing_indicator: bool,
     /// Defaults to the message's phone.
     #[serde(default, alias = "phone_number_id")]
-    pub phone_number_id: Option<String>,
+    pub phone_number_id: Option<PhoneNumberId>,
     /// EUM phone id or ARN; defaults from the configuration.
     #[serde(default, alias = "origination_phone_number_id")]
-    pub origination_phone_number_id: Option<String>,
+    pub origination_phone_number_id: Option<EumId>,
 }
 
 #[derive(Debug, Serialize)]
@@ -56,6 +57,7 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<Output, HandlerError> {
     let phone = p
         .phone_number_id
         .clone()
+        .map(String::from)
         .or_else(|| stored.as_ref().and_then(|m| m.phone_number_id.clone()));
     let origination =
         ctx.origination(p.origination_phone_number_id.as_deref(), phone.as_deref())?;
@@ -75,7 +77,7 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<Output, HandlerError> {
             .map(|c| c.unread_count);
     }
     Ok(Output {
-        message_id: p.message_id,
+        message_id: p.message_id.into(),
         read: true,
         conversation_pk,
         unread_count: unread,

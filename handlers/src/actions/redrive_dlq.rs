@@ -5,6 +5,7 @@ use serde::Deserialize;
 
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
+use crate::params::ids::WaMessageId;
 use crate::ports::queue::Redriven;
 use crate::registry::ActionSpec;
 
@@ -21,7 +22,7 @@ pub const SPEC: ActionSpec = crate::action_spec!(
 pub struct Params {
     /// DLQ message ids (as `list_dlq` shows them); without it, every message is moved.
     #[serde(default, alias = "message_ids", alias = "ids")]
-    pub message_ids: Option<Vec<String>>,
+    pub message_ids: Option<Vec<WaMessageId>>,
 }
 
 pub async fn run(ctx: &Ctx, params: Params) -> Result<Redriven, HandlerError> {

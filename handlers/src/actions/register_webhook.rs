@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
+use crate::params::ids::EumId;
 use crate::params::non_empty;
 use crate::platform::phones;
 use crate::ports::account::EventDestination;
@@ -30,7 +31,7 @@ pub struct Params {
     pub role_arn: Option<String>,
     /// The WABA: Meta id or EUM `waba-…`; defaults to DEFAULT_WABA_ID, else the only one linked.
     #[serde(default, alias = "waba_id")]
-    pub waba_id: Option<String>,
+    pub waba_id: Option<EumId>,
 }
 
 #[derive(Debug, Serialize)]

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
+use crate::params::ids::PhoneNumberId;
 use crate::platform::phones;
 use crate::registry::ActionSpec;
 
@@ -36,7 +37,7 @@ pub struct Params {
     /// The business phone: Meta id, EUM id, ARN or display number; defaults to
     /// DEFAULT_PHONE_NUMBER_ID.
     #[serde(default, alias = "phone_number_id")]
-    pub phone_number_id: Option<String>,
+    pub phone_number_id: Option<PhoneNumberId>,
 }
 
 #[derive(Debug, Serialize)]

@@ -10,6 +10,7 @@ use crate::commerce::carousel::{self, Card};
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::outbound::{self, Outgoing, SendCommon, SendOutput};
+use crate::params::ids::{Language, TemplateName};
 use crate::params::{check_len, non_empty};
 use crate::registry::ActionSpec;
 use crate::templates::{WabaRef, check};
@@ -29,10 +30,10 @@ pub struct Params {
     /// The template's name.
     #[schemars(length(max = 512))]
     #[serde(alias = "templateName")]
-    pub name: String,
+    pub name: TemplateName,
     /// Its language code, default en_US.
     #[serde(default = "english", alias = "languageCode")]
-    pub language: String,
+    pub language: Language,
     /// The message body's parameters, in order (strings or Meta parameter objects).
     #[serde(default)]
     pub body: Vec<Value>,
@@ -54,8 +55,8 @@ pub struct Params {
     pub common: SendCommon,
 }
 
-fn english() -> String {
-    "en_US".into()
+fn english() -> Language {
+    Language::from_trusted("en_US")
 }
 
 pub async fn run(ctx: &Ctx, p: Params) -> Result<SendOutput, HandlerError> {

@@ -26,6 +26,7 @@ pub struct Params {
     #[schemars(length(max = crate::params::bounds::CAPTION))]
     pub body: String,
     /// Optional footer, at most 60 characters.
+    #[schemars(length(max = crate::params::bounds::FOOTER))]
     #[serde(default)]
     pub footer: Option<String>,
     /// The product whose image is the thumbnail; without it, Meta uses the catalog's first

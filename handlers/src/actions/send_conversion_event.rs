@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
+use crate::params::ids::{Bsuid, EumId, MetaId, PhoneNumber};
 use crate::platform::{customers, phones};
 use crate::registry::ActionSpec;
 
@@ -33,16 +34,16 @@ pub struct Params {
     /// The customer's phone number (to find their click id); or give `recipient`.
     #[schemars(length(max = crate::params::bounds::PHONE))]
     #[serde(default)]
-    pub to: Option<String>,
+    pub to: Option<PhoneNumber>,
     /// The customer's BSUID.
     #[serde(default)]
-    pub recipient: Option<String>,
+    pub recipient: Option<Bsuid>,
     /// The dataset (default: the WABA's own).
     #[serde(default, alias = "dataset_id")]
-    pub dataset_id: Option<String>,
+    pub dataset_id: Option<MetaId>,
     /// The WABA: Meta id or EUM `waba-…`; defaults to DEFAULT_WABA_ID, else the only one linked.
     #[serde(default, alias = "waba_id")]
-    pub waba_id: Option<String>,
+    pub waba_id: Option<EumId>,
 }
 
 #[derive(Debug, Serialize)]

@@ -25,6 +25,7 @@ pub struct Params {
     #[serde(flatten)]
     pub frame: Frame,
     /// The button's text, at most 20 characters.
+    #[schemars(length(max = crate::params::bounds::BUTTON_TEXT))]
     #[serde(alias = "display_text")]
     pub display_text: String,
     /// An http(s) URL.

@@ -10,6 +10,7 @@ use super::interactive::Frame;
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::outbound::{self, SendCommon, SendOutput};
+use crate::params::ids::MetaId;
 use crate::params::{check_len, non_empty};
 use crate::registry::ActionSpec;
 use crate::templates::{WabaRef, flows};
@@ -50,7 +51,7 @@ pub struct Params {
     pub frame: Frame,
     /// Meta's flow id (or give `flowName`).
     #[serde(default, alias = "flow_id")]
-    pub flow_id: Option<String>,
+    pub flow_id: Option<MetaId>,
     /// The flow's name (instead of `flowId`).
     #[serde(default, alias = "flow_name")]
     pub flow_name: Option<String>,
@@ -59,6 +60,7 @@ pub struct Params {
     #[serde(default, alias = "flow_token")]
     pub flow_token: Option<String>,
     /// The button's text, at most 30 characters.
+    #[schemars(length(max = crate::params::bounds::FLOW_CTA))]
     #[serde(alias = "flow_cta", alias = "flowCta")]
     pub cta: String,
     /// `navigate` (default) or `data_exchange`.
@@ -208,7 +210,11 @@ mod tests {
                 .as_object_mut()
                 .unwrap()
                 .extend(extra.as_object().unwrap().clone());
-            let err = run(&ctx(), params(request)).await.unwrap_err();
+            // A flow id that is not Meta's is refused as the registry decodes it.
+            let err = match crate::params::parse_request::<Params>(request) {
+                Ok(p) => run(&ctx(), p).await.unwrap_err(),
+                Err(e) => e,
+            };
             assert!(err.to_string().contains(expected), "{expected}: {err}");
         }
     }

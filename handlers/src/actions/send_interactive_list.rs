@@ -39,6 +39,7 @@ pub struct Params {
     #[serde(flatten)]
     pub frame: Frame,
     /// The menu button's text, at most 20 characters.
+    #[schemars(length(max = crate::params::bounds::BUTTON_TEXT))]
     pub button: String,
     /// [{"title", "rows": [{"id", "title", "description"}]}].
     pub sections: Vec<Section>,

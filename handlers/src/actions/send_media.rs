@@ -205,9 +205,10 @@ mod tests {
         assert_eq!(send.filename.as_deref(), Some("f.pdf"));
         assert_eq!(send.source.media_id.as_deref(), Some("m1"));
         assert_eq!(send.common.to.as_deref(), Some("15550001111"));
-        let plain: Plain =
-            crate::params::parse(serde_json::json!({"to": "1555", "link": "https://x/y.ogg"}))
-                .unwrap();
+        let plain: Plain = crate::params::parse(
+            serde_json::json!({"to": "15550001111", "link": "https://x/y.ogg"}),
+        )
+        .unwrap();
         assert_eq!(MediaSend::from(plain).caption, None);
     }
 }

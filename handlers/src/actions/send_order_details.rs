@@ -13,6 +13,7 @@ use crate::commerce::{orders, payments};
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::outbound::{self, SendCommon, SendOutput};
+use crate::params::ids::{ReferenceId, WaMessageId};
 use crate::registry::ActionSpec;
 
 pub const NAME: &str = "send_order_details";
@@ -39,7 +40,7 @@ pub struct Params {
     /// The business's unique id of this payment request: 1 to 35 English letters, digits, `_`,
     /// `-` or `.`. The payment webhooks name it.
     #[serde(alias = "reference_id")]
-    pub reference_id: String,
+    pub reference_id: ReferenceId,
     /// `physical-goods` (default) or `digital-goods` (Meta's `type`).
     #[serde(default = "physical", alias = "goods_type")]
     pub goods_type: Goods,
@@ -63,7 +64,7 @@ pub struct Params {
     /// The ORDER this request is for (its wamid): the payment is linked to it, and a captured
     /// payment moves it to `paid`.
     #[serde(default, alias = "order_id")]
-    pub order_id: Option<String>,
+    pub order_id: Option<WaMessageId>,
     #[serde(flatten)]
     pub common: SendCommon,
 }

@@ -12,6 +12,7 @@ use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::outbound::{self, SendCommon, SendOutput};
 use crate::params::check_len;
+use crate::params::ids::ReferenceId;
 use crate::registry::ActionSpec;
 
 pub const NAME: &str = "send_order_status";
@@ -30,10 +31,11 @@ pub struct Params {
     pub frame: Frame,
     /// The `referenceId` of the `order_details` message this updates.
     #[serde(alias = "reference_id")]
-    pub reference_id: String,
+    pub reference_id: ReferenceId,
     /// pending, processing, partially-shipped, shipped, completed or canceled.
     pub status: String,
     /// Optional text about the status, at most 120 characters.
+    #[schemars(length(max = crate::params::bounds::ORDER_STATUS_DESCRIPTION))]
     #[serde(default)]
     pub description: Option<String>,
     #[serde(flatten)]

@@ -32,6 +32,7 @@ pub struct Params {
     #[serde(default)]
     pub body: Option<String>,
     /// Optional footer, at most 60 characters.
+    #[schemars(length(max = crate::params::bounds::FOOTER))]
     #[serde(default)]
     pub footer: Option<String>,
     #[serde(flatten)]

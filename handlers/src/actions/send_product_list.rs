@@ -56,11 +56,13 @@ pub struct Section {
 #[serde(rename_all = "camelCase")]
 pub struct Params {
     /// The header text (required), at most 60 characters.
+    #[schemars(length(max = crate::params::bounds::HEADER_TEXT))]
     pub header: String,
     /// The body text (required), at most 1024 characters.
     #[schemars(length(max = crate::params::bounds::CAPTION))]
     pub body: String,
     /// Optional footer, at most 60 characters.
+    #[schemars(length(max = crate::params::bounds::FOOTER))]
     #[serde(default)]
     pub footer: Option<String>,
     /// The catalog linked to the WhatsApp Business Account.

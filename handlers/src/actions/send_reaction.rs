@@ -8,6 +8,7 @@ use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::outbound::{self, Outgoing, SendCommon, SendOutput};
 use crate::params;
+use crate::params::ids::WaMessageId;
 use crate::registry::ActionSpec;
 
 pub const NAME: &str = "send_reaction";
@@ -23,7 +24,7 @@ pub const SPEC: ActionSpec = crate::action_spec!(
 pub struct Params {
     /// The wamid reacted to.
     #[serde(alias = "message_id", alias = "waMessageId")]
-    pub message_id: String,
+    pub message_id: WaMessageId,
     /// One emoji, or "" to remove.
     pub emoji: String,
     #[serde(flatten)]

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::outbound::{self, Outgoing, SendCommon, SendOutput};
+use crate::params::ids::{Language, TemplateName};
 use crate::params::{check_len, non_empty};
 use crate::registry::ActionSpec;
 use crate::templates::{WabaRef, check};
@@ -39,10 +40,10 @@ pub struct Params {
     /// The template's name.
     #[schemars(length(max = 512))]
     #[serde(alias = "templateName")]
-    pub name: String,
+    pub name: TemplateName,
     /// Its language code, default en_US.
     #[serde(default = "english", alias = "languageCode")]
-    pub language: String,
+    pub language: Language,
     /// Header parameters: a list, or one Meta parameter object (image, document, ...).
     #[serde(default)]
     pub header: Option<Value>,
@@ -71,8 +72,8 @@ pub struct Params {
     pub common: SendCommon,
 }
 
-fn english() -> String {
-    "en_US".into()
+fn english() -> Language {
+    Language::from_trusted("en_US")
 }
 
 /// `"Kerry"` → `{"type": "text", "text": "Kerry"}`; objects are Meta parameters already.

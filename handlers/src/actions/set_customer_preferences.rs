@@ -9,6 +9,7 @@ use serde_json::Value;
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::keys;
+use crate::params::ids::{Bsuid, PhoneNumber};
 use crate::params::lenient;
 use crate::platform::customers::{self, Preference};
 use crate::registry::ActionSpec;
@@ -35,10 +36,10 @@ pub struct Params {
     /// The customer's phone number; or give `recipient`.
     #[schemars(length(max = crate::params::bounds::PHONE))]
     #[serde(default, alias = "customerId", alias = "waId")]
-    pub to: Option<String>,
+    pub to: Option<PhoneNumber>,
     /// The customer's BSUID.
     #[serde(default)]
-    pub recipient: Option<String>,
+    pub recipient: Option<Bsuid>,
 }
 
 #[derive(Debug, Serialize)]

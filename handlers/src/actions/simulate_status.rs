@@ -9,6 +9,7 @@ use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::inbound::{Delivery, process_delivery};
 use crate::model::MessageItem;
+use crate::params::ids::WaMessageId;
 use crate::registry::ActionSpec;
 
 pub const NAME: &str = "simulate_status";
@@ -24,7 +25,7 @@ pub const SPEC: ActionSpec = crate::action_spec!(
 pub struct Params {
     /// A message sent with the sandbox sender.
     #[serde(alias = "wa_message_id", alias = "messageId")]
-    pub wa_message_id: String,
+    pub wa_message_id: WaMessageId,
     /// In order, default ["sent", "delivered", "read"]; "failed" too.
     #[serde(default = "all")]
     pub statuses: Vec<Playable>,

@@ -11,6 +11,7 @@ use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::keys;
 use crate::model::Direction;
+use crate::params::ids::{CustomerId, PhoneNumberId};
 use crate::params::{self, lenient};
 use crate::registry::ActionSpec;
 use crate::store::PageRequest;
@@ -35,10 +36,10 @@ pub struct Params {
     /// 24-hour window and the cooldown.
     #[schemars(length(max = crate::params::bounds::PHONE))]
     #[serde(default, alias = "customer_id", alias = "to")]
-    pub customer_id: Option<String>,
+    pub customer_id: Option<CustomerId>,
     /// Defaults to DEFAULT_PHONE_NUMBER_ID.
     #[serde(default, alias = "phone_number_id")]
-    pub phone_number_id: Option<String>,
+    pub phone_number_id: Option<PhoneNumberId>,
     /// The message's time (ISO-8601), default now: decides the away hours and the window.
     #[serde(default)]
     pub received_at: Option<String>,

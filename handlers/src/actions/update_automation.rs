@@ -8,6 +8,7 @@ use crate::automations::model::{AutomationItem, Rule, RulePatch};
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::keys;
+use crate::params::ids::LocalId;
 use crate::registry::ActionSpec;
 use crate::store::{get_item_as, put_item};
 use crate::time;
@@ -25,7 +26,7 @@ pub const SPEC: ActionSpec = crate::action_spec!(
 pub struct Params {
     /// The rule's id (`auto-…`).
     #[serde(alias = "automationId")]
-    pub id: String,
+    pub id: LocalId,
     #[serde(flatten)]
     pub patch: RulePatch,
 }

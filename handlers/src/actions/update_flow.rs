@@ -9,6 +9,7 @@ use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::model::FlowItem;
 use crate::params::check_len;
+use crate::params::ids::MetaId;
 use crate::ports::templates::FlowChanges;
 use crate::registry::ActionSpec;
 use crate::templates::flows;
@@ -27,6 +28,7 @@ pub struct Params {
     #[serde(flatten)]
     pub flow: FlowRef,
     /// The new name.
+    #[schemars(length(max = crate::params::bounds::FLOW_NAME))]
     #[serde(default)]
     pub name: Option<String>,
     /// The new categories.
@@ -38,7 +40,7 @@ pub struct Params {
     pub endpoint_uri: Option<String>,
     /// The Meta app that owns the endpoint.
     #[serde(default, alias = "meta_app_id")]
-    pub meta_app_id: Option<String>,
+    pub meta_app_id: Option<MetaId>,
 }
 
 #[derive(Debug, Serialize)]
@@ -77,7 +79,7 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<Output, HandlerError> {
         name: p.name.clone(),
         categories: p.categories.clone(),
         endpoint_uri: p.endpoint_uri,
-        meta_app_id: p.meta_app_id,
+        meta_app_id: p.meta_app_id.map(String::from),
     };
     ctx.templates()
         .update_flow(&waba.eum_id, &flow_id, &changes)

@@ -24,6 +24,7 @@ pub struct Params {
     #[serde(flatten)]
     pub flow: FlowRef,
     /// The Flow JSON (`version`, `screens`), as an object or its text.
+    #[schemars(extend("maxLength" = crate::params::bounds::FLOW_JSON))]
     #[serde(alias = "flow_json")]
     pub flow_json: Value,
 }

@@ -14,6 +14,7 @@ use crate::commerce::orders::{self, OrderRecord};
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::outbound::SendCommon;
+use crate::params::ids::{Bsuid, PhoneNumber, PhoneNumberId, WaMessageId};
 use crate::params::{self, check_len};
 use crate::registry::ActionSpec;
 
@@ -31,7 +32,7 @@ pub const SPEC: ActionSpec = crate::action_spec!(
 pub struct Params {
     /// The order's id: the wamid of the customer's `order` message.
     #[serde(alias = "order_id")]
-    pub order_id: String,
+    pub order_id: WaMessageId,
     /// The new status: confirmed, paid, processing, partially_shipped, shipped, delivered,
     /// completed, canceled or refunded.
     pub status: String,
@@ -146,13 +147,13 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<Output, HandlerError> {
 /// Sends the notification, if one was asked for; its failure is reported, not raised.
 async fn notify(ctx: &Ctx, order: &OrderRecord, p: &Params) -> Option<Notification> {
     let common = SendCommon {
-        to: order.wa_id.clone(),
+        to: order.wa_id.clone().map(PhoneNumber::from_trusted),
         recipient: order
             .wa_id
             .is_none()
-            .then(|| order.user_id.clone())
+            .then(|| order.user_id.clone().map(Bsuid::from_trusted))
             .flatten(),
-        phone_number_id: Some(order.phone_number_id.clone()),
+        phone_number_id: Some(PhoneNumberId::from_trusted(&order.phone_number_id)),
         idempotency_key: Some(notification_key(&order.order_id, &p.status)),
         ..Default::default()
     };

@@ -9,6 +9,7 @@ use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::keys;
 use crate::media::{self, Uploaded};
+use crate::params::ids::{EumId, PhoneNumberId};
 use crate::params::{check_len, non_empty};
 use crate::registry::ActionSpec;
 use crate::time;
@@ -44,16 +45,17 @@ pub struct Params {
     pub mime_type: Option<String>,
     /// The business phone; defaults to DEFAULT_PHONE_NUMBER_ID.
     #[serde(default, alias = "phone_number_id")]
-    pub phone_number_id: Option<String>,
+    pub phone_number_id: Option<PhoneNumberId>,
     /// EUM phone id or ARN (media can only be sent from the phone that uploaded it).
     #[serde(default, alias = "origination_phone_number_id")]
-    pub origination_phone_number_id: Option<String>,
+    pub origination_phone_number_id: Option<EumId>,
 }
 
 pub async fn run(ctx: &Ctx, p: Params) -> Result<Uploaded, HandlerError> {
     let phone = p
         .phone_number_id
         .clone()
+        .map(String::from)
         .or_else(|| ctx.default_phone().map(str::to_string));
     let origination =
         ctx.origination(p.origination_phone_number_id.as_deref(), phone.as_deref())?;

@@ -85,7 +85,7 @@ pub struct Rule {
     pub priority: i64,
     /// The business phone it answers for; all phones when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_number_id: Option<String>,
+    pub phone_number_id: Option<crate::params::ids::PhoneNumberId>,
     /// Keyword rules: `exact`, `contains` or `regex`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub match_mode: Option<MatchMode>,
@@ -160,7 +160,7 @@ pub struct RulePatch {
     pub priority: Option<i64>,
     /// The business phone it answers for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_number_id: Option<String>,
+    pub phone_number_id: Option<crate::params::ids::PhoneNumberId>,
     /// `exact`, `contains` or `regex`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub match_mode: Option<MatchMode>,

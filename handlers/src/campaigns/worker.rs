@@ -102,7 +102,10 @@ pub async fn run(
     }
     // The template must still be approved (Meta pauses templates of low quality).
     let waba = crate::templates::WabaRef {
-        waba_id: c.waba_id.clone(),
+        waba_id: c
+            .waba_id
+            .clone()
+            .map(crate::params::ids::EumId::from_trusted),
     };
     let template = match crate::templates::check::cached_template(
         ctx,

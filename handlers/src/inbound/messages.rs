@@ -36,6 +36,16 @@ pub(super) async fn process_messages(
         }
         return Ok(());
     };
+    let checked = crate::params::ids::IdKind::PhoneNumberId.check_part(
+        "messages change: metadata.phone_number_id",
+        &phone_number_id,
+    );
+    if let Err(reason) = checked {
+        // Every message and status of the change would be keyed under it.
+        report.counts.poison += 1;
+        report.errors.push(reason);
+        return Ok(());
+    }
     let arrival = Arrival {
         phone_number_id: &phone_number_id,
         display_phone_number: value.metadata.display_phone_number.as_deref(),

@@ -35,6 +35,11 @@ pub(super) async fn apply_statuses(
                 continue;
             }
         };
+        if let Err(reason) = check_ids(&status) {
+            report.counts.poison += 1;
+            report.errors.push(reason);
+            continue;
+        }
         let tag = status
             .biz_opaque_callback_data
             .as_deref()
@@ -67,6 +72,16 @@ pub(super) async fn apply_statuses(
             }
             StatusApplied::Stale => report.counts.stale_statuses += 1,
         }
+    }
+    Ok(())
+}
+
+/// The status's ids that become parts of keys (`MSG#{id}`, its recipient's conversation).
+fn check_ids(status: &Status) -> Result<(), String> {
+    use crate::params::ids::IdKind;
+    IdKind::WaMessageId.check_part("status id", &status.id)?;
+    if let Some(recipient) = &status.recipient_id {
+        IdKind::CustomerId.check_part("status recipient_id", recipient)?;
     }
     Ok(())
 }

@@ -17,6 +17,11 @@ pub enum InboundMessageError {
     /// Neither `from` nor a business-scoped user id: no conversation to thread it into.
     #[error("message {id} has neither `from` nor a business-scoped user id")]
     NoCustomer { id: String },
+    /// An id that would not be one part of a key (a `#`, control characters, an odd
+    /// alphabet): refused rather than escaped, since Meta's ids never hold them and an escaped
+    /// key would differ from the one an action builds from the same id.
+    #[error("{0}")]
+    NotAnId(String),
 }
 
 /// What the message's change tells about where it belongs.
@@ -64,6 +69,19 @@ pub fn inbound_customer(msg: &Value, contacts: &[crate::model::webhook::Contact]
     }
 }
 
+/// The message's ids that become parts of keys.
+fn check_ids(id: &str, customer: &Customer) -> Result<(), String> {
+    use crate::params::ids::IdKind;
+    IdKind::WaMessageId.check_part("message id", id)?;
+    if let Some(wa_id) = &customer.wa_id {
+        IdKind::CustomerId.check_part("message `from`", wa_id)?;
+    }
+    if let Some(user_id) = &customer.user_id {
+        IdKind::Bsuid.check_part("message user id", user_id)?;
+    }
+    Ok(())
+}
+
 /// Decodes one element of `messages[]`.
 ///
 /// Every type is kept: a type this version does not model is stored with its object in `raw`.
@@ -77,8 +95,9 @@ pub fn parse_inbound(
     contacts: &[crate::model::webhook::Contact],
 ) -> Result<(MessageItem, Customer), InboundMessageError> {
     let id = str_field(msg, "id").ok_or(InboundMessageError::MissingId)?;
-    let kind = str_field(msg, "type").unwrap_or_else(|| "unknown".to_string());
     let customer = inbound_customer(msg, contacts);
+    check_ids(&id, &customer).map_err(InboundMessageError::NotAnId)?;
+    let kind = str_field(msg, "type").unwrap_or_else(|| "unknown".to_string());
     let customer_id = customer
         .id()
         .ok_or_else(|| InboundMessageError::NoCustomer { id: id.clone() })?

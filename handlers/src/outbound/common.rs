@@ -5,6 +5,7 @@ use serde::Deserialize;
 
 use super::idempotency;
 use crate::error::HandlerError;
+use crate::params::ids::{Bsuid, EumId, PhoneNumber, PhoneNumberId, WaMessageId};
 use crate::params::lenient;
 
 /// Longest `phoneNumberId` stored (Meta's ids have 15 to 17 digits).
@@ -24,19 +25,19 @@ pub struct SendCommon {
     /// `recipient`.
     #[schemars(length(max = crate::params::bounds::PHONE))]
     #[serde(default)]
-    pub to: Option<String>,
+    pub to: Option<PhoneNumber>,
     /// The customer's business-scoped user id (BSUID), instead of `to`.
     #[serde(default)]
-    pub recipient: Option<String>,
+    pub recipient: Option<Bsuid>,
     /// The business phone (Meta's phone number id); defaults to DEFAULT_PHONE_NUMBER_ID.
     #[serde(default, alias = "phone_number_id")]
-    pub phone_number_id: Option<String>,
+    pub phone_number_id: Option<PhoneNumberId>,
     /// EUM Social's `phone-number-id-…` or its ARN; defaults from the configuration.
     #[serde(default, alias = "origination_phone_number_id")]
-    pub origination_phone_number_id: Option<String>,
+    pub origination_phone_number_id: Option<EumId>,
     /// A wamid to quote (`context.message_id`).
     #[serde(default, alias = "reply_to", alias = "context")]
-    pub reply_to: Option<String>,
+    pub reply_to: Option<WaMessageId>,
     /// Echoed back in this message's statuses (at most 360 characters: the rest of Meta's 512
     /// carries the idempotency key).
     #[schemars(length(max = crate::params::bounds::CALLBACK_DATA))]
@@ -181,7 +182,9 @@ mod tests {
 
     #[test]
     fn fields_that_cannot_be_stored_are_named() {
-        let long = |n: usize| Some("9".repeat(n));
+        fn long<T: From<String>>(n: usize) -> Option<T> {
+            Some("9".repeat(n).into())
+        }
         for (common, field) in [
             (
                 SendCommon {

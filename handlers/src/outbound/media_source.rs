@@ -16,7 +16,7 @@ use crate::params::{self, non_empty};
 pub struct MediaSource {
     /// A WhatsApp media id (give one of `mediaId`, `link`, `s3Key`).
     #[serde(default, alias = "media_id")]
-    pub media_id: Option<String>,
+    pub media_id: Option<crate::params::ids::MediaId>,
     /// A public https URL WhatsApp fetches the file from.
     #[schemars(length(max = crate::params::bounds::LINK))]
     #[serde(default, alias = "url")]
@@ -57,7 +57,7 @@ impl MediaSource {
         if let Some(id) = &self.media_id {
             non_empty("mediaId", id)?;
             object.insert("id".into(), json!(id));
-            part.id = Some(id.clone());
+            part.id = Some(id.to_string());
             if let Some(key) = &self.s3_key {
                 crate::media::check_key("s3Key", key, &[crate::media::UPLOADS])?;
                 part.s3_key = Some(key.clone());
@@ -99,7 +99,7 @@ mod tests {
 
     fn source(id: Option<&str>, link: Option<&str>, key: Option<&str>) -> MediaSource {
         MediaSource {
-            media_id: id.map(str::to_string),
+            media_id: id.map(Into::into),
             link: link.map(str::to_string),
             s3_key: key.map(str::to_string),
         }

@@ -140,7 +140,11 @@ pub async fn send(
         (None, Some(bsuid)) => message.insert("recipient".into(), json!(bsuid)),
         (None, None) => None,
     };
-    let reply_to = common.reply_to.clone().filter(|r| !r.is_empty());
+    let reply_to = common
+        .reply_to
+        .clone()
+        .map(String::from)
+        .filter(|r| !r.is_empty());
     if let Some(reply_to) = &reply_to {
         message.insert("context".into(), json!({"message_id": reply_to}));
     }

@@ -104,13 +104,13 @@ pub struct LibraryBodyInputs {
 #[serde(rename_all = "camelCase")]
 pub struct LibraryTemplate {
     /// The new template's name.
-    pub template_name: String,
+    pub template_name: crate::params::ids::TemplateName,
     /// The library template it is made from (`list_template_library`'s `templateName`).
     pub library_template_name: String,
     /// UTILITY, MARKETING or AUTHENTICATION.
     pub template_category: String,
     /// Language code, e.g. en_US.
-    pub template_language: String,
+    pub template_language: crate::params::ids::Language,
     /// Button customisations.
     #[serde(default)]
     pub library_template_button_inputs: Option<Vec<LibraryButtonInput>>,

@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
+use crate::params::ids::{EumId, Language, MetaId, TemplateName};
 use crate::ports::templates::Waba;
 
 /// The WABA parameter every template and flow action shares.
@@ -22,7 +23,7 @@ pub struct WabaRef {
     /// The WhatsApp Business Account: Meta's id or EUM's `waba-…` id (default
     /// `DEFAULT_WABA_ID`).
     #[serde(default, alias = "waba_id")]
-    pub waba_id: Option<String>,
+    pub waba_id: Option<EumId>,
 }
 
 impl WabaRef {
@@ -56,14 +57,14 @@ impl WabaRef {
 pub struct TemplateSelector {
     /// Meta's numeric template id (instead of name and language).
     #[serde(default, alias = "meta_template_id", alias = "templateId")]
-    pub meta_template_id: Option<String>,
+    pub meta_template_id: Option<MetaId>,
     /// The template's name (with `language`).
     #[schemars(length(max = 512))]
     #[serde(default, alias = "templateName")]
-    pub name: Option<String>,
+    pub name: Option<TemplateName>,
     /// The language code (with `name`), e.g. en_US.
     #[serde(default, alias = "languageCode")]
-    pub language: Option<String>,
+    pub language: Option<Language>,
 }
 
 impl TemplateSelector {
@@ -98,6 +99,6 @@ impl TemplateSelector {
     }
 }
 
-fn present(v: &Option<String>) -> Option<&str> {
+fn present<T: std::ops::Deref<Target = str>>(v: &Option<T>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }

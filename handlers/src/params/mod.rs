@@ -1,8 +1,16 @@
 //! Typed action parameters, with errors that name the field.
 //!
 //! [`parse_request`] is what the registry runs for every action: it refuses strings over their
-//! bound and parameters the action does not read, then decodes the `Params` type.
+//! bound, ids that are not ids of their kind ([`ids`]) and parameters the action does not read,
+//! then decodes the `Params` type.
 
+pub mod bounds;
+pub mod ids;
+pub mod lenient;
+#[cfg(test)]
+mod registry_tests;
+
+use ids::{ConversationPk, CustomerId, PhoneNumberId};
 use std::any::TypeId;
 use std::collections::HashMap;
 use std::fmt::Debug;
@@ -20,28 +28,6 @@ use crate::registry::Param;
 /// The longest string a top-level parameter accepts when its field declares no
 /// `#[schemars(length(max = N))]`: ids, phone numbers, names and codes fit.
 pub const DEFAULT_MAX_LEN: usize = 256;
-
-/// Bounds of the common kinds of string parameter, for `#[schemars(length(max = ...))]`.
-pub mod bounds {
-    /// A phone number in international format (digits, `+`, spaces, dashes, parentheses).
-    pub const PHONE: usize = 32;
-    /// An http(s) link (Meta's media links, call-to-action URLs).
-    pub const LINK: usize = 2048;
-    /// A text message's body (Meta's limit).
-    pub const TEXT: usize = 4096;
-    /// A caption or an interactive message's body (Meta's limit).
-    pub const CAPTION: usize = 1024;
-    /// A pagination token.
-    pub const TOKEN: usize = 2048;
-    /// A key of the media store (S3's limit, in bytes; counted here in characters).
-    pub const KEY: usize = 1024;
-    /// The caller's `bizOpaqueCallbackData`: Meta takes 512 characters, of which the send's
-    /// idempotency tag keeps the rest (`outbound::idempotency`).
-    pub const CALLBACK_DATA: usize = 360;
-    /// Base64 file bytes: 16 Mi characters, more than any request a Lambda function receives
-    /// (6 MB invoke payload, 10 MB API Gateway body).
-    pub const BASE64_MEDIA: usize = 16 * 1024 * 1024;
-}
 
 /// Decodes an action's parameters from the request object, strictly: every top-level string
 /// is within its bound (the field's `maxLength`, else [`DEFAULT_MAX_LEN`]), and every key other
@@ -61,8 +47,16 @@ where
     let shape = shape::<P>();
     let declared = |key: &str| shape.iter().find(|p| p.name == key);
     for (key, value) in object {
-        if let (Some(param), Value::String(text)) = (declared(key), value) {
+        let Some(param) = declared(key) else {
+            continue;
+        };
+        if let Value::String(text) = value {
             check_bound(key, text, param.max_length.unwrap_or(DEFAULT_MAX_LEN))?;
+        }
+        // Checked here as well as by the id types, so that the field is named whatever else
+        // the request lacks.
+        if let Some(kind) = param.format.as_deref().and_then(ids::IdKind::from_format) {
+            check_id(kind, key, value)?;
         }
     }
     let others: Vec<&String> = object
@@ -135,6 +129,18 @@ fn shape<P: JsonSchema + 'static>() -> Arc<Vec<Param>> {
         .unwrap_or_else(PoisonError::into_inner)
         .insert(id, shape.clone());
     shape
+}
+
+/// An id parameter, or each string of a list of ids.
+fn check_id(kind: ids::IdKind, field: &str, value: &Value) -> Result<(), HandlerError> {
+    match value {
+        Value::String(text) => kind.check_param(field, text),
+        Value::Array(items) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .try_for_each(|text| kind.check_param(field, text)),
+        _ => Ok(()),
+    }
 }
 
 fn check_bound(field: &str, value: &str, max: usize) -> Result<(), HandlerError> {
@@ -263,57 +269,6 @@ fn culprit<P: DeserializeOwned>(request: &Value) -> Option<String> {
         .cloned()
 }
 
-/// Deserializers that also take the string form a query string gives (`?limit=5&archived=true`).
-pub mod lenient {
-    use serde::{Deserialize, Deserializer, de::Error};
-    use serde_json::Value;
-
-    /// An optional integer, or a string of one.
-    pub fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-        match Option::<Value>::deserialize(d)? {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Number(n)) => n
-                .as_i64()
-                .map(Some)
-                .ok_or_else(|| D::Error::custom(format!("expected a whole number, got {n}"))),
-            Some(Value::String(s)) => s
-                .trim()
-                .parse()
-                .map(Some)
-                .map_err(|_| D::Error::custom(format!("expected a whole number, got \"{s}\""))),
-            Some(other) => Err(D::Error::custom(format!(
-                "expected a whole number, got {other}"
-            ))),
-        }
-    }
-
-    /// An optional boolean, or the string `true` / `false`.
-    pub fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
-        match Option::<Value>::deserialize(d)? {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(b)),
-            Some(Value::String(s)) if s == "true" => Ok(Some(true)),
-            Some(Value::String(s)) if s == "false" => Ok(Some(false)),
-            Some(other) => Err(D::Error::custom(format!(
-                "expected true or false, got {other}"
-            ))),
-        }
-    }
-
-    /// A boolean, or the string `true` / `false`; absent is false.
-    pub fn bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-        match Option::<Value>::deserialize(d)? {
-            None | Some(Value::Null) => Ok(false),
-            Some(Value::Bool(b)) => Ok(b),
-            Some(Value::String(s)) if s == "true" => Ok(true),
-            Some(Value::String(s)) if s == "false" => Ok(false),
-            Some(other) => Err(D::Error::custom(format!(
-                "expected true or false, got {other}"
-            ))),
-        }
-    }
-}
-
 /// Page size and token, shared by list actions.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -357,13 +312,13 @@ impl Paging {
 pub struct ConversationRef {
     /// `CONV#{phoneNumberId}#{customerId}`; or give `customerId`.
     #[serde(default, alias = "conversation_pk")]
-    pub conversation_pk: Option<String>,
+    pub conversation_pk: Option<ConversationPk>,
     /// The business phone's Meta id; defaults to DEFAULT_PHONE_NUMBER_ID.
     #[serde(default, alias = "phone_number_id")]
-    pub phone_number_id: Option<String>,
+    pub phone_number_id: Option<PhoneNumberId>,
     /// The customer's wa_id (phone number without `+`) or BSUID; or give `conversationPk`.
     #[serde(default, alias = "customer_id", alias = "waId", alias = "wa_id")]
-    pub customer_id: Option<String>,
+    pub customer_id: Option<CustomerId>,
 }
 
 impl ConversationRef {
