@@ -16,6 +16,8 @@ mod doubles;
 mod embedded_store;
 mod errors;
 mod eum;
+mod eum_model;
+mod eum_requests;
 mod events;
 mod fastack;
 mod flows;
