@@ -194,17 +194,11 @@ async fn every_request_to_eum_satisfies_the_service_model() {
         ),
         (
             json!({"action": "update_flow", "flowId": FLOW, "name": "Appointments", "categories": ["APPOINTMENT_BOOKING", "OTHER"]}),
-            vec![
-                ("GET", "/v1/whatsapp/flow", flow("DRAFT")),
-                ("GET", "/v1/whatsapp/flow", flow("DRAFT")),
-            ],
+            vec![("GET", "/v1/whatsapp/flow", flow("DRAFT"))],
         ),
         (
             json!({"action": "update_flow_assets", "flowId": FLOW, "flowJson": flow_json}),
-            vec![
-                ("GET", "/v1/whatsapp/flow", flow("DRAFT")),
-                ("GET", "/v1/whatsapp/flow", flow("DRAFT")),
-            ],
+            vec![("GET", "/v1/whatsapp/flow", flow("DRAFT"))],
         ),
         (
             json!({"action": "get_flow", "flowId": FLOW}),
