@@ -2,6 +2,7 @@
 //! `AWS_ENDPOINT_URL_DYNAMODB` (set by `tests/run.sh`, which starts DynamoDB Local).
 
 mod analytics;
+mod auth_templates;
 mod automations;
 mod batch;
 mod browser;

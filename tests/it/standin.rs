@@ -261,6 +261,17 @@ async fn answer(
         _ if queued.is_some() => queued.unwrap_or_default(),
         // Templates and flows (tests/it/templates.rs, flows.rs): what EUM answers by default.
         ("GET", "/v1/whatsapp/template/list") => json!({"templates": []}),
+        // A template the test did not give: EUM answers that it does not exist.
+        ("GET", "/v1/whatsapp/template") => {
+            return Ok(Response::builder()
+                .status(404)
+                .header("content-type", "application/json")
+                .header("x-amzn-errortype", "ResourceNotFoundException")
+                .body(Full::new(Bytes::from(
+                    json!({"message": "Template not found"}).to_string(),
+                )))
+                .unwrap());
+        }
         ("POST", "/v1/whatsapp/template/put" | "/v1/whatsapp/template/create") => {
             json!({"metaTemplateId": format!("16895569081{n:05}"), "templateStatus": "PENDING", "category": "UTILITY"})
         }
