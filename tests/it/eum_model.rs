@@ -178,7 +178,7 @@ impl Model {
             let target = member["shape"].as_str().unwrap_or_default();
             let wire = member["locationName"].as_str().unwrap_or(name);
             let value = match member["location"].as_str() {
-                Some("uri") => labels.get(wire).map(|v| self.from_text(target, v)),
+                Some("uri") => labels.get(wire).map(|v| self.typed(target, v)),
                 Some("querystring") => {
                     let values: Vec<&String> = query
                         .iter()
@@ -192,15 +192,15 @@ impl Model {
                             .as_str()
                             .unwrap_or_default();
                         Some(Value::Array(
-                            values.iter().map(|v| self.from_text(member, v)).collect(),
+                            values.iter().map(|v| self.typed(member, v)).collect(),
                         ))
                     } else {
-                        Some(self.from_text(target, values[0]))
+                        Some(self.typed(target, values[0]))
                     }
                 }
                 Some("header") => headers
                     .get(&wire.to_ascii_lowercase())
-                    .map(|v| self.from_text(target, v)),
+                    .map(|v| self.typed(target, v)),
                 _ => body
                     .get(member["jsonName"].as_str().unwrap_or(name))
                     .filter(|v| !v.is_null())
@@ -234,7 +234,7 @@ impl Model {
     }
 
     /// A value bound to the URI, query or a header, as the JSON value of its shape's type.
-    fn from_text(&self, shape: &str, text: &str) -> Value {
+    fn typed(&self, shape: &str, text: &str) -> Value {
         match self.shapes[shape]["type"].as_str() {
             Some("integer" | "long") => text
                 .parse::<i64>()

@@ -88,6 +88,9 @@ fn operations_called() -> BTreeSet<String> {
         .collect()
 }
 
+/// An answer queued on the stand-in before a step: method, path, body.
+type Answer = (&'static str, &'static str, Value);
+
 const FLOW: &str = "1234567890123456";
 
 fn flow(status: &str) -> Value {
@@ -117,7 +120,7 @@ async fn every_request_to_eum_satisfies_the_service_model() {
     let components = json!([{"type": "BODY", "text": "Delivered, {{1}}!", "example": {"body_text": [["Kerry"]]}}]);
     let template = json!({"template": json!({"id": "1689556908129840", "name": "delivery_update",
         "language": "en_US", "status": "APPROVED", "category": "UTILITY", "components": components}).to_string()});
-    let steps: Vec<(Value, Vec<(&str, &str, Value)>)> = vec![
+    let steps: Vec<(Value, Vec<Answer>)> = vec![
         // messages
         (
             json!({"action": "send_text", "to": CUSTOMER, "body": "Your order #1234 has shipped."}),
