@@ -381,14 +381,14 @@ impl AccountApi for EumAccount {
     async fn send_conversion_event(
         &self,
         id: &str,
-        dataset_id: Option<&str>,
+        dataset_id: &str,
         event_data: &Value,
     ) -> Result<String, SendError> {
         let out = self
             .client
             .send_whats_app_conversion_event()
             .id(id)
-            .set_dataset_id(dataset_id.map(str::to_string))
+            .dataset_id(dataset_id)
             .event_data(blob(event_data)?)
             .send()
             .await

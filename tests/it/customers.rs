@@ -245,8 +245,9 @@ async fn a_referral_is_kept_and_feeds_the_conversion_event() {
         ("POST", "/v1/whatsapp/waba/dataset/events")
     );
     assert_eq!(seen.body["id"], EUM_WABA);
-    assert!(
-        seen.body.get("datasetId").is_none(),
+    // EUM requires the dataset: the WABA's own, read from GetLinkedWhatsAppBusinessAccount
+    assert_eq!(
+        seen.body["datasetId"], "1234567890123456",
         "the WABA's own dataset"
     );
     assert_eq!(
@@ -258,6 +259,33 @@ async fn a_referral_is_kept_and_feeds_the_conversion_event() {
     assert_eq!(
         answer["data"]["requestId"],
         "4f6c1d2e-8a9b-4c3d-9e0f-1a2b3c4d5e6f"
+    );
+    // a WABA without a dataset is told to create one, and nothing is sent
+    standin.clear();
+    let no_dataset = dispatch(
+        &ctx,
+        json!({"action": "send_conversion_event", "ctwaClid": clid,
+        "wabaId": "waba-0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f", "event": {"event_name": "Purchase"}}),
+    )
+    .await;
+    assert_eq!(no_dataset["statusCode"], 400, "{no_dataset}");
+    assert!(
+        no_dataset["error"]
+            .as_str()
+            .unwrap()
+            .contains("`datasetId`")
+            && no_dataset["error"]
+                .as_str()
+                .unwrap()
+                .contains("create_dataset"),
+        "{no_dataset}"
+    );
+    assert!(
+        standin
+            .seen()
+            .iter()
+            .all(|s| s.path != "/v1/whatsapp/waba/dataset/events"),
+        "nothing sent without a dataset"
     );
     // a customer without a referral is told what to give
     let none = dispatch(&ctx, json!({"action": "send_conversion_event", "to": "16505559999", "event": {"event_name": "Purchase"}})).await;

@@ -2,6 +2,7 @@
 //! `AWS_ENDPOINT_URL_DYNAMODB` (set by `tests/run.sh`, which starts DynamoDB Local).
 
 mod analytics;
+mod auth_templates;
 mod automations;
 mod batch;
 mod browser;
@@ -16,6 +17,8 @@ mod doubles;
 mod embedded_store;
 mod errors;
 mod eum;
+mod eum_model;
+mod eum_requests;
 mod events;
 mod fastack;
 mod flows;

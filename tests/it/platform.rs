@@ -221,7 +221,7 @@ async fn phone_number_webhook_registration_and_call_settings_send_the_exact_requ
     let settings = json!({"callEnabled": true, "callIconVisibility": "DEFAULT", "callbackPermissionStatus": "ENABLED",
         "callHours": {"enabled": true, "timezone": "Europe/London", "weeklyOperatingHours": [
             {"dayOfWeek": "MONDAY", "openTime": {"hours": 9, "minutes": 0}, "closeTime": {"hours": 18, "minutes": 0}}],
-            "holidaySchedule": [{"date": "2026-12-25"}]}});
+            "holidaySchedule": [{"date": "2026-12-25", "startTime": {"hours": 0, "minutes": 0}, "endTime": {"hours": 23, "minutes": 59}}]}});
     let answer = dispatch(&ctx, json!({"action": "update_call_settings", "phoneNumberId": PHONE2_EUM, "callSettings": settings})).await;
     assert_eq!(answer["statusCode"], 200, "{answer}");
     let seen = standin.last();
@@ -231,6 +231,17 @@ async fn phone_number_webhook_registration_and_call_settings_send_the_exact_requ
     );
     assert_eq!(query_id(&seen.query), PHONE2_EUM);
     assert_eq!(seen.body, json!({"callSettings": settings}));
+    // EUM Social requires a holiday's times: refused before it is asked
+    let untimed = dispatch(&ctx, json!({"action": "update_call_settings", "callSettings": {"callEnabled": true,
+        "callHours": {"enabled": true, "timezone": "UTC", "holidaySchedule": [{"date": "2026-12-25"}]}}})).await;
+    assert_eq!(untimed["statusCode"], 400, "{untimed}");
+    assert!(
+        untimed["error"]
+            .as_str()
+            .unwrap()
+            .contains("holidaySchedule[0].startTime"),
+        "{untimed}"
+    );
     let bad = dispatch(&ctx, json!({"action": "update_call_settings", "callSettings": {"callEnabled": true,
         "callHours": {"enabled": true, "timezone": "UTC", "weeklyOperatingHours": [{"dayOfWeek": "FUNDAY"}]}}})).await;
     assert_eq!(bad["statusCode"], 400, "{bad}");

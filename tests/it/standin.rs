@@ -23,6 +23,8 @@ pub struct Seen {
     pub path: String,
     pub query: String,
     pub body: Value,
+    /// The EUM Social operation the service model binds it to (empty when none is).
+    pub operation: String,
     /// When it arrived, in ms on the stand-in's clock (the wall clock unless a test gave one
     /// with [`StandIn::use_clock`]).
     pub at_ms: i64,
@@ -76,6 +78,8 @@ pub const INTERNAL: Failure = Failure {
 #[derive(Default)]
 struct State {
     seen: Vec<Seen>,
+    /// Requests the service model refused: the operation (or `METHOD path`) and why.
+    refused: Vec<(String, String)>,
     failures: VecDeque<Failure>,
     next: u32,
     /// Answers queued for one operation ("METHOD /path"), used before the defaults.
@@ -93,6 +97,9 @@ pub struct StandIn {
 impl StandIn {
     /// Starts on a free loopback port. With `s3`, media downloads write into that bucket.
     pub async fn start(s3: Option<(aws_sdk_s3::Client, String)>) -> StandIn {
+        // Loaded here, on the test's thread, so a missing model fails the test saying where it
+        // was looked for (not a dropped connection).
+        crate::eum_model::model();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let state = Arc::new(Mutex::new(State::default()));
@@ -152,6 +159,11 @@ impl StandIn {
             .expect("a request reached the stand-in")
     }
 
+    /// Requests the service model refused, as `(operation, EUM's message)`.
+    pub fn refused(&self) -> Vec<(String, String)> {
+        self.state.lock().unwrap().refused.clone()
+    }
+
     pub fn clear(&self) {
         self.state.lock().unwrap().seen.clear();
     }
@@ -188,8 +200,25 @@ async fn answer(
         path: parts.uri.path().to_string(),
         query: parts.uri.query().unwrap_or("").to_string(),
         body: body.clone(),
+        operation: String::new(),
         at_ms: 0,
     };
+    let headers = parts
+        .headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                v.to_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    // EUM Social validates every request against its model before anything else.
+    let checked =
+        crate::eum_model::model().check(&seen.method, &seen.path, &seen.query, &headers, &body);
+    if let Ok(operation) = &checked {
+        seen.operation.clone_from(operation);
+    }
     let (failure, n, queued) = {
         let mut state = state.lock().unwrap();
         seen.at_ms = match &state.clock {
@@ -197,6 +226,20 @@ async fn answer(
             None => chrono::Utc::now().timestamp_millis(),
         };
         state.seen.push(seen.clone());
+        if let Err((status, kind, message)) = checked {
+            state
+                .refused
+                .push((format!("{} {}", seen.method, seen.path), message.clone()));
+            drop(state);
+            return Ok(Response::builder()
+                .status(status)
+                .header("content-type", "application/json")
+                .header("x-amzn-errortype", kind)
+                .body(Full::new(Bytes::from(
+                    json!({"message": message}).to_string(),
+                )))
+                .unwrap());
+        }
         state.next += 1;
         let queued = state
             .answers
@@ -218,6 +261,17 @@ async fn answer(
         _ if queued.is_some() => queued.unwrap_or_default(),
         // Templates and flows (tests/it/templates.rs, flows.rs): what EUM answers by default.
         ("GET", "/v1/whatsapp/template/list") => json!({"templates": []}),
+        // A template the test did not give: EUM answers that it does not exist.
+        ("GET", "/v1/whatsapp/template") => {
+            return Ok(Response::builder()
+                .status(404)
+                .header("content-type", "application/json")
+                .header("x-amzn-errortype", "ResourceNotFoundException")
+                .body(Full::new(Bytes::from(
+                    json!({"message": "Template not found"}).to_string(),
+                )))
+                .unwrap());
+        }
         ("POST", "/v1/whatsapp/template/put" | "/v1/whatsapp/template/create") => {
             json!({"metaTemplateId": format!("16895569081{n:05}"), "templateStatus": "PENDING", "category": "UTILITY"})
         }

@@ -143,7 +143,8 @@ async fn sync_refreshes_every_template_and_marks_the_deleted_on_both_stores() {
             out["data"],
             json!({"wabaId": WABA, "templates": 2, "added": ["new_one (en_US)"],
                    "changed": ["order_confirmation (en_US): PENDING → APPROVED"],
-                   "markedDeleted": ["old_promo (en_US)"], "pending": ["new_one (en_US)"]}),
+                   "markedDeleted": ["old_promo (en_US)"], "pending": ["new_one (en_US)"],
+                   "componentsChanged": []}),
             "{name}"
         );
         let old = store

@@ -38,7 +38,8 @@ pub struct Params {
     /// The customer's BSUID.
     #[serde(default)]
     pub recipient: Option<Bsuid>,
-    /// The dataset (default: the WABA's own).
+    /// The dataset (default: the WABA's own, from `GetLinkedWhatsAppBusinessAccount`; create
+    /// it with `create_dataset`).
     #[serde(default, alias = "dataset_id")]
     pub dataset_id: Option<MetaId>,
     /// The WABA: Meta id or EUM `waba-…`; defaults to DEFAULT_WABA_ID, else the only one linked.
@@ -52,6 +53,8 @@ pub struct Output {
     /// EUM Social's request id.
     pub request_id: String,
     pub ctwa_clid: String,
+    /// The dataset the event went to.
+    pub dataset_id: String,
     /// Meta's JSON as sent.
     pub event_data: Value,
 }
@@ -119,18 +122,26 @@ pub async fn run(ctx: &Ctx, p: Params) -> Result<Output, HandlerError> {
     }
     let event_data = json!({"data": data});
     let id = phones::eum_waba(ctx, p.waba_id.as_deref()).await?;
-    let request_id = ctx
-        .platform()
-        .account
-        .send_conversion_event(
-            &id,
-            p.dataset_id.as_deref().filter(|d| !d.is_empty()),
-            &event_data,
-        )
+    let account = &ctx.platform().account;
+    // EUM Social requires the dataset; without one given, the WABA's own.
+    let dataset_id = match p.dataset_id.filter(|d| !d.trim().is_empty()) {
+        Some(d) => d.into_string(),
+        None => account.get_account(&id).await?.dataset_id.ok_or_else(|| {
+            HandlerError::invalid(
+                "datasetId",
+                format!(
+                    "WABA {id} has no dataset: create it with `create_dataset`, or give `datasetId`"
+                ),
+            )
+        })?,
+    };
+    let request_id = account
+        .send_conversion_event(&id, &dataset_id, &event_data)
         .await?;
     Ok(Output {
         request_id,
         ctwa_clid: clid,
+        dataset_id,
         event_data,
     })
 }

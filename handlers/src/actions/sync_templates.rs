@@ -1,5 +1,5 @@
 //! `sync_templates`: the backstop for missed webhooks. Refreshes every cached template of a
-//! WABA from EUM Social and marks those deleted at Meta.
+//! WABA from EUM Social (status, category, components) and marks those deleted at Meta.
 
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -15,7 +15,7 @@ pub const NAME: &str = "sync_templates";
 pub const SPEC: ActionSpec = crate::action_spec!(
     Templates,
     Manage,
-    "Refreshes the template cache from EUM Social (every page); templates gone at Meta are marked DELETED."
+    "Refreshes the template cache from EUM Social (every page, each definition); templates gone at Meta are marked DELETED."
 );
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -8,7 +8,7 @@ use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::params::ids::PhoneNumberId;
 use crate::platform::phones;
-use crate::ports::account::CallSettings;
+use crate::ports::account::{CallSettings, TimeOfDay};
 use crate::registry::ActionSpec;
 
 pub const NAME: &str = "update_call_settings";
@@ -24,8 +24,9 @@ pub const SPEC: ActionSpec = crate::action_spec!(
 pub struct Params {
     /// `{"callEnabled": true, "callHours": {"enabled", "timezone", "weeklyOperatingHours":
     /// [{"dayOfWeek": "MONDAY", "openTime": {"hours": 9, "minutes": 0}, "closeTime": ...}],
-    /// "holidaySchedule": [...]}, "callIconVisibility": "DEFAULT", "callbackPermissionStatus":
-    /// "ENABLED"}`.
+    /// "holidaySchedule": [{"date": "2026-12-25", "startTime": {"hours": 0, "minutes": 0},
+    /// "endTime": {"hours": 23, "minutes": 59}}]}, "callIconVisibility": "DEFAULT",
+    /// "callbackPermissionStatus": "ENABLED"}`. EUM Social requires every time.
     #[serde(alias = "call_settings")]
     pub call_settings: CallSettings,
     /// The phone: Meta id, EUM `phone-number-id-…`, ARN or display number; defaults to
@@ -69,13 +70,61 @@ fn check(settings: &CallSettings) -> Result<(), HandlerError> {
                 "must be MONDAY … SUNDAY",
             ));
         }
-        for t in [&w.open_time, &w.close_time].into_iter().flatten() {
-            if !(0..=23).contains(&t.hours) || !(0..=59).contains(&t.minutes) {
-                return Err(HandlerError::invalid(
-                    &format!("callSettings.callHours.weeklyOperatingHours[{i}]"),
-                    "hours are 0–23 and minutes 0–59",
-                ));
-            }
+        let field = format!("callSettings.callHours.weeklyOperatingHours[{i}]");
+        times(
+            &field,
+            [("openTime", &w.open_time), ("closeTime", &w.close_time)],
+        )?;
+    }
+    if hours.weekly_operating_hours.len() > MAX_WEEKLY {
+        return Err(HandlerError::invalid(
+            "callSettings.callHours.weeklyOperatingHours",
+            format!("has at most {MAX_WEEKLY} entries"),
+        ));
+    }
+    let holidays = hours.holiday_schedule.as_deref().unwrap_or_default();
+    if holidays.len() > MAX_HOLIDAYS {
+        return Err(HandlerError::invalid(
+            "callSettings.callHours.holidaySchedule",
+            format!("has at most {MAX_HOLIDAYS} entries"),
+        ));
+    }
+    for (i, h) in holidays.iter().enumerate() {
+        let field = format!("callSettings.callHours.holidaySchedule[{i}]");
+        if chrono::NaiveDate::parse_from_str(&h.date, "%Y-%m-%d").is_err() || h.date.len() != 10 {
+            return Err(HandlerError::invalid(
+                &format!("{field}.date"),
+                "must be a date YYYY-MM-DD",
+            ));
+        }
+        times(
+            &field,
+            [("startTime", &h.start_time), ("endTime", &h.end_time)],
+        )?;
+    }
+    Ok(())
+}
+
+/// EUM Social's limits on call hours (`WhatsAppWeeklyOperatingHoursList`,
+/// `WhatsAppHolidayScheduleList`).
+const MAX_WEEKLY: usize = 14;
+const MAX_HOLIDAYS: usize = 20;
+
+/// Both times of an entry: EUM Social requires them (a whole day is 00:00 to 23:59), within
+/// 0–23 hours and 0–59 minutes.
+fn times(field: &str, both: [(&str, &Option<TimeOfDay>); 2]) -> Result<(), HandlerError> {
+    for (name, time) in both {
+        let Some(t) = time else {
+            return Err(HandlerError::invalid(
+                &format!("{field}.{name}"),
+                "is required: {\"hours\": 0-23, \"minutes\": 0-59} (a whole day is 00:00 to 23:59)",
+            ));
+        };
+        if !(0..=23).contains(&t.hours) || !(0..=59).contains(&t.minutes) {
+            return Err(HandlerError::invalid(
+                field,
+                "hours are 0–23 and minutes 0–59",
+            ));
         }
     }
     Ok(())

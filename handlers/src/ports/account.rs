@@ -197,11 +197,12 @@ pub trait AccountApi: Send + Sync {
     /// `CreateWhatsAppDataset` (EUM id `waba-…`). Returns the dataset id.
     async fn create_dataset(&self, id: &str) -> Result<String, SendError>;
 
-    /// `SendWhatsAppConversionEvent`: Meta's conversion event JSON. Returns EUM's request id.
+    /// `SendWhatsAppConversionEvent`: Meta's conversion event JSON to a dataset (EUM requires
+    /// it: the WABA's own is `LinkedAccount::dataset_id`). Returns EUM's request id.
     async fn send_conversion_event(
         &self,
         id: &str,
-        dataset_id: Option<&str>,
+        dataset_id: &str,
         event_data: &Value,
     ) -> Result<String, SendError>;
 
@@ -261,7 +262,7 @@ impl AccountApi for LocalAccount {
     async fn send_conversion_event(
         &self,
         _: &str,
-        _: Option<&str>,
+        _: &str,
         _: &Value,
     ) -> Result<String, SendError> {
         Err(local("SendWhatsAppConversionEvent"))

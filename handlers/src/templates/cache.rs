@@ -137,7 +137,7 @@ pub async fn refresh_from_meta(
         t["quality_score"]["score"].as_str().map(str::to_string),
     );
     if let Some(components) = t.get("components").filter(|c| c.is_array()) {
-        item.components = Some(components.clone());
+        set_components(&mut item, components, None);
     }
     if let Some(status) = s("status") {
         set_status(&mut item, &status, now);
@@ -146,6 +146,44 @@ pub async fn refresh_from_meta(
     item.updated_at = now.into();
     put(store, &item).await?;
     Ok(item)
+}
+
+/// Replaces the cached components of a template (as Meta returns them: HEADER, BODY, FOOTER,
+/// BUTTONS) and, when given, its category, keeping the rest of the item; a template not cached
+/// yet is added. Returns the stored item and whether its components changed. Used by the
+/// refresh from EUM Social and by anything else that learns a template's new components.
+///
+/// # Errors
+/// The store's.
+pub async fn refresh_template_components(
+    store: &dyn Store,
+    waba_id: &str,
+    name: &str,
+    language: &str,
+    components: &Value,
+    category: Option<&str>,
+    now: &str,
+) -> Result<(TemplateItem, bool), StoreError> {
+    let mut item = get(store, waba_id, name, language)
+        .await?
+        .unwrap_or_else(|| TemplateItem {
+            status_at: String::new(),
+            ..blank(waba_id, name, language, now)
+        });
+    let changed = set_components(&mut item, components, category);
+    item.updated_at = now.into();
+    put(store, &item).await?;
+    Ok((item, changed))
+}
+
+/// Sets the components (and the category when given); true when the components changed.
+fn set_components(item: &mut TemplateItem, components: &Value, category: Option<&str>) -> bool {
+    let changed = item.components.as_ref() != Some(components);
+    item.components = Some(components.clone());
+    if let Some(category) = category.filter(|c| !c.is_empty()) {
+        item.category = Some(category.into());
+    }
+    changed
 }
 
 /// Marks a cached template deleted at Meta (kept, not removed, so a send names the reason).

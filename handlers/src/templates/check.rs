@@ -1,9 +1,12 @@
 //! What `send_template` checks before sending: the template exists, it is APPROVED, and the
-//! send gives as many header and body parameters as the template has.
+//! send gives what its category needs: as many header and body parameters as the template has,
+//! or, for an AUTHENTICATION template, the one-time code in the body and the OTP button
+//! ([`authentication`]).
 
 use serde_json::Value;
 
 use super::WabaRef;
+use super::authentication;
 use super::cache;
 use super::rules::{self, Expected};
 use crate::ctx::Ctx;
@@ -125,6 +128,10 @@ pub fn check_send(item: &TemplateItem, components: &[Value]) -> Result<(), Handl
                 item.status
             ),
         ));
+    }
+    // Meta writes an authentication template's body and button: its rules are the category's.
+    if authentication::is_authentication(item.category.as_deref(), item.components.as_ref()) {
+        return authentication::check_send(&label, item.components.as_ref(), components);
     }
     // Without its components (cached from a webhook, no WABA to fetch them from) only the
     // status can be checked.

@@ -1,12 +1,16 @@
 //! Templates and flows: the WABA a request names, the template cache ([`cache`]), Meta's
-//! template rules ([`rules`]), the check `send_template` makes ([`check`]) and the flow items
+//! template rules ([`rules`]), the check `send_template` makes ([`check`]; an authentication
+//! template's in [`authentication`]), the refresh from EUM Social ([`sync`]) and the flow items
 //! ([`flows`]).
 
+pub mod authentication;
 pub mod cache;
 pub mod check;
 pub mod flows;
 pub mod rules;
 pub mod sync;
+
+pub use cache::refresh_template_components;
 
 use schemars::JsonSchema;
 use serde::Deserialize;

@@ -8,7 +8,8 @@ use super::cache;
 use crate::ctx::Ctx;
 use crate::error::HandlerError;
 use crate::model::TemplateItem;
-use crate::ports::templates::Waba;
+use crate::ports::SendFailure;
+use crate::ports::templates::{TemplateRef, Waba};
 
 /// Every template of the WABA, all pages of `ListWhatsAppMessageTemplates`, each refreshed in
 /// the cache; and the (name, language) pairs seen.
@@ -56,17 +57,53 @@ pub struct SyncReport {
     pub marked_deleted: Vec<String>,
     /// Templates still PENDING at Meta (under review).
     pub pending: Vec<String>,
+    /// Cached templates whose components (header, body, footer, buttons) changed at Meta.
+    pub components_changed: Vec<String>,
 }
 
-/// Refreshes every cached template of the WABA: each one EUM Social lists, and each cached
-/// one it no longer lists is marked DELETED (not left stale).
+/// Reads a listed template's definition (`GetWhatsAppMessageTemplate` by Meta's id: the list
+/// has no components) into the cache; returns the stored item.
+async fn read_definition(
+    ctx: &Ctx,
+    waba: &Waba,
+    item: TemplateItem,
+    now: &str,
+) -> Result<TemplateItem, HandlerError> {
+    let Some(id) = item.template_id.clone() else {
+        return Ok(item);
+    };
+    match ctx
+        .templates()
+        .get_template(&waba.eum_id, &TemplateRef::Id(id))
+        .await
+    {
+        Ok(meta)
+            if meta["name"] == item.name.as_str() && meta["language"] == item.language.as_str() =>
+        {
+            Ok(cache::refresh_from_meta(ctx.store(), &waba.meta_id, &meta, now).await?)
+        }
+        // Deleted since it was listed (the next sync marks it), or another template's
+        // definition: the list's copy stands.
+        Ok(_) => Ok(item),
+        Err(e) if e.kind == SendFailure::NotFound => Ok(item),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Refreshes every cached template of the WABA: each one EUM Social lists (status, category,
+/// and its definition read one by one: components, so that a send is checked against what
+/// Meta has now), and each cached one it no longer lists is marked DELETED (not left stale).
 ///
 /// # Errors
 /// EUM Social's and the store's.
 pub async fn sync(ctx: &Ctx, waba: &Waba) -> Result<SyncReport, HandlerError> {
     let before = cache::all(ctx.store(), &waba.meta_id).await?;
-    let (items, seen) = list_all(ctx, waba).await?;
+    let (listed, seen) = list_all(ctx, waba).await?;
     let now = crate::time::now_iso();
+    let mut items = Vec::with_capacity(listed.len());
+    for item in listed {
+        items.push(read_definition(ctx, waba, item, &now).await?);
+    }
     let label = |t: &TemplateItem| format!("{} ({})", t.name, t.language);
     let mut report = SyncReport {
         waba_id: waba.meta_id.clone(),
@@ -79,9 +116,17 @@ pub async fn sync(ctx: &Ctx, waba: &Waba) -> Result<SyncReport, HandlerError> {
             .filter(|t| t.status == "PENDING")
             .map(label)
             .collect(),
+        components_changed: Vec::new(),
     };
     for item in &items {
-        match before.iter().find(|b| b.pk == item.pk) {
+        let old = before.iter().find(|b| b.pk == item.pk);
+        if let Some(old) = old
+            && old.components.is_some()
+            && old.components != item.components
+        {
+            report.components_changed.push(label(item));
+        }
+        match old {
             None => report.added.push(label(item)),
             Some(old) if old.status != item.status => {
                 report
