@@ -189,7 +189,14 @@ async fn process(
         }
     };
     let waba_id = envelope.waba_id(&entry);
-    let fields: Vec<String> = entry.changes.iter().map(|c| c.field.clone()).collect();
+    let fields: Vec<String> = entry
+        .changes
+        .iter()
+        .map(|c| match c.unreadable {
+            Some(_) => UNREADABLE.to_string(),
+            None => c.field.clone(),
+        })
+        .collect();
     report.phones = entry
         .changes
         .iter()
@@ -269,6 +276,9 @@ async fn process(
 }
 
 use audit::{audit_item, keep_payload, write_audit};
+
+/// The field name a change without `field` is kept under.
+pub const UNREADABLE: &str = "unreadable";
 
 /// Marks the whole record as poison.
 fn refuse(report: &mut RecordReport, delivery: &Delivery<'_>, reason: String) {
@@ -361,15 +371,28 @@ async fn process_entry(
         })
         .unwrap_or_else(|| now.to_string());
     for (index, change) in entry.changes.iter().enumerate() {
+        if let Some(raw) = &change.unreadable {
+            let kept = fields::Kept {
+                field: UNREADABLE,
+                index,
+                value: raw,
+                error: Some(format!("changes[{index}] has no `field`")),
+            };
+            fields::keep(store, delivery, waba_id, &kept, now, report).await?;
+            continue;
+        }
         match change.field.as_str() {
             "messages" => {
                 let value: MessagesValue = match serde_json::from_value(change.value.clone()) {
                     Ok(v) => v,
                     Err(e) => {
-                        report.counts.poison += 1;
-                        report
-                            .errors
-                            .push(format!("changes[{index}] (messages): {e}"));
+                        let kept = fields::Kept {
+                            field: "messages",
+                            index,
+                            value: &change.value,
+                            error: Some(format!("changes[{index}] (messages): {e}")),
+                        };
+                        fields::keep(store, delivery, waba_id, &kept, now, report).await?;
                         continue;
                     }
                 };
@@ -393,9 +416,7 @@ async fn process_entry(
             "smb_message_echoes" => {
                 echoes::process_echoes(ctx, &change.value, index, waba_id, now, report).await?;
             }
-            field @ ("message_template_status_update"
-            | "message_template_quality_update"
-            | "template_category_update") => {
+            field if crate::templates::webhook::FIELDS.contains(&field) => {
                 let before = report.counts.templates;
                 fields::record_template(
                     store,

@@ -1,4 +1,5 @@
-//! Templates and flows: the WABA a request names, the template cache ([`cache`]), Meta's
+//! Templates and flows: the WABA a request names, the template cache ([`cache`]) and the
+//! template webhooks that update it ([`webhook`]), Meta's
 //! template rules ([`rules`]), the check `send_template` makes ([`check`]) and the flow items
 //! ([`flows`]).
 
@@ -7,6 +8,7 @@ pub mod check;
 pub mod flows;
 pub mod rules;
 pub mod sync;
+pub mod webhook;
 
 use schemars::JsonSchema;
 use serde::Deserialize;
