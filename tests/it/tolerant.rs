@@ -151,3 +151,117 @@ async fn a_template_status_keeps_disable_other_and_rejection_info() {
     assert_eq!(t["otherInfo"], value["other_info"], "{t}");
     assert_eq!(t["rejectionInfo"], value["rejection_info"], "{t}");
 }
+
+#[tokio::test]
+async fn automatic_events_are_conversions_of_the_customer_of_their_message() {
+    let store: Arc<dyn Store> = embedded_store();
+    let now = now_secs();
+    let first = text_message("wamid.CTWA1", CUSTOMER, now, "I'd like to buy");
+    run(
+        &store,
+        "ctwa-msg",
+        messages_change(CUSTOMER, json!([first]), json!([])),
+    )
+    .await;
+    let data = run(
+        &store,
+        "auto-1",
+        json!([{"field": "automatic_events", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "15550783881", "phone_number_id": PHONE},
+            "automatic_events": [
+                {"id": "wamid.CTWA1", "event_name": "Purchase", "timestamp": now + 60,
+                 "ctwa_clid": "Aff-clid-1", "custom_data": {"currency": "USD", "value": 25000}},
+                {"id": "wamid.CTWA1", "event_name": "LeadSubmitted", "timestamp": now + 30,
+                 "ctwa_clid": "Aff-clid-1"}
+            ]
+        }}]),
+    )
+    .await;
+    assert_eq!(data["poison"], 0, "{data}");
+    assert!(kept(&store, "automatic_events").await.is_empty());
+    let ctx = ctx(store.clone());
+    let customer = action(&ctx, json!({"action": "get_customer", "to": CUSTOMER})).await;
+    let history = customer["data"]["referrals"].as_array().unwrap().clone();
+    let purchase = history
+        .iter()
+        .find(|e| e["eventName"] == "Purchase")
+        .unwrap_or_else(|| panic!("no Purchase in {customer}"));
+    assert_eq!(purchase["ctwaClid"], "Aff-clid-1");
+    assert_eq!(purchase["currency"], "USD");
+    assert_eq!(purchase["value"], 25.0, "{purchase}");
+    assert_eq!(purchase["waMessageId"], "wamid.CTWA1");
+    assert!(history.iter().any(|e| e["eventName"] == "LeadSubmitted"));
+}
+
+#[tokio::test]
+async fn a_components_update_rewrites_the_cached_template_texts() {
+    let store: Arc<dyn Store> = embedded_store();
+    seed_template(store.as_ref(), "shipping_update", "en_US", 1).await;
+    let data = run(
+        &store,
+        "components-1",
+        json!([{"field": "message_template_components_update", "value": {
+            "message_template_id": 1689556908129832_i64,
+            "message_template_name": "shipping_update",
+            "message_template_language": "en_US",
+            "message_template_element": "Your order {{1}} is on its way",
+            "message_template_title": "Shipping",
+            "message_template_footer": "Reply STOP to opt out",
+            "message_template_buttons": [{"message_template_button_type": "URL",
+                "message_template_button_text": "Track", "message_template_button_url": "https://t.example/{{1}}"}]
+        }}]),
+    )
+    .await;
+    assert_eq!(data["poison"], 0, "{data}");
+    assert!(
+        kept(&store, "message_template_components_update")
+            .await
+            .is_empty()
+    );
+    let t = item(&store, &keys::template(WABA, "shipping_update", "en_US")).await;
+    let components = t["components"].as_array().unwrap();
+    let of = |kind: &str| {
+        components
+            .iter()
+            .find(|c| c["type"] == kind)
+            .unwrap_or_else(|| panic!("no {kind} in {t}"))
+            .clone()
+    };
+    assert_eq!(of("BODY")["text"], "Your order {{1}} is on its way");
+    assert_eq!(of("HEADER")["text"], "Shipping");
+    assert_eq!(of("FOOTER")["text"], "Reply STOP to opt out");
+    assert_eq!(
+        of("BUTTONS")["buttons"][0]["url"],
+        "https://t.example/{{1}}"
+    );
+    assert_eq!(t["status"], "APPROVED", "the status is kept");
+}
+
+#[tokio::test]
+async fn a_payment_configuration_update_is_stored_newest_first() {
+    let store: Arc<dyn Store> = embedded_store();
+    let update = |status: &str, updated: i64| {
+        json!([{"field": "payment_configuration_update", "value": {
+            "configuration_name": "main-upi", "provider_name": "razorpay",
+            "provider_mid": "mid-123", "status": status,
+            "created_timestamp": 1764200000, "updated_timestamp": updated
+        }}])
+    };
+    let data = run(&store, "paycfg-2", update("Active", 1764238000)).await;
+    assert_eq!(data["poison"], 0, "{data}");
+    // an older update arriving late changes nothing
+    run(&store, "paycfg-1", update("Needs_Connecting", 1764237000)).await;
+    assert!(
+        kept(&store, "payment_configuration_update")
+            .await
+            .is_empty()
+    );
+    let c = item(&store, &keys::payment_configuration(WABA, "main-upi")).await;
+    assert_eq!(c["itemType"], "PAYMENT_CONFIG", "{c}");
+    assert_eq!(c["status"], "Active", "{c}");
+    assert_eq!(c["providerName"], "razorpay", "{c}");
+    assert_eq!(c["providerMid"], "mid-123", "{c}");
+    assert_eq!(c["createdTimestamp"], "2025-11-26T23:33:20Z", "{c}");
+    assert_eq!(c["statusAt"], "2025-11-27T10:06:40Z", "{c}");
+}

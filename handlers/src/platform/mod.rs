@@ -9,15 +9,19 @@
 //! - `customers`: `user_preferences` → `CUSTOMER#…`, CTWA referrals, the marketing check;
 //! - `groups`: the four group fields → `GROUP#…` and their participants;
 //! - `account`: account alerts, updates, reviews, capabilities, names, security, contacts;
+//! - `conversions`: `automatic_events` (leads and purchases of click-to-WhatsApp chats);
+//! - `payment_config`: `payment_configuration_update` → `PAYMENT_CONFIG#…`;
 //! - `quality`: every quality webhook kept as history, and notified when it moved the state;
 //! - `phones`: linked WABAs and phones cached by `get_config`, and naming a phone by any id;
 //! - `notify`: what is notified, and publishing with one retry.
 
 pub mod account;
 pub mod calls;
+pub mod conversions;
 pub mod customers;
 pub mod groups;
 pub mod notify;
+pub mod payment_config;
 pub mod phones;
 pub mod quality;
 
@@ -63,6 +67,8 @@ pub const FIELDS: &[&str] = &[
     "phone_number_name_update",
     "security",
     "smb_app_state_sync",
+    "automatic_events",
+    "payment_configuration_update",
 ];
 
 /// Stores a field this module types; `Ok(None)` for any other field (the caller keeps it whole).
@@ -81,6 +87,8 @@ pub async fn record_field(
         | "group_settings_update"
         | "group_status_update" => groups::record(ctx, change).await?,
         "smb_app_state_sync" => account::record_contacts(ctx, change).await?,
+        "automatic_events" => conversions::record(ctx, change).await?,
+        "payment_configuration_update" => payment_config::record(ctx, change).await?,
         "account_alerts"
         | "account_update"
         | "account_review_update"
