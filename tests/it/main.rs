@@ -43,6 +43,7 @@ mod store_counts;
 mod template_cache;
 mod templates;
 mod tolerant;
+mod tolerant_fields;
 mod twilio_sender;
 mod webdriver;
 mod webhooks;

@@ -475,8 +475,19 @@ async fn process_entry(
                     &*event_at,
                     now,
                 );
-                if crate::platform::record_typed(ctx, typed, report).await? {
-                    continue;
+                match crate::platform::record_typed(ctx, typed, report).await? {
+                    Some(reasons) if reasons.is_empty() => continue,
+                    Some(reasons) => {
+                        let kept = fields::Kept {
+                            field,
+                            index,
+                            value: &change.value,
+                            error: Some(reasons.join("; ")),
+                        };
+                        fields::keep(store, delivery, waba_id, &kept, now, report).await?;
+                        continue;
+                    }
+                    None => {}
                 }
                 fields::keep_field(
                     store,

@@ -50,6 +50,9 @@ pub struct FieldOutcome {
     pub items: u32,
     /// Parts that could never be stored (what they lacked).
     pub poison: Vec<String>,
+    /// Why the change does not fit its field, when it does not (in whole or in part): the
+    /// caller keeps the whole change as a generic event with these reasons, never as poison.
+    pub keep: Vec<String>,
 }
 
 /// The fields [`record_field`] types.
@@ -101,8 +104,9 @@ pub async fn record_field(
 }
 
 /// [`record_field`] for the inbound path: `(delivery id, waba id, field, change index, value,
-/// event time, now)`; counts what it wrote (`typed`) and its poison parts in the report. False
-/// when the field is not one of ours (the caller keeps it whole).
+/// event time, now)`; counts what it wrote (`typed`) and its poison parts in the report. `None`
+/// when the field is not one of ours (the caller keeps it whole); else why the change should
+/// also be kept whole (empty when it was read completely).
 ///
 /// # Errors
 /// The store's errors that are not the payload's fault.
@@ -118,7 +122,7 @@ pub(crate) async fn record_typed(
         &str,
     ),
     report: &mut crate::inbound::RecordReport,
-) -> Result<bool, StoreError> {
+) -> Result<Option<Vec<String>>, StoreError> {
     let change = FieldChange {
         delivery_id,
         waba_id,
@@ -129,12 +133,12 @@ pub(crate) async fn record_typed(
         now,
     };
     let Some(outcome) = record_field(ctx, &change).await? else {
-        return Ok(false);
+        return Ok(None);
     };
     report.counts.typed += outcome.items;
     report.counts.poison += outcome.poison.len() as u32;
     report.errors.extend(outcome.poison);
-    Ok(true)
+    Ok(Some(outcome.keep))
 }
 
 /// A string or number of `value` as text.
