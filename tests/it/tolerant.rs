@@ -265,3 +265,27 @@ async fn a_payment_configuration_update_is_stored_newest_first() {
     assert_eq!(c["createdTimestamp"], "2025-11-26T23:33:20Z", "{c}");
     assert_eq!(c["statusAt"], "2025-11-27T10:06:40Z", "{c}");
 }
+
+#[tokio::test]
+async fn a_status_of_a_type_we_do_not_know_is_kept_not_applied_to_a_message() {
+    let store: Arc<dyn Store> = embedded_store();
+    let mut unknown = status("wamid.NEWTYPE", "delivered", now_secs());
+    unknown["type"] = json!("subscription");
+    let known = status("wamid.PLAIN", "delivered", now_secs());
+    let data = run(
+        &store,
+        "status-type-1",
+        messages_change(CUSTOMER, json!([]), json!([unknown.clone(), known])),
+    )
+    .await;
+    assert_eq!(data["poison"], 0, "{data}");
+    assert!(
+        store.get_message("wamid.NEWTYPE").await.unwrap().is_none(),
+        "no message item for a status that is not a message's"
+    );
+    assert!(store.get_message("wamid.PLAIN").await.unwrap().is_some());
+    let kept = kept(&store, "messages.statuses").await;
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(kept[0]["payload"], json!([unknown]));
+    assert!(kept[0]["error"].is_string(), "{}", kept[0]);
+}

@@ -34,6 +34,7 @@ const RULES: &[Rule] = &[
             "/messages/*/referral/source_type",
             "/messages/*/referral/media_type",
             "/statuses/*/status",
+            "/statuses/*/type",
             "/statuses/*/pricing/category",
             "/statuses/*/pricing/pricing_model",
             "/statuses/*/conversation/origin/type",

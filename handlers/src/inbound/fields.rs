@@ -126,6 +126,35 @@ pub(super) async fn keep_field(
     keep(store, delivery, waba_id, &kept, now, report).await
 }
 
+/// Keeps the statuses of a messages change whose `type` this version does not know (field
+/// `messages.statuses`), with their types as the reason.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn keep_foreign_statuses(
+    store: &dyn Store,
+    delivery: &Delivery<'_>,
+    waba_id: &str,
+    index: usize,
+    statuses: &[Value],
+    now: &str,
+    report: &mut RecordReport,
+) -> Result<(), StoreError> {
+    let types: Vec<&str> = statuses
+        .iter()
+        .filter_map(|s| s.get("type").and_then(Value::as_str))
+        .collect();
+    let value = Value::Array(statuses.to_vec());
+    let kept = Kept {
+        field: "messages.statuses",
+        index,
+        value: &value,
+        error: Some(format!(
+            "changes[{index}] (messages): statuses of type {} are not a message's",
+            types.join(", ")
+        )),
+    };
+    keep(store, delivery, waba_id, &kept, now, report).await
+}
+
 /// A change kept whole as a generic event.
 pub(super) struct Kept<'a> {
     pub field: &'a str,

@@ -383,7 +383,7 @@ async fn process_entry(
         }
         match change.field.as_str() {
             "messages" => {
-                let value: MessagesValue = match serde_json::from_value(change.value.clone()) {
+                let mut value: MessagesValue = match serde_json::from_value(change.value.clone()) {
                     Ok(v) => v,
                     Err(e) => {
                         let kept = fields::Kept {
@@ -396,6 +396,16 @@ async fn process_entry(
                         continue;
                     }
                 };
+                let (foreign, ours): (Vec<_>, Vec<_>) = std::mem::take(&mut value.statuses)
+                    .into_iter()
+                    .partition(|s| statuses::foreign_type(s).is_some());
+                value.statuses = ours;
+                if !foreign.is_empty() {
+                    fields::keep_foreign_statuses(
+                        store, delivery, waba_id, index, &foreign, now, report,
+                    )
+                    .await?;
+                }
                 let applied_before = report.applied_statuses.len();
                 messages::process_messages(ctx, envelope, &value, waba_id, now, report).await?;
                 crate::platform::notify::failed_statuses(ctx, &value, applied_before, report).await;
