@@ -194,6 +194,19 @@ pub fn ctwa(wa_message_id: &str) -> String {
     format!("CTWA#{wa_message_id}")
 }
 
+/// `CTWA_EVENT#{waMessageId}#{eventName}`: a conversion Meta detected in a click-to-WhatsApp
+/// thread (`automatic_events`: `LeadSubmitted`, `Purchase`, …), named by the message it was
+/// detected on.
+pub fn ctwa_event(wa_message_id: &str, event_name: &str) -> String {
+    format!("CTWA_EVENT#{wa_message_id}#{event_name}")
+}
+
+/// `PAYMENT_CONFIG#{wabaId}#{configurationName}`: a payment configuration (India, Brazil) and
+/// its gateway, from `payment_configuration_update`.
+pub fn payment_configuration(waba_id: &str, configuration_name: &str) -> String {
+    format!("PAYMENT_CONFIG#{waba_id}#{configuration_name}")
+}
+
 /// `GROUP#{groupId}`: a WhatsApp group the business manages.
 pub fn group(group_id: &str) -> String {
     format!("GROUP#{group_id}")
@@ -363,6 +376,11 @@ pub mod item_type {
     /// Click-to-WhatsApp referrals of one customer, newest first.
     pub fn ctwa_of_customer(customer_id: &str) -> String {
         format!("CTWA#{customer_id}")
+    }
+
+    /// Payment configurations of one WABA.
+    pub fn payment_configurations(waba_id: &str) -> String {
+        format!("PAYMENT_CONFIG#{waba_id}")
     }
 
     /// Groups of one business phone.

@@ -152,6 +152,21 @@ async fn run_inbound_events(store: std::sync::Arc<dyn Store>) {
                         .unwrap_or_else(|| panic!("{name}: no {pk}"));
                     assert_eq!(item["status"], value["event"]);
                 }
+                "message_template_components_update" => {
+                    let pk = handlers::keys::template(
+                        WABA,
+                        value["message_template_name"].as_str().unwrap(),
+                        value["message_template_language"].as_str().unwrap(),
+                    );
+                    let item = store.get_item(&pk).await.unwrap().unwrap();
+                    let body = item["components"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .find(|c| c["type"] == "BODY")
+                        .unwrap_or_else(|| panic!("{name}: no BODY in {item}"));
+                    assert_eq!(body["text"], value["message_template_element"], "{name}");
+                }
                 "message_template_quality_update" | "template_category_update" => {
                     let pk = handlers::keys::template(
                         WABA,

@@ -47,6 +47,8 @@ mod store_conformance;
 mod store_counts;
 mod template_cache;
 mod templates;
+mod tolerant;
+mod tolerant_fields;
 mod twilio_sender;
 mod webdriver;
 mod webhooks;

@@ -64,6 +64,24 @@ pub async fn assert_typed_item(store: &dyn Store, field: &str, value: &Value) {
                 );
             }
         }
+        "automatic_events" => {
+            for e in value["automatic_events"].as_array().unwrap() {
+                let item = get(handlers::keys::ctwa_event(
+                    e["id"].as_str().unwrap(),
+                    e["event_name"].as_str().unwrap(),
+                ))
+                .await;
+                assert_eq!(item["ctwaClid"], e["ctwa_clid"], "{field}: {item}");
+            }
+        }
+        "payment_configuration_update" => {
+            let item = get(handlers::keys::payment_configuration(
+                WABA,
+                value["configuration_name"].as_str().unwrap(),
+            ))
+            .await;
+            assert_eq!(item["status"], value["status"], "{field}: {item}");
+        }
         f if f.starts_with("group_") => {
             for g in value["groups"].as_array().unwrap() {
                 let item = get(handlers::keys::group(g["group_id"].as_str().unwrap())).await;

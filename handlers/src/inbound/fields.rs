@@ -8,9 +8,9 @@ use crate::keys;
 use crate::model::{EventKind, ItemType, QualityItem, RecordOutcome, WebhookEventItem};
 use crate::store::{Store, StoreError};
 
-/// Applies a template webhook change (`message_template_status_update`,
-/// `message_template_quality_update`, `template_category_update`) to the template's cached
-/// item ([`crate::templates::cache::apply_webhook`]); a change without what it needs is poison.
+/// Applies a template webhook change ([`crate::templates::webhook::FIELDS`]) to the
+/// template's cached item ([`crate::templates::webhook::apply`]); a change that names no
+/// template is poison.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn record_template(
     store: &dyn Store,
@@ -22,10 +22,10 @@ pub(super) async fn record_template(
     now: &str,
     report: &mut RecordReport,
 ) -> Result<(), StoreError> {
-    let applied =
-        crate::templates::cache::apply_webhook(store, field, value, waba_id, event_at, now).await;
+    use crate::templates::webhook::{Applied, apply};
+    let applied = apply(store, field, value, waba_id, event_at, now).await;
     match tolerate(applied, "template", report)? {
-        Some(Ok(crate::templates::cache::Applied::Written)) => report.counts.templates += 1,
+        Some(Ok(Applied::Written)) => report.counts.templates += 1,
         Some(Err(needs)) => poison(report, index, field, needs),
         _ => {}
     }
@@ -117,16 +117,84 @@ pub(super) async fn keep_field(
     now: &str,
     report: &mut RecordReport,
 ) -> Result<(), StoreError> {
+    let kept = Kept {
+        field,
+        index,
+        value,
+        error: None,
+    };
+    keep(store, delivery, waba_id, &kept, now, report).await
+}
+
+/// Keeps the statuses of a messages change whose `type` this version does not know (field
+/// `messages.statuses`), with their types as the reason.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn keep_foreign_statuses(
+    store: &dyn Store,
+    delivery: &Delivery<'_>,
+    waba_id: &str,
+    index: usize,
+    statuses: &[Value],
+    now: &str,
+    report: &mut RecordReport,
+) -> Result<(), StoreError> {
+    let types: Vec<&str> = statuses
+        .iter()
+        .filter_map(|s| s.get("type").and_then(Value::as_str))
+        .collect();
+    let value = Value::Array(statuses.to_vec());
+    let kept = Kept {
+        field: "messages.statuses",
+        index,
+        value: &value,
+        error: Some(format!(
+            "changes[{index}] (messages): statuses of type {} are not a message's",
+            types.join(", ")
+        )),
+    };
+    keep(store, delivery, waba_id, &kept, now, report).await
+}
+
+/// A change kept whole as a generic event.
+pub(super) struct Kept<'a> {
+    pub field: &'a str,
+    pub index: usize,
+    pub value: &'a Value,
+    /// Why it could not be read as its field, when it could not.
+    pub error: Option<String>,
+}
+
+/// Keeps a change whole as a generic event (`WEBHOOK_EVENT#{waba}#{field}#…`, listed under
+/// `WEBHOOK_EVENT#{field}`), with why it could not be read when it could not: a change that
+/// does not fit its field is stored, never poison for it or its siblings.
+pub(super) async fn keep(
+    store: &dyn Store,
+    delivery: &Delivery<'_>,
+    waba_id: &str,
+    kept: &Kept<'_>,
+    now: &str,
+    report: &mut RecordReport,
+) -> Result<(), StoreError> {
+    if let Some(error) = &kept.error {
+        tracing::warn!(
+            delivery_id = delivery.id,
+            field = kept.field,
+            index = kept.index,
+            error = %error,
+            "webhook change kept whole: it does not fit its field"
+        );
+    }
     let item = WebhookEventItem {
-        pk: keys::webhook_field_event(waba_id, field, delivery.id, index),
+        pk: keys::webhook_field_event(waba_id, kept.field, delivery.id, kept.index),
         item_type: ItemType::WebhookEvent,
-        kind: EventKind::Field(field.to_string()),
-        item_type_pk: Some(keys::item_type::webhook_field(field)),
+        kind: EventKind::Field(kept.field.to_string()),
+        item_type_pk: Some(keys::item_type::webhook_field(kept.field)),
         outcome: RecordOutcome::Kept,
         delivery_id: Some(delivery.id.to_string()),
         waba_id: Some(waba_id.to_string()),
-        fields: vec![field.to_string()],
-        payload: Some(value.clone()),
+        fields: vec![kept.field.to_string()],
+        error: kept.error.clone(),
+        payload: Some(kept.value.clone()),
         created_at: now.to_string(),
         ..Default::default()
     };

@@ -189,7 +189,14 @@ async fn process(
         }
     };
     let waba_id = envelope.waba_id(&entry);
-    let fields: Vec<String> = entry.changes.iter().map(|c| c.field.clone()).collect();
+    let fields: Vec<String> = entry
+        .changes
+        .iter()
+        .map(|c| match c.unreadable {
+            Some(_) => UNREADABLE.to_string(),
+            None => c.field.clone(),
+        })
+        .collect();
     report.phones = entry
         .changes
         .iter()
@@ -269,6 +276,9 @@ async fn process(
 }
 
 use audit::{audit_item, keep_payload, write_audit};
+
+/// The field name a change without `field` is kept under.
+pub const UNREADABLE: &str = "unreadable";
 
 /// Marks the whole record as poison.
 fn refuse(report: &mut RecordReport, delivery: &Delivery<'_>, reason: String) {
@@ -361,18 +371,41 @@ async fn process_entry(
         })
         .unwrap_or_else(|| now.to_string());
     for (index, change) in entry.changes.iter().enumerate() {
+        if let Some(raw) = &change.unreadable {
+            let kept = fields::Kept {
+                field: UNREADABLE,
+                index,
+                value: raw,
+                error: Some(format!("changes[{index}] has no `field`")),
+            };
+            fields::keep(store, delivery, waba_id, &kept, now, report).await?;
+            continue;
+        }
         match change.field.as_str() {
             "messages" => {
-                let value: MessagesValue = match serde_json::from_value(change.value.clone()) {
+                let mut value: MessagesValue = match serde_json::from_value(change.value.clone()) {
                     Ok(v) => v,
                     Err(e) => {
-                        report.counts.poison += 1;
-                        report
-                            .errors
-                            .push(format!("changes[{index}] (messages): {e}"));
+                        let kept = fields::Kept {
+                            field: "messages",
+                            index,
+                            value: &change.value,
+                            error: Some(format!("changes[{index}] (messages): {e}")),
+                        };
+                        fields::keep(store, delivery, waba_id, &kept, now, report).await?;
                         continue;
                     }
                 };
+                let (foreign, ours): (Vec<_>, Vec<_>) = std::mem::take(&mut value.statuses)
+                    .into_iter()
+                    .partition(|s| statuses::foreign_type(s).is_some());
+                value.statuses = ours;
+                if !foreign.is_empty() {
+                    fields::keep_foreign_statuses(
+                        store, delivery, waba_id, index, &foreign, now, report,
+                    )
+                    .await?;
+                }
                 let applied_before = report.applied_statuses.len();
                 messages::process_messages(ctx, envelope, &value, waba_id, now, report).await?;
                 crate::platform::notify::failed_statuses(ctx, &value, applied_before, report).await;
@@ -393,9 +426,7 @@ async fn process_entry(
             "smb_message_echoes" => {
                 echoes::process_echoes(ctx, &change.value, index, waba_id, now, report).await?;
             }
-            field @ ("message_template_status_update"
-            | "message_template_quality_update"
-            | "template_category_update") => {
+            field if crate::templates::webhook::FIELDS.contains(&field) => {
                 let before = report.counts.templates;
                 fields::record_template(
                     store,
@@ -454,8 +485,19 @@ async fn process_entry(
                     &*event_at,
                     now,
                 );
-                if crate::platform::record_typed(ctx, typed, report).await? {
-                    continue;
+                match crate::platform::record_typed(ctx, typed, report).await? {
+                    Some(reasons) if reasons.is_empty() => continue,
+                    Some(reasons) => {
+                        let kept = fields::Kept {
+                            field,
+                            index,
+                            value: &change.value,
+                            error: Some(reasons.join("; ")),
+                        };
+                        fields::keep(store, delivery, waba_id, &kept, now, report).await?;
+                        continue;
+                    }
+                    None => {}
                 }
                 fields::keep_field(
                     store,

@@ -12,6 +12,14 @@ use crate::outbound;
 use crate::store::{StatusApplied, StatusUpdate, Store, StoreError};
 use crate::time;
 
+/// The `type` of a status that is not a message's nor a payment's (a kind Meta added): it is
+/// kept whole rather than applied to a message of that id.
+pub(super) fn foreign_type(raw: &Value) -> Option<&str> {
+    raw.get("type")
+        .and_then(Value::as_str)
+        .filter(|t| !matches!(*t, "message" | "payment"))
+}
+
 /// Applies each status of one messages change; a status that does not decode is poison.
 pub(super) async fn apply_statuses(
     store: &dyn Store,

@@ -315,6 +315,22 @@ pub struct TemplateItem {
     /// When the item was last refreshed from EUM Social (a list, a get or a sync).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub synced_at: Option<String>,
+    /// The last status webhook's `disable_info` as Meta sent it (a disabled template).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disable_info: Option<serde_json::Value>,
+    /// `disable_info.disable_date` as ISO-8601 when it is a unix time, else Meta's text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disable_date: Option<String>,
+    /// The last status webhook's `other_info` (`title`, `description`: a lock or unlock).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other_info: Option<serde_json::Value>,
+    /// The last status webhook's `rejection_info` (`reason`, `recommendation`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejection_info: Option<serde_json::Value>,
+    /// The last value of each template webhook field applied to the item, as Meta sent it
+    /// (`{field: value}`): what a value this version does not know meant is never lost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_webhooks: Option<serde_json::Value>,
 }
 
 /// A WhatsApp Flow's state: `pk = FLOW#{waba}#{flowId}`, from the flow actions and the `flows`

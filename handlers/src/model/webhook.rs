@@ -66,11 +66,33 @@ pub struct Entry {
     pub changes: Vec<Change>,
 }
 
+/// One change of an entry. A change is read leniently, so that one Meta cannot be read (no
+/// `field`) never takes its siblings down: it keeps itself whole in `unreadable`.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(from = "Value")]
 pub struct Change {
+    /// Meta's field name; empty when the change has none.
     pub field: String,
-    #[serde(default)]
     pub value: Value,
+    /// The whole change as it came, when it has no `field` (or one that is not text).
+    pub unreadable: Option<Value>,
+}
+
+impl From<Value> for Change {
+    fn from(raw: Value) -> Self {
+        match raw.get("field").and_then(Value::as_str) {
+            Some(field) => Change {
+                field: field.to_string(),
+                value: raw.get("value").cloned().unwrap_or(Value::Null),
+                unreadable: None,
+            },
+            None => Change {
+                field: String::new(),
+                value: Value::Null,
+                unreadable: Some(raw),
+            },
+        }
+    }
 }
 
 /// The `value` of a `messages` change.

@@ -235,7 +235,7 @@ pub(super) async fn record(
 ) -> Result<FieldOutcome, StoreError> {
     let mut outcome = FieldOutcome::default();
     let Some(t) = typed(change.field, change.value, change.waba_id) else {
-        outcome.poison.push(format!(
+        outcome.keep.push(format!(
             "changes[{}] ({}): does not have the fields Meta documents for it",
             change.index, change.field
         ));
@@ -315,7 +315,12 @@ pub(super) async fn record_contacts(
     };
     let list = change.value.get("state_sync").and_then(Value::as_array);
     for (i, entry) in list.into_iter().flatten().enumerate() {
-        if text(entry, "type").is_some_and(|t| t != "contact") {
+        if let Some(kind) = text(entry, "type").filter(|t| t != "contact") {
+            // A kind of state this version does not know: the change is kept whole for it.
+            outcome.keep.push(format!(
+                "changes[{}] (smb_app_state_sync): state_sync[{i}] of type `{kind}`",
+                change.index
+            ));
             continue;
         }
         let contact = entry.get("contact");

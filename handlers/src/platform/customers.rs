@@ -41,6 +41,16 @@ pub struct Preference<'a> {
 /// # Errors
 /// The store's errors.
 pub async fn merge_preference(ctx: &Ctx, p: &Preference<'_>) -> Result<bool, StoreError> {
+    merge_preference_with(ctx, p, json!({})).await
+}
+
+/// [`merge_preference`] with more attributes that move with the preference (`extra`, an
+/// object).
+async fn merge_preference_with(
+    ctx: &Ctx,
+    p: &Preference<'_>,
+    extra: Value,
+) -> Result<bool, StoreError> {
     let mut set = json!({
         "itemType": ITEM_TYPE,
         "customerId": p.customer_id,
@@ -58,22 +68,28 @@ pub async fn merge_preference(ctx: &Ctx, p: &Preference<'_>) -> Result<bool, Sto
     if let Some(waba) = p.waba_id {
         set["wabaId"] = json!(waba);
     }
+    let mut attrs = json!({
+        "marketingOptOut": p.opted_out,
+        "marketingPreferenceAt": p.at,
+        "marketingPreferenceSource": p.source,
+        "marketingPreferenceDetail": p.detail,
+    });
+    if let (Some(attrs), Value::Object(extra)) = (attrs.as_object_mut(), extra) {
+        attrs.extend(extra);
+    }
     let forward = Forward {
         rank_attr: PREFERENCE_RANK,
         rank: p.rank,
-        attrs: json!({
-            "marketingOptOut": p.opted_out,
-            "marketingPreferenceAt": p.at,
-            "marketingPreferenceSource": p.source,
-            "marketingPreferenceDetail": p.detail,
-        }),
+        attrs,
     };
     ctx.store()
         .merge_record(&keys::customer(p.customer_id), &set, Some(&forward))
         .await
 }
 
-/// `user_preferences`: each `marketing_messages` stop or resume.
+/// `user_preferences`: each `marketing_messages` stop, resume or signup (an opt-in through a
+/// signup link, with its `signup_id`). A value this version does not know is kept on the
+/// customer (`unrecognisedPreference`, as Meta sent it) without changing the preference.
 pub(super) async fn record_preferences(
     ctx: &Ctx,
     change: &FieldChange<'_>,
@@ -85,43 +101,58 @@ pub(super) async fn record_preferences(
         .get("user_preferences")
         .and_then(Value::as_array);
     for (i, pref) in list.into_iter().flatten().enumerate() {
-        let customer = text(pref, "wa_id").or_else(|| text(pref, "user_id"));
-        let value = text(pref, "value").map(|v| v.to_lowercase());
-        let time = meta_time(pref.get("timestamp"));
-        let (Some(customer), Some(value), Some((at, secs))) = (customer, value, time) else {
+        let Some(customer) = text(pref, "wa_id").or_else(|| text(pref, "user_id")) else {
             outcome.poison.push(format!(
-                "changes[{}] (user_preferences): user_preferences[{i}] needs wa_id, value and timestamp",
+                "changes[{}] (user_preferences): user_preferences[{i}] needs wa_id or user_id",
                 change.index
             ));
             continue;
         };
-        if text(pref, "category").is_some_and(|c| c != "marketing_messages") {
-            continue;
-        }
-        let opted_out = match value.as_str() {
-            "stop" => true,
-            "resume" => false,
+        let raw_value = text(pref, "value").unwrap_or_default();
+        // Without Meta's time the preference cannot be ordered against others: it is kept,
+        // not applied.
+        let time = meta_time(pref.get("timestamp"));
+        let marketing = text(pref, "category").is_none_or(|c| c == "marketing_messages");
+        let (opted_out, source) = match raw_value.to_lowercase().as_str() {
+            "stop" => (Some(true), "user_preferences"),
+            "resume" => (Some(false), "user_preferences"),
+            "signup" => (Some(false), "signup"),
+            _ => (None, "user_preferences"),
+        };
+        let written = match (opted_out, time) {
+            (Some(opted_out), Some((at, secs))) if marketing => {
+                let detail = text(pref, "detail");
+                let p = Preference {
+                    customer_id: &customer,
+                    opted_out,
+                    at: &at,
+                    rank: secs * 1000,
+                    source,
+                    detail: detail.as_deref(),
+                    phone_number_id: phone.as_deref(),
+                    waba_id: Some(change.waba_id),
+                    now: change.now,
+                };
+                let extra = json!({
+                    "marketingPreferenceValue": raw_value,
+                    "marketingSignupId": text(pref, "signup_id"),
+                });
+                merge_preference_with(ctx, &p, extra).await
+            }
             _ => {
-                outcome.poison.push(format!(
-                    "changes[{}] (user_preferences): user_preferences[{i}].value `{value}` is neither stop nor resume",
-                    change.index
-                ));
-                continue;
+                let set = json!({
+                    "itemType": ITEM_TYPE,
+                    "customerId": customer,
+                    "createdAt": change.now,
+                    "updatedAt": change.now,
+                    "unrecognisedPreference": pref,
+                });
+                ctx.store()
+                    .merge_record(&keys::customer(&customer), &set, None)
+                    .await
             }
         };
-        let detail = text(pref, "detail");
-        let p = Preference {
-            customer_id: &customer,
-            opted_out,
-            at: &at,
-            rank: secs * 1000,
-            source: "user_preferences",
-            detail: detail.as_deref(),
-            phone_number_id: phone.as_deref(),
-            waba_id: Some(change.waba_id),
-            now: change.now,
-        };
-        if tolerate(merge_preference(ctx, &p).await, "customer", &mut outcome)?.is_some() {
+        if tolerate(written, "customer", &mut outcome)?.is_some() {
             outcome.items += 1;
         }
     }

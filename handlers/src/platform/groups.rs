@@ -157,10 +157,10 @@ pub(super) async fn record(
                 "participantsRank"
             }
         };
-        attrs.insert(
-            format!("{}At", rank_attr.trim_end_matches("Rank")),
-            json!(at),
-        );
+        let aspect = rank_attr.trim_end_matches("Rank");
+        attrs.insert(format!("{aspect}At"), json!(at));
+        // Meta's event type as sent, so a type this version does not know is kept.
+        attrs.insert(format!("{aspect}Type"), json!(kind));
         if failed {
             attrs.insert("lastErrors".into(), g["errors"].clone());
         }

@@ -9,15 +9,19 @@
 //! - `customers`: `user_preferences` → `CUSTOMER#…`, CTWA referrals, the marketing check;
 //! - `groups`: the four group fields → `GROUP#…` and their participants;
 //! - `account`: account alerts, updates, reviews, capabilities, names, security, contacts;
+//! - `conversions`: `automatic_events` (leads and purchases of click-to-WhatsApp chats);
+//! - `payment_config`: `payment_configuration_update` → `PAYMENT_CONFIG#…`;
 //! - `quality`: every quality webhook kept as history, and notified when it moved the state;
 //! - `phones`: linked WABAs and phones cached by `get_config`, and naming a phone by any id;
 //! - `notify`: what is notified, and publishing with one retry.
 
 pub mod account;
 pub mod calls;
+pub mod conversions;
 pub mod customers;
 pub mod groups;
 pub mod notify;
+pub mod payment_config;
 pub mod phones;
 pub mod quality;
 
@@ -46,6 +50,9 @@ pub struct FieldOutcome {
     pub items: u32,
     /// Parts that could never be stored (what they lacked).
     pub poison: Vec<String>,
+    /// Why the change does not fit its field, when it does not (in whole or in part): the
+    /// caller keeps the whole change as a generic event with these reasons, never as poison.
+    pub keep: Vec<String>,
 }
 
 /// The fields [`record_field`] types.
@@ -63,6 +70,8 @@ pub const FIELDS: &[&str] = &[
     "phone_number_name_update",
     "security",
     "smb_app_state_sync",
+    "automatic_events",
+    "payment_configuration_update",
 ];
 
 /// Stores a field this module types; `Ok(None)` for any other field (the caller keeps it whole).
@@ -81,6 +90,8 @@ pub async fn record_field(
         | "group_settings_update"
         | "group_status_update" => groups::record(ctx, change).await?,
         "smb_app_state_sync" => account::record_contacts(ctx, change).await?,
+        "automatic_events" => conversions::record(ctx, change).await?,
+        "payment_configuration_update" => payment_config::record(ctx, change).await?,
         "account_alerts"
         | "account_update"
         | "account_review_update"
@@ -93,8 +104,9 @@ pub async fn record_field(
 }
 
 /// [`record_field`] for the inbound path: `(delivery id, waba id, field, change index, value,
-/// event time, now)`; counts what it wrote (`typed`) and its poison parts in the report. False
-/// when the field is not one of ours (the caller keeps it whole).
+/// event time, now)`; counts what it wrote (`typed`) and its poison parts in the report. `None`
+/// when the field is not one of ours (the caller keeps it whole); else why the change should
+/// also be kept whole (empty when it was read completely).
 ///
 /// # Errors
 /// The store's errors that are not the payload's fault.
@@ -110,7 +122,7 @@ pub(crate) async fn record_typed(
         &str,
     ),
     report: &mut crate::inbound::RecordReport,
-) -> Result<bool, StoreError> {
+) -> Result<Option<Vec<String>>, StoreError> {
     let change = FieldChange {
         delivery_id,
         waba_id,
@@ -121,12 +133,12 @@ pub(crate) async fn record_typed(
         now,
     };
     let Some(outcome) = record_field(ctx, &change).await? else {
-        return Ok(false);
+        return Ok(None);
     };
     report.counts.typed += outcome.items;
     report.counts.poison += outcome.poison.len() as u32;
     report.errors.extend(outcome.poison);
-    Ok(true)
+    Ok(Some(outcome.keep))
 }
 
 /// A string or number of `value` as text.

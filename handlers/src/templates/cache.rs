@@ -214,104 +214,17 @@ fn set_status(item: &mut TemplateItem, status: &str, at: &str) {
     }
 }
 
-fn fill(slot: &mut Option<String>, value: Option<String>) {
+pub(super) fn fill(slot: &mut Option<String>, value: Option<String>) {
     if value.is_some() {
         *slot = value;
     }
 }
 
 /// A string or a number (Meta sends `message_template_id` as a number) as text.
-fn text(v: &Value) -> Option<String> {
+pub(super) fn text(v: &Value) -> Option<String> {
     match v {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
-}
-
-/// What a template webhook changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Applied {
-    Written,
-    /// A newer status is cached: nothing written.
-    Stale,
-}
-
-/// Applies one template webhook change (`message_template_status_update`,
-/// `message_template_quality_update` or `template_category_update`) to the cached item.
-/// `Ok(None)` when the change lacks what it needs (the caller counts it as poison), with the
-/// names of what was missing.
-///
-/// # Errors
-/// The store's.
-pub async fn apply_webhook(
-    store: &dyn Store,
-    field: &str,
-    value: &Value,
-    waba_id: &str,
-    event_at: &str,
-    now: &str,
-) -> Result<Result<Applied, &'static str>, StoreError> {
-    let s = |k: &str| value.get(k).and_then(text);
-    let (Some(name), Some(language)) = (s("message_template_name"), s("message_template_language"))
-    else {
-        return Ok(Err("message_template_name and message_template_language"));
-    };
-    let mut item = get(store, waba_id, &name, &language)
-        .await?
-        .unwrap_or_else(|| TemplateItem {
-            status_at: String::new(),
-            ..blank(waba_id, &name, &language, now)
-        });
-    fill(&mut item.template_id, s("message_template_id"));
-    match field {
-        "message_template_status_update" => {
-            let Some(event) = s("event") else {
-                return Ok(Err(
-                    "message_template_name, message_template_language and event",
-                ));
-            };
-            if item.status_at.as_str() > event_at {
-                return Ok(Ok(Applied::Stale));
-            }
-            item.status = event;
-            item.status_at = event_at.into();
-            item.reason = s("reason").filter(|r| r != "NONE");
-            fill(&mut item.category, s("message_template_category"));
-            if item.status != "DELETED" {
-                item.deleted_at = None;
-            }
-        }
-        "message_template_quality_update" => {
-            let Some(score) = s("new_quality_score") else {
-                return Ok(Err("new_quality_score"));
-            };
-            item.quality_score = Some(score);
-            fill(
-                &mut item.previous_quality_score,
-                s("previous_quality_score"),
-            );
-        }
-        _ => {
-            // template_category_update: an impending change names the correct category and
-            // when it takes effect; a completed one the previous and the new category.
-            if let Some(previous) = s("previous_category") {
-                item.previous_category = Some(previous);
-                fill(&mut item.category, s("new_category"));
-                item.correct_category = None;
-                item.category_update_at = None;
-            } else if let Some(correct) = s("correct_category") {
-                item.correct_category = Some(correct);
-                fill(&mut item.category, s("new_category"));
-                item.category_update_at = value
-                    .get("category_update_timestamp")
-                    .and_then(crate::time::from_meta_timestamp);
-            } else {
-                return Ok(Err("previous_category or correct_category"));
-            }
-        }
-    }
-    item.updated_at = now.into();
-    put(store, &item).await?;
-    Ok(Ok(Applied::Written))
 }

@@ -1,6 +1,7 @@
-//! Templates and flows: the WABA a request names, the template cache ([`cache`]), Meta's
-//! template rules ([`rules`]), the check `send_template` makes ([`check`]; an authentication
-//! template's in [`authentication`]), the refresh from EUM Social ([`sync`]) and the flow items
+//! Templates and flows: the WABA a request names, the template cache ([`cache`]) and the
+//! template webhooks that update it ([`webhook`]), Meta's template rules ([`rules`]), the check
+//! `send_template` makes ([`check`]; an authentication template's in [`authentication`]), the
+//! refresh from EUM Social ([`sync`]) and the flow items
 //! ([`flows`]).
 
 pub mod authentication;
@@ -9,6 +10,7 @@ pub mod check;
 pub mod flows;
 pub mod rules;
 pub mod sync;
+pub mod webhook;
 
 pub use cache::refresh_template_components;
 
