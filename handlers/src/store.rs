@@ -97,6 +97,8 @@ pub struct ConversationTouch {
     pub profile_name: Option<String>,
     /// The message's own time (`receivedAt`).
     pub message_at: String,
+    /// When this system learned of it (`arrivedAt`): orders messages of one second.
+    pub message_arrived_at: Option<String>,
     pub message_id: String,
     pub preview: String,
     pub direction: Direction,

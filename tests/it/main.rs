@@ -42,6 +42,7 @@ mod store_conformance;
 mod store_counts;
 mod template_cache;
 mod templates;
+mod thread_order;
 mod twilio_sender;
 mod webdriver;
 mod webhooks;
