@@ -28,6 +28,7 @@ both_stores!(
     a_reply_in_its_questions_second_follows_it,
     a_send_follows_a_question_of_its_second,
     one_second_pages_in_the_order_of_arrival,
+    items_stored_before_arrival_times_come_first_in_their_second,
 );
 
 /// 2025-11-20T10:00:00Z
@@ -255,4 +256,60 @@ async fn one_second_pages_in_the_order_of_arrival<S: Store + 'static>(store: Arc
     assert_eq!(c.last_message_id.as_deref(), Some("wamid.A"));
     // the questions of that second and the older one are unread
     assert_eq!(c.unread_count, 4);
+}
+
+async fn items_stored_before_arrival_times_come_first_in_their_second<S: Store + 'static>(
+    store: Arc<S>,
+) {
+    let ctx = ctx(store.clone());
+    // GIVEN a message and its conversation as stored before `arrivedAt` existed (no arrival
+    // time), whose id sorts above the next message's
+    let old = handlers::model::MessageItem {
+        pk: handlers::keys::message("wamid.Z-OLD"),
+        item_type: handlers::model::ItemType::Message,
+        wa_message_id: "wamid.Z-OLD".into(),
+        direction: handlers::model::Direction::Inbound,
+        kind: Some("text".into()),
+        text: Some("stored long ago".into()),
+        conversation_pk: Some(conv(CUSTOMER)),
+        received_at: "2025-11-20T10:00:00Z".into(),
+        created_at: "2025-11-20T10:00:01Z".into(),
+        ..Default::default()
+    };
+    let touch = handlers::store::ConversationTouch {
+        pk: conv(CUSTOMER),
+        inbox_pk: PHONE.into(),
+        phone_number_id: PHONE.into(),
+        customer_id: CUSTOMER.into(),
+        message_at: old.received_at.clone(),
+        message_id: old.wa_message_id.clone(),
+        preview: "stored long ago".into(),
+        direction: handlers::model::Direction::Inbound,
+        inbound: true,
+        now: "2025-11-20T10:00:01Z".into(),
+        ..Default::default()
+    };
+    store.record_message(&old, &touch).await.unwrap();
+    // WHEN a reply of the same second arrives, with its arrival time
+    deliver(
+        &ctx,
+        "new",
+        &echo("wamid.A-NEW", CUSTOMER, T, "2025-11-20T10:00:00.700Z"),
+    )
+    .await;
+    // THEN it follows the old message, in the thread and as the last message
+    assert_eq!(
+        thread(&store, &conv(CUSTOMER), 1).await,
+        ["wamid.A-NEW", "wamid.Z-OLD"]
+    );
+    let c = store
+        .get_conversation(&conv(CUSTOMER))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.last_message_id.as_deref(), Some("wamid.A-NEW"));
+    assert_eq!(
+        c.last_message_arrived_at.as_deref(),
+        Some("2025-11-20T10:00:00.700000000Z")
+    );
 }
