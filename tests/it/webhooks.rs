@@ -321,7 +321,12 @@ async fn secrets_rotate_and_the_replay_window_refuses_old_bodies() {
 /// What a stored item says, without the processing times (and when each route learned of the
 /// message: EUM's receipt via SNS, the processing time via Meta's webhook).
 fn content(mut item: Value) -> Value {
-    for key in ["createdAt", "updatedAt", "arrivedAt", "lastMessageArrivedAt"] {
+    for key in [
+        "createdAt",
+        "updatedAt",
+        "arrivedAt",
+        "lastMessageArrivedAt",
+    ] {
         item.as_object_mut().unwrap().remove(key);
     }
     item
