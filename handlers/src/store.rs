@@ -97,6 +97,8 @@ pub struct ConversationTouch {
     pub profile_name: Option<String>,
     /// The message's own time (`receivedAt`).
     pub message_at: String,
+    /// When this system learned of it (`arrivedAt`): orders messages of one second.
+    pub message_arrived_at: Option<String>,
     pub message_id: String,
     pub preview: String,
     pub direction: Direction,
@@ -221,7 +223,7 @@ pub trait Store: Send + Sync {
     /// Stores a message once and threads it into its conversation: a message delivered many
     /// times is stored once. An item that a status created before its message arrived is
     /// completed, keeping its status. The conversation's merge is idempotent and commutative
-    /// (the newest message by time, then id, wins; `lastInboundAt` only grows), so the two
+    /// (the newest message by [`crate::rules::order::Position`] wins; `lastInboundAt` only grows), so the two
     /// writes need no transaction: a store may issue them concurrently, and a redelivery after
     /// a crash between them completes the conversation. Unread counts are derived on read.
     async fn record_message(

@@ -194,6 +194,7 @@ async fn redelivery_completes_a_conversation_left_behind<S: Store + 'static>(sto
         display_phone_number: Some("15550783881"),
         waba_id: WABA,
         now: "2026-11-23T10:00:00Z",
+        arrived_at: &handlers::time::arrival(envelope.message_timestamp.as_deref()),
     };
     let (item, _) =
         handlers::model::parse_inbound(&value.messages[0], &arrival, &value.contacts).unwrap();

@@ -49,6 +49,7 @@ mod template_cache;
 mod templates;
 mod tolerant;
 mod tolerant_fields;
+mod thread_order;
 mod twilio_sender;
 mod webdriver;
 mod webhooks;

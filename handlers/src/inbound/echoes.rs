@@ -21,6 +21,7 @@ pub(super) async fn process_echoes(
     index: usize,
     waba_id: &str,
     now: &str,
+    arrived_at: &str,
     report: &mut RecordReport,
 ) -> Result<(), StoreError> {
     let Some(phone) = value
@@ -41,6 +42,7 @@ pub(super) async fn process_echoes(
         display_phone_number: display,
         waba_id,
         now,
+        arrived_at,
     };
     let echoes = value.get("message_echoes").and_then(Value::as_array);
     for echo in echoes.into_iter().flatten() {
@@ -91,6 +93,7 @@ pub(super) async fn process_echoes(
             user_id: customer.user_id.clone(),
             profile_name: None,
             message_at: item.received_at.clone(),
+            message_arrived_at: item.arrived_at.clone(),
             message_id: item.wa_message_id.clone(),
             preview: model::preview(&item),
             direction: Direction::Outbound,

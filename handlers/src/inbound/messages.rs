@@ -9,6 +9,7 @@ use crate::keys;
 use crate::model::{self, Arrival, Direction, Envelope, MessagesValue};
 use crate::redact::mask;
 use crate::store::{ConversationTouch, Recorded, StoreError};
+use crate::time;
 
 /// Records the messages of one messages change, then applies its statuses.
 pub(super) async fn process_messages(
@@ -51,6 +52,7 @@ pub(super) async fn process_messages(
         display_phone_number: value.metadata.display_phone_number.as_deref(),
         waba_id,
         now,
+        arrived_at: &time::arrival(envelope.message_timestamp.as_deref()),
     };
 
     for raw in &value.messages {
@@ -87,6 +89,7 @@ pub(super) async fn process_messages(
             user_id: customer.user_id.clone(),
             profile_name: customer.profile_name.clone(),
             message_at: item.received_at.clone(),
+            message_arrived_at: item.arrived_at.clone(),
             message_id: item.wa_message_id.clone(),
             preview: model::preview(&item),
             direction: item.direction,

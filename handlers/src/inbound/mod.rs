@@ -424,7 +424,17 @@ async fn process_entry(
                 }
             }
             "smb_message_echoes" => {
-                echoes::process_echoes(ctx, &change.value, index, waba_id, now, report).await?;
+                let arrived_at = time::arrival(envelope.message_timestamp.as_deref());
+                echoes::process_echoes(
+                    ctx,
+                    &change.value,
+                    index,
+                    waba_id,
+                    now,
+                    &arrived_at,
+                    report,
+                )
+                .await?;
             }
             field if crate::templates::webhook::FIELDS.contains(&field) => {
                 let before = report.counts.templates;

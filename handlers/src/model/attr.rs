@@ -22,6 +22,7 @@ pub const TO: &str = "to";
 pub const TO_USER_ID: &str = "toUserId";
 pub const CONVERSATION_PK: &str = "conversationPk";
 pub const RECEIVED_AT: &str = "receivedAt";
+pub const ARRIVED_AT: &str = "arrivedAt";
 pub const STATUS: &str = "status";
 pub const STATUS_RANK: &str = "statusRank";
 pub const SENT_AT: &str = "sentAt";
@@ -42,6 +43,7 @@ pub const USER_ID: &str = "userId";
 pub const PROFILE_NAME: &str = "profileName";
 pub const LAST_MESSAGE_AT: &str = "lastMessageAt";
 pub const LAST_MESSAGE_ID: &str = "lastMessageId";
+pub const LAST_MESSAGE_ARRIVED_AT: &str = "lastMessageArrivedAt";
 pub const LAST_MESSAGE_PREVIEW: &str = "lastMessagePreview";
 pub const LAST_MESSAGE_DIRECTION: &str = "lastMessageDirection";
 pub const LAST_INBOUND_AT: &str = "lastInboundAt";
@@ -86,6 +88,7 @@ mod tests {
             phone_number_id: some(),
             waba_id: some(),
             conversation_pk: some(),
+            arrived_at: some(),
             updated_at: some(),
             sent_at: some(),
             delivered_at: some(),
@@ -105,6 +108,7 @@ mod tests {
             user_id: some(),
             profile_name: some(),
             last_message_id: some(),
+            last_message_arrived_at: some(),
             last_message_preview: some(),
             last_message_direction: Some(Direction::Inbound),
             last_inbound_at: some(),
@@ -137,6 +141,7 @@ mod tests {
             TO_USER_ID,
             CONVERSATION_PK,
             RECEIVED_AT,
+            ARRIVED_AT,
             STATUS,
             STATUS_RANK,
             SENT_AT,
@@ -155,6 +160,7 @@ mod tests {
             PROFILE_NAME,
             LAST_MESSAGE_AT,
             LAST_MESSAGE_ID,
+            LAST_MESSAGE_ARRIVED_AT,
             LAST_MESSAGE_PREVIEW,
             LAST_MESSAGE_DIRECTION,
             LAST_INBOUND_AT,

@@ -44,6 +44,12 @@ pub struct MessageItem {
     pub conversation_pk: Option<String>,
     /// When the message was sent (Meta's timestamp), ISO-8601 UTC.
     pub received_at: String,
+    /// When this system learned of it, to the nanosecond (`time::precise_iso`): EUM Social's
+    /// receipt of the webhook, or the moment the send was asked for. Orders the messages of one
+    /// second of `receivedAt` ([`crate::rules::thread_order`]); absent on items stored before it
+    /// existed and on items a status created before its message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arrived_at: Option<String>,
     /// When we first stored anything about it.
     pub created_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -162,6 +168,9 @@ pub struct ConversationItem {
     pub last_message_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_message_id: Option<String>,
+    /// The newest message's `arrivedAt`: it orders the messages of one second, before the id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_message_arrived_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_message_preview: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -504,6 +513,10 @@ pub struct SendIntentItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failed_message_id: Option<String>,
     pub created_at: String,
+    /// When the send was asked for, to the nanosecond: its MESSAGE's `arrivedAt`, which orders
+    /// it among the messages of its second. Absent on intents stored before it existed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requested_at: Option<String>,
     pub updated_at: String,
     /// Epoch seconds after which DynamoDB may delete the item (and the key may send again).
     pub ttl: i64,

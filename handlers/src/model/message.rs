@@ -31,6 +31,8 @@ pub struct Arrival<'a> {
     pub display_phone_number: Option<&'a str>,
     pub waba_id: &'a str,
     pub now: &'a str,
+    /// When this system learned of the message (`time::arrival`): its `arrivedAt`.
+    pub arrived_at: &'a str,
 }
 
 /// The customer side of a message: wa_id (phone) and/or BSUID.
@@ -126,6 +128,7 @@ pub fn parse_inbound(
         conversation_pk: Some(conversation_pk),
         created_at: arrival.now.to_string(),
         received_at,
+        arrived_at: Some(arrival.arrived_at.to_string()).filter(|a| !a.is_empty()),
         status: MessageStatus::Received,
         referral: msg.get("referral").cloned(),
         context: msg.get("context").map(parse_context),
@@ -334,6 +337,7 @@ mod tests {
             display_phone_number: Some("15550783881"),
             waba_id: "102290129340398",
             now: "2026-11-20T10:00:05Z",
+            arrived_at: "2026-11-20T10:00:05.250000000Z",
         }
     }
 

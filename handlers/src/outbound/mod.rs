@@ -113,7 +113,10 @@ pub async fn send(
         common::MAX_ORIGINATION_LEN,
     )?;
     let mut conversation_pk = keys::conversation(&phone, &customer_id);
-    let now = time::now_iso();
+    // One instant: the send's time (whole seconds, as every stored time) and, to the
+    // nanosecond, what orders its message among others of that second.
+    let instant = chrono::Utc::now();
+    let (now, requested_at) = (time::iso(instant), time::precise_iso(instant));
     // The customer's conversation, found from any number it had: a number the customer changed
     // to leads to it, and a send to a number the customer left goes to the current one.
     let conversation = ctx.store().get_conversation(&conversation_pk).await?;
@@ -200,6 +203,7 @@ pub async fn send(
         error: None,
         failed_message_id: None,
         created_at: now.clone(),
+        requested_at: Some(requested_at),
         updated_at: now.clone(),
         ttl: idempotency::ttl(&now),
     };
@@ -363,6 +367,7 @@ pub(crate) fn message_records(
         phone_number_id: Some(intent.phone_number_id.clone()),
         conversation_pk: Some(intent.conversation_pk.clone()),
         received_at: at.clone(),
+        arrived_at: intent.requested_at.clone(),
         created_at: at.clone(),
         status_rank: status.rank(),
         status,
@@ -384,6 +389,7 @@ pub(crate) fn message_records(
         wa_id: intent.wa_id.clone(),
         user_id: intent.user_id.clone(),
         message_at: at.clone(),
+        message_arrived_at: intent.requested_at.clone(),
         message_id: id.to_string(),
         preview: intent.preview.clone(),
         direction: Direction::Outbound,

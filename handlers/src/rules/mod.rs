@@ -8,7 +8,10 @@ use crate::store::{ConversationTouch, StatusUpdate};
 
 pub mod counts;
 pub mod lifecycle;
+pub mod order;
 pub mod transition;
+
+pub use order::{Position, position};
 
 /// The message item after recording `new`, or `None` when the message is already stored (a
 /// duplicate). An item that a status created first keeps its status and status times.
@@ -154,17 +157,13 @@ pub fn merge_conversation(
         created_at: touch.now.clone(),
         ..Default::default()
     });
-    // The newest message wins by (time, id): the id breaks ties within a second, so the result
-    // does not depend on the order of arrival and a redelivery changes nothing.
-    let newest = conv.last_message_at.is_empty()
-        || touch.message_at > conv.last_message_at
-        || (touch.message_at == conv.last_message_at
-            && conv
-                .last_message_id
-                .as_deref()
-                .is_none_or(|id| id < touch.message_id.as_str()));
+    // The newest message wins by its place in the thread (time, then when we learned of it,
+    // then id: `order::Position`), so the result does not depend on the order of processing,
+    // and a redelivery, which brings the same arrival time, changes nothing.
+    let newest = order::last_position(&conv).is_none_or(|last| order::touch_position(touch) > last);
     if newest {
         conv.last_message_at = touch.message_at.clone();
+        conv.last_message_arrived_at = touch.message_arrived_at.clone();
         conv.last_message_id = Some(touch.message_id.clone());
         conv.last_message_preview = Some(touch.preview.clone());
         conv.last_message_direction = Some(touch.direction);

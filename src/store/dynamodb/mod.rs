@@ -211,8 +211,7 @@ impl Store for DynamoStore {
         conversation_pk: &str,
         page: &PageRequest,
     ) -> Result<Page<MessageItem>, StoreError> {
-        self.query_typed(keys::GSI_CONVERSATION, conversation_pk, None, page)
-            .await
+        self.thread(conversation_pk, page).await
     }
 
     async fn get_conversation(&self, pk: &str) -> Result<Option<ConversationItem>, StoreError> {

@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity, Select};
 use handlers::keys;
-use handlers::model::{ConversationItem, Direction, attr};
-use handlers::rules;
+use handlers::model::{ConversationItem, Direction, MessageItem, attr};
+use handlers::rules::{self, order};
 use handlers::store::{Page, PageRequest, StoreError};
 use serde::de::DeserializeOwned;
 
@@ -101,6 +101,68 @@ impl DynamoStore {
             items,
             next_cursor: page.next_cursor,
         })
+    }
+}
+
+impl DynamoStore {
+    /// One page of a conversation's messages in thread order (`rules::order`): `gsi-conversation`
+    /// newest first, from the cursor's second on, read until the page's seconds are whole (the
+    /// index returns the messages of one second in no particular order), then ordered and cut.
+    /// Usually one `Query` of `limit + 1` items.
+    pub(super) async fn thread(
+        &self,
+        conversation_pk: &str,
+        page: &PageRequest,
+    ) -> Result<Page<MessageItem>, StoreError> {
+        let after = page
+            .cursor
+            .as_deref()
+            .map(|c| order::decode_thread_cursor(c, conversation_pk))
+            .transpose()?;
+        let index = keys::index(keys::GSI_CONVERSATION);
+        let limit = page.limit.max(1) as usize;
+        let mut read: Vec<MessageItem> = Vec::new();
+        let mut start = None;
+        loop {
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(index.name)
+                .expression_attribute_names("#p", index.partition)
+                .expression_attribute_values(":p", AttributeValue::S(conversation_pk.to_string()))
+                .scan_index_forward(false)
+                .limit(limit as i32 + 1)
+                .set_exclusive_start_key(start);
+            query = match &after {
+                Some(after) => query
+                    .key_condition_expression("#p = :p AND #s <= :at")
+                    .expression_attribute_names("#s", index.sort)
+                    .expression_attribute_values(":at", AttributeValue::S(after.at.clone())),
+                None => query.key_condition_expression("#p = :p"),
+            };
+            let out = query.send().await.map_err(|e| classify("Query", e))?;
+            for item in out.items.unwrap_or_default() {
+                let message: MessageItem = from_item("query result", item)?;
+                // The cursor's second is read again: what the last page showed is skipped.
+                if after
+                    .as_ref()
+                    .is_none_or(|a| order::position(&message) < *a)
+                {
+                    read.push(message);
+                }
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() || order::page_is_settled(&read, limit) {
+                break;
+            }
+        }
+        Ok(order::cut_page(
+            conversation_pk,
+            read,
+            limit,
+            start.is_some(),
+        ))
     }
 }
 

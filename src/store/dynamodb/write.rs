@@ -6,7 +6,7 @@
 //!   stores it, a redelivery changes nothing (`Recorded::Duplicate`, told by the refused
 //!   item's `type`), and an item a status created first is completed with an `UpdateItem`
 //!   conditioned on `attribute_not_exists(type)`, keeping its status;
-//! - the conversation is a merge where the newest message by (time, id) wins and
+//! - the conversation is a merge where the newest message by (time, arrival, id) wins and
 //!   `lastInboundAt` only grows, so applying a message twice, or two messages in either order,
 //!   gives the same item. There is no counter to double: unread counts are derived on read
 //!   (`query::count_unread`).
@@ -170,8 +170,8 @@ impl DynamoStore {
     }
 }
 
-/// The conversation's update when `touch` is its newest message: by time, then by id, so that
-/// the result does not depend on the order of arrival ([`handlers::rules::merge_conversation`]).
+/// The conversation's update when `touch` is its newest message: by time, then by when we
+/// learned of it, then by id, so that the result does not depend on the order of processing ([`handlers::rules::merge_conversation`]).
 fn newest_update(touch: &ConversationTouch) -> (Expr, String) {
     let mut e = Expr::default();
     e.set_s(attr::UPDATED_AT, &touch.now);
@@ -179,6 +179,10 @@ fn newest_update(touch: &ConversationTouch) -> (Expr, String) {
     e.set_s(attr::PHONE_NUMBER_ID, &touch.phone_number_id);
     e.set_s(attr::CUSTOMER_ID, &touch.customer_id);
     e.set_s(attr::LAST_MESSAGE_AT, &touch.message_at);
+    e.set_opt(
+        attr::LAST_MESSAGE_ARRIVED_AT,
+        touch.message_arrived_at.as_deref(),
+    );
     e.set_s(attr::LAST_MESSAGE_ID, &touch.message_id);
     e.set_s(attr::LAST_MESSAGE_PREVIEW, &touch.preview);
     e.set_s(attr::LAST_MESSAGE_DIRECTION, touch.direction.as_str());
@@ -198,10 +202,22 @@ fn newest_update(touch: &ConversationTouch) -> (Expr, String) {
         e.set_if_absent(attr::ARCHIVED, AttributeValue::Bool(false));
     }
     let (last, last_id) = (e.name(attr::LAST_MESSAGE_AT), e.name(attr::LAST_MESSAGE_ID));
+    let last_arrived = e.name(attr::LAST_MESSAGE_ARRIVED_AT);
     let (at, id) = (e.s(&touch.message_at), e.s(&touch.message_id));
     let alias = e.name("aliasOf");
+    // Within the second: when we learned of it (absent first), then the id (`order::Position`).
+    let by_id = format!("(attribute_not_exists({last_id}) OR {last_id} < {id})");
+    let same_second = match touch.message_arrived_at.as_deref() {
+        Some(arrived) => {
+            let arrived = e.s(arrived);
+            format!(
+                "attribute_not_exists({last_arrived}) OR {last_arrived} < {arrived} OR ({last_arrived} = {arrived} AND {by_id})"
+            )
+        }
+        None => format!("attribute_not_exists({last_arrived}) AND {by_id}"),
+    };
     let condition = format!(
-        "attribute_not_exists({alias}) AND (attribute_not_exists({last}) OR {last} < {at} OR ({last} = {at} AND (attribute_not_exists({last_id}) OR {last_id} < {id})))"
+        "attribute_not_exists({alias}) AND (attribute_not_exists({last}) OR {last} < {at} OR ({last} = {at} AND ({same_second})))"
     );
     (e, condition)
 }

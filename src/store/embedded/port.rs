@@ -16,7 +16,7 @@ use serde_json::Value;
 use super::EmbeddedStore;
 use super::db;
 use super::lifecycle;
-use super::rows::{get_as, get_doc, inbound_messages, pk_of, query, typed, with_unread};
+use super::rows::{get_as, get_doc, inbound_messages, pk_of, query, thread, typed, with_unread};
 
 #[async_trait]
 impl Store for EmbeddedStore {
@@ -143,10 +143,8 @@ impl Store for EmbeddedStore {
         conversation_pk: &str,
         page: &PageRequest,
     ) -> Result<Page<MessageItem>, StoreError> {
-        typed(
-            self.list(keys::GSI_CONVERSATION, conversation_pk, None, page)
-                .await?,
-        )
+        let (pk, page) = (conversation_pk.to_string(), page.clone());
+        self.call(move |conn| thread(conn, &pk, &page)).await
     }
 
     async fn get_conversation(&self, pk: &str) -> Result<Option<ConversationItem>, StoreError> {

@@ -5,7 +5,7 @@ use std::cell::Cell;
 
 use handlers::keys::{self, IndexDef};
 use handlers::model::{ConversationItem, Direction, MessageItem, attr};
-use handlers::rules;
+use handlers::rules::{self, order};
 use handlers::store::{Page, PageRequest, StoreError, decode_cursor, encode_cursor};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
@@ -185,6 +185,56 @@ pub(super) fn query(
         items: hits.into_iter().map(|(pk, _, doc)| (pk, doc)).collect(),
         next_cursor,
     })
+}
+
+/// One page of a conversation's messages in thread order (`rules::order`): read newest second
+/// first from the cursor's second on, until the page's seconds are whole, then ordered and cut,
+/// as the DynamoDB store does.
+pub(super) fn thread(
+    conn: &Connection,
+    conversation_pk: &str,
+    page: &PageRequest,
+) -> Result<Page<MessageItem>, StoreError> {
+    let after = page
+        .cursor
+        .as_deref()
+        .map(|c| order::decode_thread_cursor(c, conversation_pk))
+        .transpose()?;
+    let limit = page.limit.max(1) as usize;
+    let mut sql = String::from(
+        "SELECT pk, doc FROM items WHERE conversationPk = ?1 AND receivedAt IS NOT NULL",
+    );
+    if after.is_some() {
+        sql.push_str(" AND receivedAt <= ?2");
+    }
+    sql.push_str(" ORDER BY receivedAt DESC, pk DESC");
+    let error = |e| db::store_error("query", e);
+    let mut stmt = conn.prepare_cached(&sql).map_err(error)?;
+    let map = |row: &rusqlite::Row<'_>| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?));
+    let mut rows = match &after {
+        Some(a) => stmt.query_map(params![conversation_pk, a.at], map),
+        None => stmt.query_map(params![conversation_pk], map),
+    }
+    .map_err(error)?;
+    let mut read: Vec<MessageItem> = Vec::new();
+    let more = loop {
+        let Some(row) = rows.next() else {
+            break false;
+        };
+        let (pk, doc) = row.map_err(error)?;
+        let message: MessageItem = decode(&pk, &doc)?;
+        // The cursor's second is read again: what the last page showed is skipped.
+        if after
+            .as_ref()
+            .is_none_or(|a| order::position(&message) < *a)
+        {
+            read.push(message);
+        }
+        if order::page_is_settled(&read, limit) {
+            break true;
+        }
+    };
+    Ok(order::cut_page(conversation_pk, read, limit, more))
 }
 
 pub(super) fn typed<T: DeserializeOwned>(

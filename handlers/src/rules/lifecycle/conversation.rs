@@ -177,6 +177,7 @@ pub fn absorb_touch(
         user_id: started.user_id.clone(),
         profile_name: started.profile_name.clone(),
         message_at: started.last_message_at.clone(),
+        message_arrived_at: started.last_message_arrived_at.clone(),
         message_id: started.last_message_id.clone()?,
         preview: started.last_message_preview.clone().unwrap_or_default(),
         direction: started.last_message_direction.unwrap_or(Direction::Inbound),
