@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::{Value, json};
-use whatsapp_lambda::{Config, build_ctx, config::StoreConfig, intake, serve, store};
+use whatsapp_lambda::{Config, build, config::StoreConfig, intake, serve, store};
 
 const ENVIRONMENT: &str = "\
 Under Lambda (AWS_LAMBDA_RUNTIME_API set) and without arguments it runs the Lambda runtime.
@@ -145,7 +145,13 @@ async fn run_lambda() -> Result<(), BoxError> {
     if let StoreConfig::Embedded { .. } = config.store {
         return Err("TABLE_NAME is not set: under Lambda the function stores into its DynamoDB table (see deploy/)".into());
     }
-    let ctx = build_ctx(&config).await?;
+    let built = build(&config).await?;
+    let ctx = built.ctx;
+    // Without CAMPAIGN_QUEUE_URL, campaign work runs in this execution environment, as it
+    // falls due (while Lambda keeps it alive).
+    if let Some(local) = &built.local_work {
+        local.spawn_runner();
+    }
     let access = config.access.clone();
     // Warm the store's connection during init so the first event does not pay the TLS
     // handshake; a failure here is only logged, the first event will report it properly.
@@ -180,25 +186,47 @@ async fn invoke(path: &Path) -> Result<ExitCode, BoxError> {
     // The text is not needed once parsed: it would only add to the peak memory.
     drop(text);
     let config = Config::from_env()?;
-    let ctx = build_ctx(&config).await?;
-    match intake::handle_with(&ctx, &config.access, event).await {
+    let built = build(&config).await?;
+    let code = match intake::handle_with(&built.ctx, &config.access, event).await {
         Ok(response) => {
             println!("{}", serde_json::to_string_pretty(&response)?);
-            Ok(ExitCode::SUCCESS)
+            ExitCode::SUCCESS
         }
         Err(failure) => {
             // What Lambda would report for a failed invocation.
             let error =
                 json!({"errorType": "RetryableFailure", "errorMessage": failure.to_string()});
             println!("{}", serde_json::to_string_pretty(&error)?);
-            Ok(ExitCode::FAILURE)
+            ExitCode::FAILURE
+        }
+    };
+    // Work this event started (a campaign) and work an earlier process left in the local
+    // queue is done before the process exits: nothing runs after it.
+    if let Some(local) = &built.local_work {
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        let drained = local
+            .drain(whatsapp_lambda::work_queue::INVOKE_WAIT_MS)
+            .await?;
+        if let Some(at) = drained.left_until {
+            let at = chrono::DateTime::from_timestamp_millis(at).unwrap_or_default();
+            eprintln!(
+                "campaign work waits in the local queue until {at} (or another process runs it); \
+                 the next `serve` or `invoke` on this data directory does it"
+            );
         }
     }
+    Ok(code)
 }
 
 async fn serve_cmd(addr: &str, seed: Option<&Path>) -> Result<ExitCode, BoxError> {
     let config = Config::from_env()?;
-    let ctx = build_ctx(&config).await?;
+    let built = build(&config).await?;
+    let ctx = built.ctx;
+    // Campaign work runs as it falls due, the items an earlier process left first.
+    if let Some(local) = &built.local_work {
+        local.spawn_runner();
+    }
     if let (Some(dir), StoreConfig::Embedded { .. }) = (seed, &config.store)
         && let Some(seeded) = serve::seed(&ctx, dir).await?
     {

@@ -29,6 +29,7 @@ mod ingress;
 mod intake;
 mod lifecycle;
 mod live;
+mod local_work;
 mod media_keys;
 mod notifications;
 mod platform;
