@@ -7,55 +7,15 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::{Value, json};
 use whatsapp_lambda::{Config, build, config::StoreConfig, intake, serve, store};
 
-const ENVIRONMENT: &str = "\
-Under Lambda (AWS_LAMBDA_RUNTIME_API set) and without arguments it runs the Lambda runtime.
-
-Environment:
-  TABLE_NAME                   DynamoDB table; unset = embedded store under DATA_DIR
-  DATA_DIR                     embedded store directory (default .whatsapp-lambda)
-  DEFAULT_PHONE_NUMBER_ID      business phone used when a request names none
-  ORIGINATION_PHONE_NUMBER_ID  EUM Social phone-number-id-... sends go from (selects SENDER=eum)
-  PHONE_NUMBERS                several numbers: metaPhoneNumberId=phone-number-id-...,...
-  SENDER                       eum, sandbox, twilio or graph (default: eum under Lambda or with an origination)
-  META_VERIFY_TOKEN            Meta webhook handshake token (a value or a Secrets Manager/SSM ARN)
-  META_APP_SECRET              Meta app secret(s) signing webhooks, comma-separated (value or ARN)
-  META_REPLAY_WINDOW_SECS      refuse webhooks whose newest timestamp is further from now (off)
-  GRAPH_API_TOKEN              Graph API token of SENDER=graph (value or ARN)
-  GRAPH_API_URL                Graph API address (default https://graph.facebook.com)
-  GRAPH_API_VERSION            Graph API version (default META_API_VERSION)
-  MEDIA_BUCKET                 S3 bucket for media; unset = files under DATA_DIR/media
-  META_API_VERSION             Meta Cloud API version for sends
-  AUTO_DOWNLOAD_MEDIA          copy inbound media on arrival (default true)
-  AUDIT_TTL_DAYS               days audit items are kept (default 30)
-  AUDIT_PROCESSED_RECORDS      audit processed records too, not only failed/partial (default false)
-  INBOUND_CONCURRENCY          records of one invocation processed at once (1-256, default 16)
-  ALLOWED_WABA_IDS             WABA ids whose webhooks are processed (comma-separated; empty = all)
-  ALLOWED_PHONE_NUMBER_IDS     business phone ids whose webhooks are processed (empty = all)
-  DYNAMODB_TIMEOUT_MS, ...     AWS client timeouts and AWS_MAX_ATTEMPTS (see docs/deploy.md)
-  IAM_SCOPES                   API scopes of IAM callers: arn:...:role/ops=admin;arn:...=read,send
-  API_SCOPE_PREFIX             count only token scopes with this prefix (e.g. whatsapp/)
-  SERVE_TOKEN                  serve: bearer token every request needs (required off loopback)
-  SERVE_SCOPES                 serve: scopes requests get (default read,send,manage,admin)
-  SERVE_PUBLIC_HOST            serve: other Host names it answers to (host[:port],...)
-  SERVE_MAX_BODY_BYTES         serve: body limit (default 25165824)
-  SERVE_HEADER_TIMEOUT_SECS    serve: time to send the request headers (default 10)
-  SERVE_BODY_TIMEOUT_SECS      serve: time to send the body (default 30)
-  TWILIO_AUTH_TOKEN            Twilio webhooks' signature (and the sender's auth), or a secret's ARN; TWILIO_ACCOUNT_SID
-  WEBHOOK_BASE_URL             public URL of the webhook routes when the request cannot tell it
-  WIX_PUBLIC_KEY               Wix app public key (PEM, or a secret's ARN) verifying Wix webhooks
-  ORDER_CONFIRMATION_TEMPLATE  template sent to a new shop order's buyer (see docs/ingress.md)
-  FAST_ACK_QUEUE_URL           queue webhooks and answer at once (with FAST_ACK_DLQ_URL)
-  AWS_ENDPOINT_URL_DYNAMODB    DynamoDB endpoint override (DynamoDB Local)
-  RUST_LOG                     log level (logs go to stderr outside Lambda)";
-
 /// WhatsApp on AWS End User Messaging Social.
 #[derive(Debug, Parser)]
-#[command(name = "whatsapp-lambda", version, after_help = ENVIRONMENT)]
+// The environment variables (`after_help`) come from `config::settings::SETTINGS`.
+#[command(name = "whatsapp-lambda", version)]
 // Without a command the help goes to stderr with exit code 2, as for any usage error.
 #[command(arg_required_else_help = true)]
 struct Cli {
@@ -68,18 +28,27 @@ enum Command {
     /// Run one Lambda event (SNS, SQS, API Gateway or {"action": ...}) and print the response JSON
     ///
     /// Stdout carries the response alone; logs go to stderr. A failed invocation (one Lambda
-    /// would retry) prints {"errorType": "RetryableFailure", ...} and exits 1.
+    /// would retry) prints {"errorType": "RetryableFailure", ...} and exits 1. Before it exits,
+    /// it runs the local campaign work queue (a campaign it started is sent).
     Invoke {
         /// The event: a JSON file, or - to read it from stdin
         #[arg(value_name = "FILE|-")]
         file: PathBuf,
     },
     /// Local HTTP server: POST / with {"action": ...} (as API Gateway), POST /events with a raw
-    /// Lambda event
+    /// Lambda event, the inbox page at /
+    ///
+    /// Routes: POST / (or GET /?action=...) an action, as API Gateway passes it; POST /events
+    /// (or /invoke) a raw Lambda event (scope admin); GET / and /inbox/... the inbox page; GET
+    /// /live its live updates (server-sent events); GET /media/... signed links to stored media;
+    /// GET /metrics the counters (OpenMetrics); GET and POST /webhooks/meta, POST
+    /// /webhooks/twilio and /webhooks/wix webhooks straight from Meta, Twilio and Wix, verified
+    /// by their signature instead of the token (docs/ingress.md).
     ///
     /// Loopback only unless SERVE_TOKEN is set (then every request needs Authorization: Bearer
     /// <token>); requests must be addressed to this server (Host, Origin), GET runs only read
-    /// actions. See docs/operations.md, "Running serve safely".
+    /// actions. Campaign work in the local queue runs as it falls due. See docs/operations.md,
+    /// "Running serve safely".
     Serve {
         /// Address to listen on
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:3000")]
@@ -115,7 +84,13 @@ async fn main() -> ExitCode {
         };
     }
     // Usage errors exit 2 and --help / --version exit 0, both with clap's message.
-    let cli = Cli::parse();
+    let matches = Cli::command()
+        .after_help(whatsapp_lambda::config::settings::help_text())
+        .get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     // Outside Lambda, stdout is for the response alone: logs go to stderr.
     lambda_runtime::tracing::init_default_subscriber_with_writer(std::io::stderr);
     let result = match cli.command {

@@ -35,6 +35,7 @@ mod notifications;
 mod platform;
 mod platform_standin;
 mod platform_store;
+mod readme;
 mod reliability;
 mod scopes;
 mod serve;
