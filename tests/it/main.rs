@@ -45,5 +45,6 @@ mod store_counts;
 mod template_cache;
 mod templates;
 mod twilio_sender;
+mod waba_cache;
 mod webdriver;
 mod webhooks;
