@@ -195,6 +195,8 @@ async fn invoke(path: &Path) -> Result<ExitCode, BoxError> {
 }
 
 async fn serve_cmd(addr: &str, seed: Option<&Path>) -> Result<ExitCode, BoxError> {
+    // The terminal of a local server is for people: metric lines only at DEBUG.
+    whatsapp_lambda::metrics::init(whatsapp_lambda::metrics::Sink::Debug);
     let config = Config::from_env()?;
     let built = build(&config).await?;
     let ctx = built.ctx;

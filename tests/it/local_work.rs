@@ -160,3 +160,47 @@ fn the_readme_send_template_answers_200_locally() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// `serve`'s first run seeds the store from `events/inbound/`: its terminal shows what it did,
+/// not a metric line (EMF) per record, which belongs to Lambda's log stream.
+#[test]
+fn serve_prints_no_metric_lines_on_its_first_run() {
+    use std::io::{BufRead, BufReader};
+    let dir = data_dir();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("TABLE_NAME")
+        .env_remove("RUST_LOG")
+        .env("DATA_DIR", &dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run the binary");
+    let mut lines = Vec::new();
+    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        let ready = line.contains("serving on");
+        lines.push(line);
+        if ready {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    let stdout = child.wait_with_output().unwrap().stdout;
+    let all = format!("{}{}", String::from_utf8_lossy(&stdout), lines.join("\n"));
+    assert!(
+        lines.iter().any(|l| l.contains("seeded the empty store")),
+        "{all}"
+    );
+    assert!(
+        !all.contains("\"_aws\""),
+        "metric lines on the terminal:\n{all}"
+    );
+    assert!(
+        lines.len() < 10,
+        "{} lines before serving:\n{all}",
+        lines.len()
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
