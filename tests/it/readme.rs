@@ -158,3 +158,37 @@ fn the_readme_and_docs_run_cargo_with_one_profile() {
         "both profiles are used:\nrelease: {release:#?}\ndebug: {debug:#?}"
     );
 }
+
+/// `docs/ingress.md` is one document: one title, and its first table routes every webhook
+/// source the code routes.
+#[test]
+fn the_ingress_doc_has_one_title_and_every_route() {
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/ingress.md"))
+            .unwrap();
+    let mut in_code = false;
+    let mut titles = Vec::new();
+    for line in text.lines() {
+        if line.starts_with("```") {
+            in_code = !in_code;
+        } else if !in_code && line.starts_with("# ") {
+            titles.push(line);
+        }
+    }
+    assert_eq!(titles.len(), 1, "top-level sections: {titles:?}");
+    let table: Vec<String> = table_after(&text, titles[0])
+        .into_iter()
+        .map(|row| row.join(" | "))
+        .collect();
+    for source in ["meta", "twilio", "wix"] {
+        let path = format!("/webhooks/{source}");
+        assert_eq!(
+            whatsapp_lambda::intake::webhooks::route(&path),
+            Some(source)
+        );
+        assert!(
+            table.iter().any(|row| row.contains(&path)),
+            "{path} is missing from the route table: {table:#?}"
+        );
+    }
+}
