@@ -12,6 +12,7 @@ use crate::serve::ServeOptions;
 mod campaigns;
 pub mod error;
 mod meta;
+pub mod settings;
 
 pub use campaigns::CampaignConfig;
 pub use error::ConfigError;

@@ -14,7 +14,7 @@
 //! - [`secrets`]: secrets from the environment, Secrets Manager or SSM, read once at init.
 //! - [`graph`]: the Graph API sender (WhatsApp Cloud API, Messenger, Instagram).
 //! - [`serve`]: the local HTTP server that turns requests into API Gateway events.
-//! - [`work_queue`]: the campaign work queue (SQS or in-process) and the wall clock.
+//! - [`work_queue`]: the campaign work queue (SQS, or the local SQLite file) and the wall clock.
 
 pub mod aws;
 pub mod config;
@@ -47,11 +47,32 @@ pub use config::Config;
 pub async fn build_ctx(
     config: &Config,
 ) -> Result<handlers::Ctx, Box<dyn std::error::Error + Send + Sync>> {
-    use config::{MediaConfig, SenderConfig};
+    Ok(build(config).await?.ctx)
+}
+
+/// What [`build`] makes: the context, and the local work queue when campaigns run locally
+/// (the binary runs it: `serve` as items fall due, `invoke` before it exits).
+pub struct Built {
+    pub ctx: handlers::Ctx,
+    pub local_work: Option<std::sync::Arc<work_queue::LocalWorkQueue>>,
+}
+
+/// As [`build_ctx`], keeping the local work queue.
+///
+/// # Errors
+/// The store cannot be opened.
+pub async fn build(config: &Config) -> Result<Built, Box<dyn std::error::Error + Send + Sync>> {
+    use config::{MediaConfig, SenderConfig, StoreConfig};
     use std::sync::Arc;
 
     let _ = &*handlers::REGISTRY;
     let store = store::from_config(config).await?;
+    // Local mode's work queue and sandbox state: in the store's SQLite file, so they outlive
+    // the process; in memory when the table is in DynamoDB.
+    let local_file = match &config.store {
+        StoreConfig::Embedded { data_dir } => store::embedded::local::LocalFile::open(data_dir)?,
+        StoreConfig::DynamoDb { .. } => store::embedded::local::LocalFile::in_memory(),
+    };
     let live_store = store.clone();
     let needs_aws = matches!(config.sender, SenderConfig::Eum)
         || config.campaigns.queue_url.is_some()
@@ -124,11 +145,13 @@ pub async fn build_ctx(
     let ctx = handlers::Ctx::with(store, sender, media, settings).with_platform(platform);
     // The webhook routes' settings and the fast-ack queue (SQS when FAST_ACK_QUEUE_URL is set).
     let ctx = ctx.with_ingress(ingress(&ingress_config).await);
-    // Without EUM Social, templates and flows live in memory (handlers::sandbox_templates).
-    let ctx = match templates {
-        Some(templates) => ctx.with_templates(templates),
-        None => ctx,
-    };
+    // Without EUM Social, templates and flows are the sandbox's, kept in the local file.
+    let templates = templates.unwrap_or_else(|| {
+        Arc::new(handlers::sandbox_templates::SandboxTemplates::new(
+            Arc::new(local_file.clone()),
+        ))
+    });
+    let ctx = ctx.with_templates(templates);
     let ctx = match (&config.platform.live_socket_url, &shared) {
         (Some(url), Some(shared)) => {
             let endpoint = config
@@ -145,18 +168,27 @@ pub async fn build_ctx(
         }
         _ => ctx,
     };
-    // Campaigns (issue 9): the SQS work queue, or in-process work in local mode.
-    let (queue, local) =
-        work_queue::from_config(config.campaigns.queue_url.as_deref(), shared.as_ref());
+    // Campaigns: the SQS work queue, or the local one. A local run holds its item for its
+    // time budget and a minute more before another process may take it over.
+    let lease_ms = config.campaigns.settings.time_budget_ms + 60_000;
+    let (queue, local) = work_queue::from_config(
+        config.campaigns.queue_url.as_deref(),
+        shared.as_ref(),
+        &local_file,
+        lease_ms,
+    );
     let ctx = ctx.with_campaigns(handlers::campaigns::Runtime {
         queue,
         clock: Arc::new(work_queue::WallClock),
         settings: config.campaigns.settings.clone(),
     });
-    if let Some(local) = local {
+    if let Some(local) = &local {
         local.bind(&ctx);
     }
-    Ok(ctx)
+    Ok(Built {
+        ctx,
+        local_work: local,
+    })
 }
 
 /// The webhook routes' settings and queue: SQS when `FAST_ACK_QUEUE_URL` is set, else the local

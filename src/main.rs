@@ -7,55 +7,15 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::{Value, json};
-use whatsapp_lambda::{Config, build_ctx, config::StoreConfig, intake, serve, store};
-
-const ENVIRONMENT: &str = "\
-Under Lambda (AWS_LAMBDA_RUNTIME_API set) and without arguments it runs the Lambda runtime.
-
-Environment:
-  TABLE_NAME                   DynamoDB table; unset = embedded store under DATA_DIR
-  DATA_DIR                     embedded store directory (default .whatsapp-lambda)
-  DEFAULT_PHONE_NUMBER_ID      business phone used when a request names none
-  ORIGINATION_PHONE_NUMBER_ID  EUM Social phone-number-id-... sends go from (selects SENDER=eum)
-  PHONE_NUMBERS                several numbers: metaPhoneNumberId=phone-number-id-...,...
-  SENDER                       eum, sandbox, twilio or graph (default: eum under Lambda or with an origination)
-  META_VERIFY_TOKEN            Meta webhook handshake token (a value or a Secrets Manager/SSM ARN)
-  META_APP_SECRET              Meta app secret(s) signing webhooks, comma-separated (value or ARN)
-  META_REPLAY_WINDOW_SECS      refuse webhooks whose newest timestamp is further from now (off)
-  GRAPH_API_TOKEN              Graph API token of SENDER=graph (value or ARN)
-  GRAPH_API_URL                Graph API address (default https://graph.facebook.com)
-  GRAPH_API_VERSION            Graph API version (default META_API_VERSION)
-  MEDIA_BUCKET                 S3 bucket for media; unset = files under DATA_DIR/media
-  META_API_VERSION             Meta Cloud API version for sends
-  AUTO_DOWNLOAD_MEDIA          copy inbound media on arrival (default true)
-  AUDIT_TTL_DAYS               days audit items are kept (default 30)
-  AUDIT_PROCESSED_RECORDS      audit processed records too, not only failed/partial (default false)
-  INBOUND_CONCURRENCY          records of one invocation processed at once (1-256, default 16)
-  ALLOWED_WABA_IDS             WABA ids whose webhooks are processed (comma-separated; empty = all)
-  ALLOWED_PHONE_NUMBER_IDS     business phone ids whose webhooks are processed (empty = all)
-  DYNAMODB_TIMEOUT_MS, ...     AWS client timeouts and AWS_MAX_ATTEMPTS (see docs/deploy.md)
-  IAM_SCOPES                   API scopes of IAM callers: arn:...:role/ops=admin;arn:...=read,send
-  API_SCOPE_PREFIX             count only token scopes with this prefix (e.g. whatsapp/)
-  SERVE_TOKEN                  serve: bearer token every request needs (required off loopback)
-  SERVE_SCOPES                 serve: scopes requests get (default read,send,manage,admin)
-  SERVE_PUBLIC_HOST            serve: other Host names it answers to (host[:port],...)
-  SERVE_MAX_BODY_BYTES         serve: body limit (default 25165824)
-  SERVE_HEADER_TIMEOUT_SECS    serve: time to send the request headers (default 10)
-  SERVE_BODY_TIMEOUT_SECS      serve: time to send the body (default 30)
-  TWILIO_AUTH_TOKEN            Twilio webhooks' signature (and the sender's auth), or a secret's ARN; TWILIO_ACCOUNT_SID
-  WEBHOOK_BASE_URL             public URL of the webhook routes when the request cannot tell it
-  WIX_PUBLIC_KEY               Wix app public key (PEM, or a secret's ARN) verifying Wix webhooks
-  ORDER_CONFIRMATION_TEMPLATE  template sent to a new shop order's buyer (see docs/ingress.md)
-  FAST_ACK_QUEUE_URL           queue webhooks and answer at once (with FAST_ACK_DLQ_URL)
-  AWS_ENDPOINT_URL_DYNAMODB    DynamoDB endpoint override (DynamoDB Local)
-  RUST_LOG                     log level (logs go to stderr outside Lambda)";
+use whatsapp_lambda::{Config, build, config::StoreConfig, intake, serve, store};
 
 /// WhatsApp on AWS End User Messaging Social.
 #[derive(Debug, Parser)]
-#[command(name = "whatsapp-lambda", version, after_help = ENVIRONMENT)]
+// The environment variables (`after_help`) come from `config::settings::SETTINGS`.
+#[command(name = "whatsapp-lambda", version)]
 // Without a command the help goes to stderr with exit code 2, as for any usage error.
 #[command(arg_required_else_help = true)]
 struct Cli {
@@ -68,18 +28,27 @@ enum Command {
     /// Run one Lambda event (SNS, SQS, API Gateway or {"action": ...}) and print the response JSON
     ///
     /// Stdout carries the response alone; logs go to stderr. A failed invocation (one Lambda
-    /// would retry) prints {"errorType": "RetryableFailure", ...} and exits 1.
+    /// would retry) prints {"errorType": "RetryableFailure", ...} and exits 1. Before it exits,
+    /// it runs the local campaign work queue (a campaign it started is sent).
     Invoke {
         /// The event: a JSON file, or - to read it from stdin
         #[arg(value_name = "FILE|-")]
         file: PathBuf,
     },
     /// Local HTTP server: POST / with {"action": ...} (as API Gateway), POST /events with a raw
-    /// Lambda event
+    /// Lambda event, the inbox page at /
+    ///
+    /// Routes: POST / (or GET /?action=...) an action, as API Gateway passes it; POST /events
+    /// (or /invoke) a raw Lambda event (scope admin); GET / and /inbox/... the inbox page; GET
+    /// /live its live updates (server-sent events); GET /media/... signed links to stored media;
+    /// GET /metrics the counters (OpenMetrics); GET and POST /webhooks/meta, POST
+    /// /webhooks/twilio and /webhooks/wix webhooks straight from Meta, Twilio and Wix, verified
+    /// by their signature instead of the token (docs/ingress.md).
     ///
     /// Loopback only unless SERVE_TOKEN is set (then every request needs Authorization: Bearer
     /// <token>); requests must be addressed to this server (Host, Origin), GET runs only read
-    /// actions. See docs/operations.md, "Running serve safely".
+    /// actions. Campaign work in the local queue runs as it falls due. See docs/operations.md,
+    /// "Running serve safely".
     Serve {
         /// Address to listen on
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:3000")]
@@ -115,7 +84,13 @@ async fn main() -> ExitCode {
         };
     }
     // Usage errors exit 2 and --help / --version exit 0, both with clap's message.
-    let cli = Cli::parse();
+    let matches = Cli::command()
+        .after_help(whatsapp_lambda::config::settings::help_text())
+        .get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     // Outside Lambda, stdout is for the response alone: logs go to stderr.
     whatsapp_lambda::logs::init(std::io::stderr);
     let result = match cli.command {
@@ -145,7 +120,13 @@ async fn run_lambda() -> Result<(), BoxError> {
     if let StoreConfig::Embedded { .. } = config.store {
         return Err("TABLE_NAME is not set: under Lambda the function stores into its DynamoDB table (see deploy/)".into());
     }
-    let ctx = build_ctx(&config).await?;
+    let built = build(&config).await?;
+    let ctx = built.ctx;
+    // Without CAMPAIGN_QUEUE_URL, campaign work runs in this execution environment, as it
+    // falls due (while Lambda keeps it alive).
+    if let Some(local) = &built.local_work {
+        local.spawn_runner();
+    }
     let access = config.access.clone();
     // Warm the store's connection during init so the first event does not pay the TLS
     // handshake; a failure here is only logged, the first event will report it properly.
@@ -180,25 +161,49 @@ async fn invoke(path: &Path) -> Result<ExitCode, BoxError> {
     // The text is not needed once parsed: it would only add to the peak memory.
     drop(text);
     let config = Config::from_env()?;
-    let ctx = build_ctx(&config).await?;
-    match intake::handle_with(&ctx, &config.access, event).await {
+    let built = build(&config).await?;
+    let code = match intake::handle_with(&built.ctx, &config.access, event).await {
         Ok(response) => {
             println!("{}", serde_json::to_string_pretty(&response)?);
-            Ok(ExitCode::SUCCESS)
+            ExitCode::SUCCESS
         }
         Err(failure) => {
             // What Lambda would report for a failed invocation.
             let error =
                 json!({"errorType": "RetryableFailure", "errorMessage": failure.to_string()});
             println!("{}", serde_json::to_string_pretty(&error)?);
-            Ok(ExitCode::FAILURE)
+            ExitCode::FAILURE
+        }
+    };
+    // Work this event started (a campaign) and work an earlier process left in the local
+    // queue is done before the process exits: nothing runs after it.
+    if let Some(local) = &built.local_work {
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        let drained = local
+            .drain(whatsapp_lambda::work_queue::INVOKE_WAIT_MS)
+            .await?;
+        if let Some(at) = drained.left_until {
+            let at = chrono::DateTime::from_timestamp_millis(at).unwrap_or_default();
+            eprintln!(
+                "campaign work waits in the local queue until {at} (or another process runs it); \
+                 the next `serve` or `invoke` on this data directory does it"
+            );
         }
     }
+    Ok(code)
 }
 
 async fn serve_cmd(addr: &str, seed: Option<&Path>) -> Result<ExitCode, BoxError> {
+    // The terminal of a local server is for people: metric lines only at DEBUG.
+    whatsapp_lambda::metrics::init(whatsapp_lambda::metrics::Sink::Debug);
     let config = Config::from_env()?;
-    let ctx = build_ctx(&config).await?;
+    let built = build(&config).await?;
+    let ctx = built.ctx;
+    // Campaign work runs as it falls due, the items an earlier process left first.
+    if let Some(local) = &built.local_work {
+        local.spawn_runner();
+    }
     if let (Some(dir), StoreConfig::Embedded { .. }) = (seed, &config.store)
         && let Some(seeded) = serve::seed(&ctx, dir).await?
     {

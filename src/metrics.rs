@@ -1,6 +1,6 @@
 //! CloudWatch metrics through the Embedded Metric Format: JSON lines in the log stream, no API
-//! calls. Under Lambda they go to stdout (as the runtime expects); under `invoke` and `serve`
-//! to stderr, so that stdout stays the response alone.
+//! calls. Under Lambda they go to stdout (as the runtime expects); under `invoke` to
+//! stderr, so that stdout stays the response alone; under `serve` at DEBUG level only.
 
 use std::io::Write;
 use std::sync::OnceLock;
@@ -17,6 +17,9 @@ pub const NAMESPACE: &str = "WhatsAppLambda";
 pub enum Sink {
     Stdout,
     Stderr,
+    /// `serve`: a DEBUG log line each (`RUST_LOG=debug` shows them); the terminal is for
+    /// people, the EMF lines are for CloudWatch.
+    Debug,
     /// Tests and benchmarks.
     Off,
 }
@@ -69,6 +72,10 @@ fn write(lines: &[Value]) {
     let _ = match sink() {
         Sink::Stdout => std::io::stdout().lock().write_all(text.as_bytes()),
         Sink::Stderr => std::io::stderr().lock().write_all(text.as_bytes()),
+        Sink::Debug => {
+            tracing::debug!(target: "metrics", "{}", text.trim_end());
+            Ok(())
+        }
         Sink::Off => Ok(()),
     };
 }

@@ -41,6 +41,9 @@ pub struct Platform {
     pub notify_inbound: bool,
     /// `DEFAULT_WABA_ID`: the WABA (Meta id or EUM `waba-…`) account actions use by default.
     pub default_waba_id: Option<String>,
+    /// EUM ids of WABAs named by Meta id, found once in the linked accounts and kept for the
+    /// life of the context (a Lambda execution environment, a `serve`), shared by its clones.
+    pub resolved_wabas: Arc<std::sync::Mutex<std::collections::HashMap<String, String>>>,
 }
 
 impl Default for Platform {
@@ -50,6 +53,7 @@ impl Default for Platform {
             notifier: None,
             notify_inbound: false,
             default_waba_id: None,
+            resolved_wabas: Arc::default(),
         }
     }
 }

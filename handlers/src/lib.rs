@@ -18,7 +18,8 @@
 //! - [`outbound`]: the send pipeline (recipient, 24-hour window, Meta JSON, OUTBOUND item).
 //! - [`media`]: copying inbound media into the media store.
 //! - [`sandbox`]: the local sender (generated wamids, status playback) and in-memory media.
-//! - [`sandbox_templates`]: local mode's templates and flows, in memory.
+//! - [`sandbox_templates`]: local mode's templates and flows (with `hello_world`), kept in a
+//!   [`sandbox_state`] (the SQLite file locally, memory in tests).
 //! - [`templates`]: the template cache, Meta's template rules, WABA resolution, flow items.
 //! - [`error`]: [`HandlerError`] and the HTTP status of each variant.
 //! - [`webhooks`]: direct Meta webhooks: handshake, signature, replay window, processing.
@@ -46,6 +47,7 @@ pub mod redact;
 pub mod registry;
 pub mod rules;
 pub mod sandbox;
+pub mod sandbox_state;
 pub mod sandbox_templates;
 pub mod shops;
 pub mod social;

@@ -1,4 +1,6 @@
-//! `help`: every action with its summary and parameters, or one action in detail.
+//! `help`: an index of the actions (name, category, scope, summary), or one action in detail
+//! with its parameters. The index stays small enough to read in a terminal; `list_actions`
+//! lists the names alone.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -12,13 +14,14 @@ pub const NAME: &str = "help";
 pub const SPEC: ActionSpec = crate::action_spec!(
     Utility,
     Read,
-    "Describes the actions and their parameters; `topic` narrows it to one action."
+    "Lists the actions with their summaries; `name` (or `topic`) describes one with its parameters."
 );
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Params {
-    /// An action name.
-    #[serde(default)]
+    /// An action name: describe it with its parameters.
+    #[schemars(length(max = 64))]
+    #[serde(default, alias = "name")]
     pub topic: Option<String>,
 }
 
@@ -29,7 +32,9 @@ pub struct ActionHelp {
     /// The API scope a caller needs to run it (behind API Gateway or `serve`).
     pub scope: Scope,
     pub summary: &'static str,
-    pub params: Vec<Param>,
+    /// The parameters, for one action (absent from the index).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub params: Option<Vec<Param>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -40,15 +45,22 @@ pub struct Output {
 }
 
 pub async fn run(_ctx: &Ctx, params: Params) -> Result<Output, HandlerError> {
-    let describe = |s: &&'static ActionSpec| ActionHelp {
+    let describe = |s: &&'static ActionSpec, detail: bool| ActionHelp {
         action: s.name,
         category: s.category,
         scope: s.scope,
         summary: s.summary,
-        params: (s.params)(),
+        params: detail.then(|| (s.params)()),
     };
-    let actions = match params.topic.as_deref().filter(|t| !t.is_empty()) {
-        None => REGISTRY.actions().iter().map(describe).collect(),
+    let (usage, actions) = match params.topic.as_deref().filter(|t| !t.is_empty()) {
+        None => (
+            INDEX_USAGE,
+            REGISTRY
+                .actions()
+                .iter()
+                .map(|s| describe(s, false))
+                .collect(),
+        ),
         Some(topic) => {
             let spec = REGISTRY
                 .get(topic)
@@ -56,14 +68,15 @@ pub async fn run(_ctx: &Ctx, params: Params) -> Result<Output, HandlerError> {
                     name: topic.to_string(),
                     suggestions: REGISTRY.suggest(topic),
                 })?;
-            vec![describe(&spec)]
+            (USAGE, vec![describe(&spec, true)])
         }
     };
-    Ok(Output {
-        usage: "Send JSON {\"action\": \"<name>\", ...params}; answers {\"statusCode\", \"operation\", \"data\"} or {\"statusCode\", \"error\"}.",
-        actions,
-    })
+    Ok(Output { usage, actions })
 }
+
+const USAGE: &str = "Send JSON {\"action\": \"<name>\", ...params}; answers {\"statusCode\", \"operation\", \"data\"} or {\"statusCode\", \"error\"}.";
+
+const INDEX_USAGE: &str = "Send JSON {\"action\": \"<name>\", ...params}; answers {\"statusCode\", \"operation\", \"data\"} or {\"statusCode\", \"error\"}. {\"action\": \"help\", \"name\": \"<action>\"} describes one action with its parameters.";
 
 #[cfg(test)]
 mod tests {
@@ -81,12 +94,39 @@ mod tests {
         let names: Vec<_> = out.actions[0]
             .params
             .iter()
+            .flatten()
             .map(|p| p.name.as_str())
             .collect();
         assert_eq!(names[0], "text", "required first: {names:?}");
         assert!(
             names.contains(&"previewUrl") && names.contains(&"to"),
             "{names:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn without_a_name_it_is_a_short_index_and_name_gives_the_detail() {
+        let index = serde_json::to_value(run(&ctx(), params(json!({}))).await.unwrap()).unwrap();
+        let actions = index["actions"].as_array().unwrap();
+        assert_eq!(actions.len(), REGISTRY.actions().len());
+        assert!(actions.iter().all(|a| a.get("params").is_none()));
+        let text = index.to_string();
+        assert!(text.len() < 24 * 1024, "the index is {} bytes", text.len());
+        assert!(
+            index["usage"].as_str().unwrap().contains("\"name\""),
+            "{index}"
+        );
+        let one = serde_json::to_value(
+            run(&ctx(), params(json!({"name": "send_template"})))
+                .await
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(one["actions"].as_array().map(Vec::len), Some(1), "{one}");
+        assert!(
+            one["actions"][0]["params"]
+                .as_array()
+                .is_some_and(|p| !p.is_empty())
         );
     }
 

@@ -169,12 +169,16 @@ pub async fn eum_waba(ctx: &Ctx, given: Option<&str>) -> Result<String, HandlerE
         if name.starts_with("waba-") || name.starts_with("arn:") {
             return Ok(name.clone());
         }
+        if let Some(id) = resolved(ctx).get(name) {
+            return Ok(id.clone());
+        }
         if let Some(item) = ctx.store().get_item(&keys::linked_waba(name)).await?
             && let Some(id) = item["id"].as_str()
         {
             return Ok(id.to_string());
         }
     }
+    // Every page of the linked accounts: once per context for a WABA named by Meta id.
     let accounts = ctx.platform().account.list_accounts().await?;
     let found = match &named {
         Some(name) => accounts
@@ -188,7 +192,22 @@ pub async fn eum_waba(ctx: &Ctx, given: Option<&str>) -> Result<String, HandlerE
             )));
         }
     };
-    found.map(|a| a.id.clone()).ok_or_else(|| {
-        HandlerError::NotFound(format!("no linked WABA `{}`", named.unwrap_or_default()))
-    })
+    let Some(found) = found else {
+        return Err(HandlerError::NotFound(format!(
+            "no linked WABA `{}`",
+            named.unwrap_or_default()
+        )));
+    };
+    if let Some(name) = named {
+        resolved(ctx).insert(name, found.id.clone());
+    }
+    Ok(found.id.clone())
+}
+
+/// The context's WABAs already resolved (Meta id → EUM id).
+fn resolved(ctx: &Ctx) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, String>> {
+    ctx.platform()
+        .resolved_wabas
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
 }

@@ -335,4 +335,10 @@ pub trait TemplatesApi: Send + Sync {
     fn is_sandbox(&self) -> bool {
         false
     }
+
+    /// The WABA to use when a request names none and no `DEFAULT_WABA_ID` is configured: the
+    /// sandbox's own; none for EUM Social (the account must be named).
+    fn default_waba(&self) -> Option<&str> {
+        None
+    }
 }

@@ -34,26 +34,44 @@ pub struct WabaRef {
 
 impl WabaRef {
     /// Both ids of the WABA: the given one, else `DEFAULT_WABA_ID`, else the only entry of
-    /// `ALLOWED_WABA_IDS`.
+    /// `ALLOWED_WABA_IDS`, else the sandbox's own (local mode).
     ///
     /// # Errors
     /// [`HandlerError::MissingParam`] naming `wabaId` when none is given or configured; EUM
     /// Social's errors when it cannot be resolved.
     pub async fn resolve(&self, ctx: &Ctx) -> Result<Waba, HandlerError> {
+        let id = self
+            .named(ctx)
+            .or_else(|| ctx.templates().default_waba().map(str::to_string))
+            .ok_or_else(|| {
+                HandlerError::MissingParam("wabaId (no DEFAULT_WABA_ID is configured)".into())
+            })?;
+        Ok(ctx.templates().resolve_waba(&id).await?)
+    }
+
+    /// As [`WabaRef::resolve`], without the sandbox's own: `None` when the request and the
+    /// configuration name no WABA.
+    ///
+    /// # Errors
+    /// EUM Social's errors when the WABA cannot be resolved.
+    pub async fn resolve_named(&self, ctx: &Ctx) -> Result<Option<Waba>, HandlerError> {
+        match self.named(ctx) {
+            Some(id) => Ok(Some(ctx.templates().resolve_waba(&id).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The given WABA id, else `DEFAULT_WABA_ID`, else the only entry of `ALLOWED_WABA_IDS`.
+    fn named(&self, ctx: &Ctx) -> Option<String> {
         let settings = ctx.settings();
         let allowed = &settings.inbound.allowed_waba_ids;
-        let id = self
-            .waba_id
+        self.waba_id
             .as_deref()
             .map(str::trim)
             .filter(|w| !w.is_empty())
             .map(str::to_string)
             .or_else(|| settings.default_waba_id.clone())
             .or_else(|| (allowed.len() == 1).then(|| allowed[0].clone()))
-            .ok_or_else(|| {
-                HandlerError::MissingParam("wabaId (no DEFAULT_WABA_ID is configured)".into())
-            })?;
-        Ok(ctx.templates().resolve_waba(&id).await?)
     }
 }
 

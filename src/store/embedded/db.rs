@@ -22,7 +22,7 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 pub const MAX_ITEM_BYTES: i32 = 400 * 1024;
 
 /// The schema version kept in `PRAGMA user_version`.
-const SCHEMA_VERSION: i32 = 2;
+const SCHEMA_VERSION: i32 = 3;
 
 /// Opens (or creates) the database at `path`, or a private in-memory one, with the store's
 /// settings: WAL journal, `synchronous=NORMAL`, a busy timeout, the item size limit.
@@ -109,6 +109,10 @@ pub fn schema_sql() -> String {
     sql.push_str(
         "CREATE TABLE IF NOT EXISTS meta (\n  key TEXT PRIMARY KEY NOT NULL,\n  value TEXT NOT NULL\n);\n",
     );
+    // Version 3: local mode's campaign work queue and the sandbox's account state
+    // (`super::local`). Every statement is `IF NOT EXISTS`, so a version-2 file gains them as
+    // it is opened, its items untouched.
+    sql.push_str(super::local::SCHEMA);
     sql
 }
 

@@ -18,6 +18,8 @@
 //! # Layout
 //! - this module: the store, its connection, `call` (reads) and `write` (group-committed);
 //! - `port`: the `Store` methods, each one read or one write applying `handlers::rules`;
+//! - `local`: what local mode keeps beside the table in the same file (the campaign work
+//!   queue, the sandbox's templates and flows);
 //! - `group`: group commit; `rows`: item rows, index queries, unread counts; `db`: schema and
 //!   errors; `import`: the one-time import of an old `table.jsonl`.
 
@@ -26,6 +28,7 @@ mod db;
 mod group;
 mod import;
 mod lifecycle;
+pub mod local;
 mod port;
 mod rows;
 
