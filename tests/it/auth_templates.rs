@@ -35,7 +35,7 @@ async fn an_authentication_template_created_here_is_sent_with_its_code_twice() {
     assert_eq!(created["statusCode"], 200, "{created}");
     // and approved by Meta's webhook (which carries no components)
     let now = handlers::time::now_iso();
-    handlers::templates::cache::apply_webhook(
+    handlers::templates::webhook::apply(
         rig.ctx.store(),
         "message_template_status_update",
         &json!({"event": "APPROVED", "message_template_id": created["data"]["metaTemplateId"],
