@@ -446,11 +446,11 @@ async fn every_limit_is_checked_before_sending() {
         ),
         (
             json!({"action": "send_interactive_buttons", "body": "b", "header": long(61), "buttons": [button("a")]}),
-            "invalid parameter `header`: is 61 characters; WhatsApp allows at most 60",
+            "invalid parameter `header`: is 61 characters; at most 60 are accepted",
         ),
         (
             json!({"action": "send_interactive_buttons", "body": "b", "footer": long(61), "buttons": [button("a")]}),
-            "invalid parameter `footer`: is 61 characters; WhatsApp allows at most 60",
+            "invalid parameter `footer`: is 61 characters; at most 60 are accepted",
         ),
         (
             json!({"action": "send_interactive_list", "body": "b", "button": "Menu", "sections": [{"rows": [{"id": "r", "title": long(25)}]}]}),
@@ -466,11 +466,11 @@ async fn every_limit_is_checked_before_sending() {
         ),
         (
             json!({"action": "send_interactive_list", "body": "b", "button": long(21), "sections": [{"rows": [row("a")]}]}),
-            "invalid parameter `button`: is 21 characters; WhatsApp allows at most 20",
+            "invalid parameter `button`: is 21 characters; at most 20 are accepted",
         ),
         (
             json!({"action": "send_cta_url", "body": "b", "displayText": long(21), "url": "https://e.com"}),
-            "invalid parameter `displayText`: is 21 characters; WhatsApp allows at most 20",
+            "invalid parameter `displayText`: is 21 characters; at most 20 are accepted",
         ),
         (
             json!({"action": "send_location", "latitude": 91, "longitude": 0}),
@@ -489,7 +489,7 @@ async fn every_limit_is_checked_before_sending() {
             "invalid parameter `to`",
         ),
         (
-            json!({"action": "send_text", "text": "hi", "to": "1650", "recipient": "US.1"}),
+            json!({"action": "send_text", "text": "hi", "to": "16505551234", "recipient": "US.1"}),
             "invalid parameter `to`: give either",
         ),
     ];
